@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
+
+/**
+ * The environment, parsed once into a frozen, typed object. This is the only module that reads
+ * `process.env`; everything else receives the config (or the slice it needs) as a dependency.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
+
+const cron = z.string().refine((v) => {
+  try {
+    CronExpressionParser.parse(v);
+    return v.trim().split(/\s+/).length === 5;
+  } catch {
+    return false;
+  }
+}, 'must be a 5-field cron expression such as "0 9 * * 1"');
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const EnvSchema = z.object({
+  REDIS_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+  REDIS_CLUSTER: z.preprocess(emptyAsUndefined, bool.optional()),
+  REDIS_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[^\s:]+$/, 'must not contain spaces or colons')
+    .default('{newsletter}'),
+  FEEDS: z.string().default(''),
+  INGEST_CRON: cron.default('0 * * * *'),
+  DIGEST_CRON: cron.default('0 9 * * 1'),
+  DIGEST_TZ: timeZone.default('UTC'),
+  DIGEST_MAX_POSTS: int(1, 100).default(20),
+  PUBLIC_URL: httpUrl.default('http://localhost:3000'),
+  MAIL_FROM: z.string().default('Weekly Digest <digest@localhost>'),
+  SITE_NAME: z.string().min(1).max(100).default('Weekly Digest'),
+  POSTAL_ADDRESS: z.string().max(300).default(''),
+  ACCENT_COLOR: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour like #1a73e8')
+    .default('#1a73e8'),
+  LOGO_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
+  TEMPLATES_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  ADMIN_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  FEED_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, bool.default(false)),
+  DATA_DIR: z.string().default('./data'),
+  OUTBOX_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
+  SMTP_MAX_CONNECTIONS: int(1, 100).default(5),
+  SEND_CONCURRENCY: int(1, 1000).default(50),
+  SEND_ATTEMPTS: int(1, 50).default(8),
+  SEND_BATCH_SIZE: int(1, 1000).default(100),
+  SEND_RATE: z.preprocess(emptyAsUndefined, int(1, 1_000_000).optional()),
+  LIST_UNSUBSCRIBE_MAILTO: z.preprocess(emptyAsUndefined, z.string().email().optional()),
+  DKIM_DOMAIN: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DKIM_SELECTOR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DKIM_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(0, 65535).default(3000),
+  WELCOME_EMAIL: z.preprocess(emptyAsUndefined, bool.default(false)),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+/** Thrown when the environment is invalid; `variable` names the first offending variable. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+  }
+}
+
+/** Parses the environment. Pure: pass an object in tests. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? '?'), issue.message);
+  }
+  const e = parsed.data;
+  const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY].filter(Boolean).length;
+  if (dkimParts !== 0 && dkimParts !== 3) {
+    throw new ConfigError('DKIM_DOMAIN', 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together');
+  }
+  const mailFromAddress = /<([^>]+)>\s*$/.exec(e.MAIL_FROM)?.[1] ?? e.MAIL_FROM.trim();
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFromAddress) || /[\r\n]/.test(e.MAIL_FROM)) {
+    throw new ConfigError('MAIL_FROM', 'must be an address, optionally with a name: "Name <a@b.c>"');
+  }
+  for (const feed of splitList(e.FEEDS)) {
+    if (/^[a-z]+:/i.test(feed) && !/^https?:\/\//i.test(feed)) {
+      throw new ConfigError('FEEDS', `has "${feed}": only http(s) URLs and file paths are feeds`);
+    }
+  }
+
+  return Object.freeze({
+    redis: Object.freeze({
+      url: e.REDIS_URL,
+      cluster: e.REDIS_CLUSTER ?? false,
+      prefix: e.REDIS_PREFIX,
+    }),
+    feeds: Object.freeze(splitList(e.FEEDS)),
+    feedAllowPrivate: e.FEED_ALLOW_PRIVATE,
+    ingestCron: e.INGEST_CRON,
+    digest: Object.freeze({
+      cron: e.DIGEST_CRON,
+      tz: e.DIGEST_TZ,
+      maxPosts: e.DIGEST_MAX_POSTS,
+    }),
+    site: Object.freeze({
+      name: e.SITE_NAME,
+      publicUrl: e.PUBLIC_URL,
+      postalAddress: e.POSTAL_ADDRESS,
+      accentColor: e.ACCENT_COLOR,
+      logoUrl: e.LOGO_URL,
+    }),
+    templatesDir: e.TEMPLATES_DIR,
+    mail: Object.freeze({
+      from: e.MAIL_FROM,
+      fromAddress: mailFromAddress,
+      listUnsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO,
+      dkim:
+        e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
+          ? Object.freeze({
+              domainName: e.DKIM_DOMAIN,
+              keySelector: e.DKIM_SELECTOR,
+              privateKey: e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'),
+            })
+          : undefined,
+    }),
+    smtp: Object.freeze({
+      url: e.SMTP_URL,
+      maxConnections: e.SMTP_MAX_CONNECTIONS,
+    }),
+    send: Object.freeze({
+      concurrency: e.SEND_CONCURRENCY,
+      attempts: e.SEND_ATTEMPTS,
+      batchSize: e.SEND_BATCH_SIZE,
+      rate: e.SEND_RATE,
+    }),
+    http: Object.freeze({ host: e.HOST, port: e.PORT }),
+    dataDir: e.DATA_DIR,
+    outboxDir: e.OUTBOX_DIR ?? `${e.DATA_DIR.replace(/\/+$/, '')}/outbox`,
+    secret: e.SECRET,
+    adminToken: e.ADMIN_TOKEN,
+    welcomeEmail: e.WELCOME_EMAIL,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/**
+ * Loads the config for an entry point: on an invalid value, prints the message naming the
+ * variable and exits with code 1.
+ */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function splitList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,36 @@
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { createKeys, createRedis, resolveRedis, type Keys, type RedisClient } from './redis.js';
+
+/**
+ * The dependencies every entry point builds once: config, one Redis client, key names and a
+ * logger. Feature factories take the slice they need (`{ redis, keys }`), never this whole
+ * object through an import.
+ */
+export interface Context {
+  config: Config;
+  redis: RedisClient;
+  /** The Redis URL in use (REDIS_URL, the local one, or a private redis-server's). */
+  redisUrl: string;
+  keys: Keys;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function createContext(config: Config, opts: { logName?: string } = {}): Promise<Context> {
+  const log = createLogger(config.logLevel, opts.logName);
+  const { url, local } = await resolveRedis(config);
+  if (local) log.info({ url }, 'started a private redis-server under DATA_DIR/redis');
+  const redis = createRedis(config.redis, { url });
+  return {
+    config,
+    redis,
+    redisUrl: url,
+    keys: createKeys(config.redis.prefix),
+    log,
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+      await local?.stop();
+    },
+  };
+}

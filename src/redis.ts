@@ -1,0 +1,167 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import path from 'node:path';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config } from './config.js';
+
+/** Either a single Redis or a Redis Cluster client: both speak the same commands. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Every key the service writes, under one prefix. The default prefix carries a hash tag
+ * (`{newsletter}`), so all keys land in one cluster slot and multi-key Lua scripts work on
+ * Redis Cluster too (DESIGN.md invariant 8). BullMQ queues use the same prefix.
+ */
+export function createKeys(prefix: string) {
+  const k = (...parts: (string | number)[]) => [prefix, ...parts].join(':');
+  return {
+    prefix,
+    /** hash: feed url -> JSON feed state */
+    feeds: k('feeds'),
+    /** string: JSON post, by post id */
+    post: (id: string) => k('post', id),
+    /** hash: dedupe key (guid:<g> / url:<u>) -> post id */
+    postIndex: k('posts', 'index'),
+    /** zset: post id scored by publishedAt (ms) */
+    postsByPublished: k('posts', 'published'),
+    /** zset: post id scored by firstSeenAt (ms) */
+    postsBySeen: k('posts', 'seen'),
+    /** counter for subscriber ids */
+    subscriberSeq: k('sub', 'seq'),
+    /** hash: one subscriber's fields */
+    subscriber: (id: number | string) => k('sub', id),
+    /** hash: normalised email -> subscriber id */
+    subscriberByEmail: k('sub', 'by-email'),
+    /** zset: subscriber ids of one status, scored by id (paging in id order) */
+    subscribersByStatus: (status: string) => k('subs', status),
+    /** set: sha256 of suppressed (erased / complained / bounced) addresses */
+    suppressions: k('suppressions'),
+    /** hash: one digest (status, content, counters, fan-out cursor) */
+    digest: (date: string) => k('digest', date),
+    /** zset: digest dates, scored by send time (ms) */
+    digests: k('digests'),
+    /** hash: subscriber id -> delivery state, for one digest */
+    ledger: (date: string) => k('ledger', date),
+    /** hash: misc service state (last build time, ...) */
+    state: k('state'),
+    /** rate limit counters */
+    rate: (name: string, id: string) => k('rate', name, id),
+  };
+}
+
+export type Keys = ReturnType<typeof createKeys>;
+
+/** Options BullMQ needs on its connections: blocking commands must never time out. */
+const bullmqOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
+
+/**
+ * Creates a Redis client for the configured URL (single node or cluster). `forBullmq` gives a
+ * connection fit for BullMQ workers (commands wait for Redis to come back instead of failing).
+ */
+export function createRedis(
+  redis: Config['redis'],
+  opts: { forBullmq?: boolean; url?: string } = {},
+): RedisClient {
+  const url = opts.url ?? redis.url ?? 'redis://127.0.0.1:6379';
+  const extra: RedisOptions = opts.forBullmq ? bullmqOptions : { maxRetriesPerRequest: 3 };
+  if (redis.cluster) {
+    const u = new URL(url);
+    return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+      redisOptions: {
+        ...extra,
+        username: u.username || undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+        tls: u.protocol === 'rediss:' ? {} : undefined,
+      },
+      enableAutoPipelining: !opts.forBullmq,
+    });
+  }
+  return new Redis(url, { ...extra, enableAutoPipelining: !opts.forBullmq });
+}
+
+/** True when something accepts TCP connections on host:port within `timeoutMs`. */
+export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export class RedisUnavailableError extends Error {
+  readonly code = 'REDIS_UNAVAILABLE';
+}
+
+export interface LocalRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private `redis-server` child process with durable settings (AOF on, noeviction),
+ * data under `dir`, and resolves once it answers. The child dies with this process.
+ */
+export async function startLocalRedis(opts: { dir: string; port: number }): Promise<LocalRedis> {
+  const which = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  if (which.error || which.status !== 0) {
+    throw new RedisUnavailableError(
+      'No Redis answers on 127.0.0.1:6379 and no redis-server binary was found. ' +
+        'Start one with `docker compose up -d redis`, install it (`apt-get install redis-server`), ' +
+        'or set REDIS_URL.',
+    );
+  }
+  const dir = path.resolve(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    [
+      '--port', String(opts.port),
+      '--bind', '127.0.0.1',
+      '--dir', dir,
+      '--appendonly', 'yes',
+      '--save', '',
+      '--maxmemory-policy', 'noeviction',
+      '--protected-mode', 'yes',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+
+  for (let i = 0; i < 100; i++) {
+    if (exited) throw new RedisUnavailableError(`redis-server exited at start (data dir ${dir})`);
+    if (await isListening('127.0.0.1', opts.port, 200)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `redis://127.0.0.1:${opts.port}`,
+    async stop() {
+      process.off('exit', stopOnExit);
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+/**
+ * Resolves the Redis URL an entry point should use: REDIS_URL when set; else the local
+ * 127.0.0.1:6379 when it answers; else a private redis-server under DATA_DIR/redis.
+ */
+export async function resolveRedis(
+  config: Config,
+): Promise<{ url: string; local?: LocalRedis }> {
+  if (config.redis.url) return { url: config.redis.url };
+  if (await isListening('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379' };
+  const local = await startLocalRedis({ dir: path.join(config.dataDir, 'redis'), port: 6379 });
+  return { url: local.url, local };
+}

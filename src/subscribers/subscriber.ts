@@ -1,0 +1,28 @@
+export const SUBSCRIBER_STATUSES = [
+  'pending',
+  'confirmed',
+  'unsubscribed',
+  'bounced',
+  'complained',
+] as const;
+
+/** Only `confirmed` ever receives a digest. */
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+
+export interface Subscriber {
+  /** Increasing integer id: fan-out pages through subscribers in id order. */
+  id: number;
+  /** Normalised: domain lower-cased (punycode), local part as written. */
+  email: string;
+  name: string | undefined;
+  status: SubscriberStatus;
+  /** IANA time zone, for local-time delivery later. */
+  tz: string | undefined;
+  /** A paused subscriber stays confirmed but is skipped at send time. */
+  paused: boolean;
+  createdAt: string;
+  updatedAt: string;
+  confirmedAt: string | undefined;
+  /** Consent record (web signups): time, IP, user agent, source page. */
+  consent: { at: string; ip?: string; userAgent?: string; source?: string } | undefined;
+}
