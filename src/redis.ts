@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
@@ -19,7 +20,7 @@ export function createKeys(prefix: string) {
     prefix,
     /** hash: feed url -> JSON feed state */
     feeds: k('feeds'),
-    /** string: JSON post, by post id */
+    /** hash: one post's fields, by post id */
     post: (id: string) => k('post', id),
     /** hash: dedupe key (guid:<g> / url:<u>) -> post id */
     postIndex: k('posts', 'index'),
@@ -35,7 +36,7 @@ export function createKeys(prefix: string) {
     subscriberByEmail: k('sub', 'by-email'),
     /** zset: subscriber ids of one status, scored by id (paging in id order) */
     subscribersByStatus: (status: string) => k('subs', status),
-    /** set: sha256 of suppressed (erased / complained / bounced) addresses */
+    /** hash: sha256 of a suppressed (erased / complained / bounced) address -> "reason:ms" */
     suppressions: k('suppressions'),
     /** hash: one digest (status, content, counters, fan-out cursor) */
     digest: (date: string) => k('digest', date),
@@ -164,4 +165,22 @@ export async function resolveRedis(
   if (await isListening('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379' };
   const local = await startLocalRedis({ dir: path.join(config.dataDir, 'redis'), port: 6379 });
   return { url: local.url, local };
+}
+
+/**
+ * A Lua script run by EVALSHA, loading it with EVAL on NOSCRIPT (after a Redis restart or on a
+ * new cluster node). Scripts must name every key they touch in KEYS (cluster-safe).
+ */
+export function defineScript(lua: string) {
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return async (redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        return redis.eval(lua, keys.length, ...keys, ...args);
+      }
+      throw err;
+    }
+  };
 }

@@ -1,0 +1,173 @@
+import type { Logger } from '../log.js';
+import type { DigestStore } from '../digests/digest-store.js';
+import { prepareDigestMessage } from '../mail/digest-message.js';
+import type { MailTransport } from '../mail/transport.js';
+import type { SubscriberStore } from '../subscribers/subscriber-store.js';
+import type { Tokens } from '../subscribers/tokens.js';
+import type { Ledger } from './ledger.js';
+import { classifySmtpError } from './smtp-errors.js';
+
+export interface SendBatchDeps {
+  digests: Pick<DigestStore, 'get' | 'completeIfDone'>;
+  subscribers: Pick<SubscriberStore, 'sendInfo' | 'setStatus' | 'suppress'>;
+  ledger: Ledger;
+  transport: Pick<MailTransport, 'sendRaw'>;
+  tokens: Pick<Tokens, 'sign'>;
+  mail: { from: string; fromAddress: string; listUnsubscribeMailto?: string };
+  site: { name: string; publicUrl: string };
+  /** Recipients of one batch handed to the SMTP pool at once. */
+  parallel: number;
+  /** Names this process's claims in the ledger. */
+  owner: string;
+  log: Logger;
+}
+
+export interface BatchOutcome {
+  sent: number;
+  failed: number;
+  skipped: number;
+  /** Already final in the ledger (a retry or a resumed fan-out). */
+  done: number;
+  /** Claimed by another sender whose lease is still running. */
+  held: number;
+  /** 4xx or network errors: released, to be retried with the job. */
+  transient: number;
+  /** 421 / 4.7.x: the server asks us to slow down. */
+  throttled: number;
+}
+
+type Prepared = ReturnType<typeof prepareDigestMessage>;
+
+/**
+ * Sends one batch of a digest: checks each subscriber's status now (invariant 4), claims them
+ * in the ledger before SMTP (invariant 2), fills the per-recipient values into the message
+ * prepared once per digest (no MJML, no template engine here), and records each reply.
+ */
+export function createBatchSender(deps: SendBatchDeps) {
+  const { ledger, log } = deps;
+  // One prepared message per digest per process: digests never change once built.
+  const prepared = new Map<string, Promise<Prepared | undefined>>();
+
+  function load(date: string): Promise<Prepared | undefined> {
+    let p = prepared.get(date);
+    if (!p) {
+      p = deps.digests.get(date).then((d) =>
+        d && d.html
+          ? prepareDigestMessage({
+              subject: d.subject,
+              html: d.html,
+              text: d.text,
+              from: deps.mail.from,
+              fromAddress: deps.mail.fromAddress,
+              listId: listId(deps.site.name, deps.mail.fromAddress),
+              listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
+            })
+          : undefined,
+      );
+      p.catch(() => prepared.delete(date));
+      prepared.set(date, p);
+      if (prepared.size > 4) prepared.delete(prepared.keys().next().value!);
+    }
+    return p;
+  }
+
+  function linksFor(id: number) {
+    const base = deps.site.publicUrl;
+    return {
+      unsubscribeUrl: `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`,
+      preferencesUrl: `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`,
+    };
+  }
+
+  return {
+    /**
+     * `finalAttempt`: transient failures become final failures instead of being released for
+     * the job's next attempt.
+     */
+    async send(date: string, ids: number[], finalAttempt: boolean): Promise<BatchOutcome> {
+      const message = await load(date);
+      if (!message) throw new DigestNotSendableError(date);
+      const out: BatchOutcome = { sent: 0, failed: 0, skipped: 0, done: 0, held: 0, transient: 0, throttled: 0 };
+
+      const infos = await deps.subscribers.sendInfo(ids);
+      const entries = ids.map((id, i) => {
+        const s = infos[i];
+        return { id, eligible: s !== undefined && s.status === 'confirmed' && !s.paused };
+      });
+      const claims = await ledger.claim(date, deps.owner, entries);
+      const work: { id: number; email: string }[] = [];
+      claims.forEach((c, i) => {
+        if (c === 'claimed') work.push({ id: ids[i]!, email: infos[i]!.email });
+        else out[c === 'skipped' ? 'skipped' : c === 'held' ? 'held' : 'done']++;
+      });
+
+      const sendOne = async ({ id, email }: { id: number; email: string }) => {
+        let raw: Buffer;
+        try {
+          raw = message.build({ email, ...linksFor(id) });
+        } catch (err) {
+          // An address the message cannot carry (stored before validation was strict).
+          await ledger.failed(date, id, undefined);
+          out.failed++;
+          log.warn({ digest: date, subscriber: id, err }, 'message could not be built');
+          return;
+        }
+        let code: number;
+        try {
+          code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw)).code;
+        } catch (err) {
+          const c = classifySmtpError(err);
+          if (c.kind === 'bounce' || c.kind === 'permanent') {
+            await ledger.failed(date, id, c.code);
+            out.failed++;
+            if (c.kind === 'bounce') {
+              await deps.subscribers.setStatus(id, 'bounced');
+              await deps.subscribers.suppress(email, 'bounced');
+            }
+            log.warn({ digest: date, subscriber: id, code: c.code, kind: c.kind }, c.message);
+          } else if (finalAttempt) {
+            await ledger.failed(date, id, c.code);
+            out.failed++;
+            log.warn({ digest: date, subscriber: id, code: c.code }, `gave up: ${c.message}`);
+          } else {
+            await ledger.release(date, id, deps.owner, c.code);
+            out[c.kind === 'throttle' ? 'throttled' : 'transient']++;
+          }
+          return;
+        }
+        // Outside the SMTP try: a ledger write that fails after a 250 must not be mistaken for a
+        // transient SMTP failure and resent. The claim stays; this is the documented crash window.
+        await ledger.sent(date, id, code);
+        out.sent++;
+      };
+      await forEachLimit(work, deps.parallel, sendOne);
+      await deps.digests.completeIfDone(date, new Date());
+      return out;
+    },
+  };
+}
+
+export type BatchSender = ReturnType<typeof createBatchSender>;
+
+export class DigestNotSendableError extends Error {
+  readonly code = 'DIGEST_NOT_SENDABLE';
+  constructor(date: string) {
+    super(`digest ${date} is not built or has no content`);
+  }
+}
+
+/** `List-Id: <slug.domain>` (RFC 2919), from the site name and the sender's domain. */
+export function listId(siteName: string, fromAddress: string): string {
+  const slug = siteName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'digest';
+  const domain = fromAddress.split('@')[1] ?? 'localhost';
+  return `${slug}.${domain}`;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,27 @@
+import { loadConfigOrExit } from './config.js';
+import { createContext } from './context.js';
+import { createServices } from './services.js';
+import { onShutdown } from './shutdown.js';
+import { startHttp } from './start-http.js';
+import { startWorkers } from '../workers/start-workers.js';
+
+/**
+ * Entry for `npm start`: the HTTP server and every worker in one process, for a small site.
+ * With no configuration at all it starts a private redis-server when none answers, makes a
+ * secret and an admin token under ./data, and writes mail to ./data/outbox.
+ */
+const config = loadConfigOrExit();
+const ctx = await createContext(config, { logName: 'digest' });
+const services = createServices(ctx);
+await services.addConfiguredFeeds();
+const workers = await startWorkers(services);
+const app = await startHttp(ctx, services);
+if (services.mailer().kind === 'outbox') {
+  ctx.log.warn(`SMTP_URL is not set: mail is written as .eml files under ${config.outboxDir}`);
+}
+onShutdown(ctx.log, async () => {
+  await app.close();
+  await workers.close();
+  await services.close();
+  await ctx.close();
+});

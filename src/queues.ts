@@ -1,0 +1,74 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { z } from 'zod';
+
+/**
+ * The three BullMQ queues, their job payloads and default options. Payloads carry ids, never
+ * addresses or tokens (DESIGN.md invariant 7); handlers reload state from the stores.
+ */
+export const QUEUE = { ingest: 'ingest', build: 'build', send: 'send' } as const;
+
+/** Job scheduler ids: stable, so redeploys and many workers upsert one schedule each. */
+export const SCHEDULER = { digest: 'weekly-digest', ingest: 'hourly-ingest' } as const;
+
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const BuildJob = z.object({ date: date.optional() });
+export type BuildJob = z.infer<typeof BuildJob>;
+
+export const SendJob = z.object({
+  date,
+  ids: z.array(z.number().int().positive()).min(1),
+});
+export type SendJob = z.infer<typeof SendJob>;
+
+/** BullMQ custom job ids may not contain ':'; these are deterministic so re-adds are no-ops. */
+export const jobIds = {
+  build: (d: string) => `digest-${d}`,
+  send: (d: string, firstId: number) => `send-${d}-${firstId}`,
+};
+
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  send: { attempts: number; retryDelayMs: number },
+) {
+  const ingest = new Queue(QUEUE.ingest, {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: 100, removeOnFail: 500, attempts: 1 },
+  });
+  const build = new Queue<BuildJob>(QUEUE.build, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      removeOnComplete: 1000,
+      removeOnFail: 1000,
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 5_000, jitter: 0.5 },
+    },
+  });
+  const sendQueue = new Queue<SendJob>(QUEUE.send, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // Completed send jobs are dropped at once: at a million subscribers they would hold
+      // ~10k job hashes. The ledger, not the job, is the record of a delivery.
+      removeOnComplete: true,
+      removeOnFail: 5000,
+      attempts: send.attempts,
+      // 4xx replies and network errors: exponential backoff with jitter, so many workers
+      // retrying after an SMTP outage do not all come back at the same instant.
+      backoff: { type: 'exponential', delay: send.retryDelayMs, jitter: 0.5 },
+    },
+  });
+  return {
+    ingest,
+    build,
+    send: sendQueue,
+    async close() {
+      await Promise.all([ingest.close(), build.close(), sendQueue.close()]);
+    },
+  };
+}
+
+export type Queues = ReturnType<typeof createQueues>;

@@ -1,0 +1,19 @@
+import { loadConfigOrExit } from './config.js';
+import { createContext } from './context.js';
+import { upsertSchedules } from './digests/schedules.js';
+import { createServices } from './services.js';
+import { onShutdown } from './shutdown.js';
+import { startHttp } from './start-http.js';
+
+/** Entry: the HTTP server and the schedules, without workers (run those apart). */
+const config = loadConfigOrExit();
+const ctx = await createContext(config, { logName: 'http' });
+const services = createServices(ctx);
+await services.addConfiguredFeeds();
+await upsertSchedules(services.queues, config);
+const app = await startHttp(ctx, services);
+onShutdown(ctx.log, async () => {
+  await app.close();
+  await services.close();
+  await ctx.close();
+});

@@ -1,0 +1,111 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Context } from './context.js';
+import { createDigestService } from './digests/digest-service.js';
+import { createDigestStore } from './digests/digest-store.js';
+import { createLedger } from './delivery/ledger.js';
+import { createBatchSender } from './delivery/send-batch.js';
+import { createFeedStore } from './feeds/feed-store.js';
+import { createIngest } from './feeds/ingest.js';
+import { createPostStore } from './feeds/post-store.js';
+import { ensureAdminToken, ensureSecret } from './http/admin-token.js';
+import { createMailTransport } from './mail/transport.js';
+import { createQueues } from './queues.js';
+import { createRedis } from './redis.js';
+import { createRenderer } from './render/render-digest.js';
+import { createSubscriberStore } from './subscribers/subscriber-store.js';
+import { createTokens } from './subscribers/tokens.js';
+
+/**
+ * Every store and service, built once per process from the context. Entry points (CLI, HTTP
+ * server, workers) call this and hand the pieces on; nothing reaches them through imports.
+ */
+export function createServices(ctx: Context) {
+  const { config, redis, keys, log } = ctx;
+  const secret = ensureSecret(config);
+  const feeds = createFeedStore({ redis, keys });
+  const posts = createPostStore({ redis, keys });
+  const subscribers = createSubscriberStore({ redis, keys });
+  const tokens = createTokens(secret);
+  const digests = createDigestStore({ redis, keys });
+  const ledger = createLedger({ redis, keys, leaseMs: config.send.leaseMs });
+  const renderer = createRenderer({ site: config.site, templatesDir: config.templatesDir, tz: config.digest.tz });
+  // BullMQ gets its own connection: it needs commands that wait out a Redis restart.
+  const bullConnection = createRedis(config.redis, { url: ctx.redisUrl, forBullmq: true });
+  const queues = createQueues(bullConnection, config.redis.prefix, config.send);
+  const ingest = createIngest({
+    feedStore: feeds,
+    postStore: posts,
+    log,
+    allowPrivate: config.feedAllowPrivate,
+    userAgent: `weekly-digest/0.1 (+${config.site.publicUrl})`,
+  });
+  let transport: ReturnType<typeof createMailTransport> | undefined;
+  const mailer = () =>
+    (transport ??= createMailTransport({
+      smtp: config.smtp,
+      outboxDir: config.outboxDir,
+      dkim: config.mail.dkim,
+      log,
+    }));
+  const digestService = createDigestService({
+    config,
+    digests,
+    posts,
+    renderer,
+    queues,
+    mailer,
+  });
+  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+  return {
+    config,
+    log,
+    secret,
+    bullConnection,
+    adminToken: () => ensureAdminToken(config, log),
+    feeds,
+    posts,
+    subscribers,
+    tokens,
+    digests,
+    ledger,
+    renderer,
+    queues,
+    ingest,
+    mailer,
+    digestService,
+    owner,
+    /** The batch sender for send workers (one prepared message per digest per process). */
+    batchSender: () =>
+      createBatchSender({
+        digests,
+        subscribers,
+        ledger,
+        transport: mailer(),
+        tokens,
+        mail: config.mail,
+        site: config.site,
+        parallel: config.send.concurrency,
+        owner,
+        log,
+      }),
+    /** Adds the feeds named in FEEDS (idempotent); a bad one is logged, not fatal. */
+    async addConfiguredFeeds() {
+      for (const source of config.feeds) {
+        try {
+          await feeds.add(source);
+        } catch (err) {
+          log.warn({ feed: source, err: (err as Error).message }, 'feed from FEEDS not added');
+        }
+      }
+    },
+    async close() {
+      await queues.close();
+      await transport?.close();
+      await bullConnection.quit().catch(() => bullConnection.disconnect());
+    },
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

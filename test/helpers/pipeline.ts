@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
+import { createContext } from '../../src/context.js';
+import { createServices } from '../../src/services.js';
+import { startWorkers } from '../../workers/start-workers.js';
+import { deletePrefix, TEST_REDIS_URL } from './redis.js';
+
+/**
+ * The whole service (stores, queues, workers) on the test Redis under a fresh prefix, as a
+ * user would run it: only the environment differs. Returns the env too, so a child process can
+ * run a worker against the same prefix.
+ */
+export async function startPipeline(name: string, env: Record<string, string> = {}) {
+  const prefix = `{t-${name}-${randomBytes(4).toString('hex')}}`;
+  const dataDir = mkdtempSync(path.join(tmpdir(), `digest-${name}-`));
+  const fullEnv: Record<string, string> = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    SECRET: 'test-secret-test-secret-test-secret-0123',
+    PUBLIC_URL: 'https://digest.example.com',
+    MAIL_FROM: 'Example Digest <digest@example.com>',
+    SITE_NAME: 'Example Digest',
+    POSTAL_ADDRESS: '1 Example Street, Example City',
+    DIGEST_CRON: '0 9 * * 1',
+    DIGEST_TZ: 'UTC',
+    LOG_LEVEL: 'silent',
+    SEND_RETRY_DELAY_MS: '200',
+    ...env,
+  };
+  const config = loadConfig(fullEnv);
+  const ctx = await createContext(config);
+  const services = createServices(ctx);
+  let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
+  return {
+    prefix,
+    env: fullEnv,
+    config,
+    ctx,
+    services,
+    async startWorkers() {
+      workers = await startWorkers(services, { schedules: false });
+      return workers;
+    },
+    async stop() {
+      await workers?.close();
+      await services.close();
+      const cleaner = new Redis(TEST_REDIS_URL);
+      await deletePrefix(cleaner, prefix);
+      cleaner.disconnect();
+      await ctx.close();
+    },
+  };
+}
+
+export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** Waits until `check` returns a truthy value, polling; fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,196 @@
+import { simpleParser, type AddressObject } from 'mailparser';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+// A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
+const DATE = '2026-11-30';
+
+let pipeline: Pipeline | undefined;
+let sink: SmtpSink | undefined;
+
+afterEach(async () => {
+  await pipeline?.stop();
+  await sink?.close();
+  pipeline = undefined;
+  sink = undefined;
+});
+
+async function seed(p: Pipeline, subscribers: number, posts = 3) {
+  for (let i = 0; i < posts; i++) {
+    await p.services.posts.addManual(
+      {
+        title: `Post number ${i} & friends`,
+        url: `https://blog.example.com/posts/${i}`,
+        date: new Date(Date.UTC(2026, 10, 24 + i, 12)),
+        summary: `Summary of post ${i}.`,
+      },
+      new Date(),
+    );
+  }
+  const ids: number[] = [];
+  for (let i = 0; i < subscribers; i++) {
+    const { subscriber } = await p.services.subscribers.add({ email: `reader${i}@example.org`, status: 'confirmed' });
+    ids.push(subscriber.id);
+  }
+  return ids;
+}
+
+async function finished(p: Pipeline, date = DATE) {
+  return waitFor(async () => {
+    const s = await p.services.digestService.summary(date);
+    return s && ['sent', 'sent_with_failures', 'empty'].includes(s.status) ? s : undefined;
+  }, 30_000, `digest ${date} to finish`);
+}
+
+describe('sending a digest', () => {
+  it('sends exactly one message to each confirmed subscriber, with every header', async () => {
+    sink = await startSmtpSink();
+    pipeline = await startPipeline('send-basic', {
+      SMTP_URL: sink.url,
+      SEND_BATCH_SIZE: '7',
+      LIST_UNSUBSCRIBE_MAILTO: 'unsubscribe@example.com',
+    });
+    await seed(pipeline, 25);
+    await pipeline.services.subscribers.add({ email: 'pending@example.org' }); // not confirmed
+    await pipeline.startWorkers();
+
+    const { created } = await pipeline.services.digestService.trigger(DATE);
+    expect(created).toBe(true);
+    const s = await finished(pipeline);
+
+    expect(s.status).toBe('sent');
+    expect(s.counters).toMatchObject({ recipients: 25, sent: 25, failed: 0, skipped: 0, pending: 0 });
+    const rcpts = sink.recipients().sort();
+    expect(rcpts).toHaveLength(25);
+    expect(new Set(rcpts).size).toBe(25);
+    expect(rcpts).not.toContain('pending@example.org');
+
+    const ids = new Set<string>();
+    for (const m of sink.messages) {
+      const mail = await simpleParser(m.raw);
+      const to = (mail.to as AddressObject).value[0]!.address!;
+      expect(m.to).toEqual([to]);
+      expect(mail.from?.value[0]?.address).toBe('digest@example.com');
+      expect(mail.subject).toContain('Example Digest');
+      expect(mail.date).toBeInstanceOf(Date);
+      expect(mail.messageId).toMatch(/@example\.com>$/);
+      ids.add(mail.messageId!);
+      expect(mail.headers.get('list-id')).toBeTruthy();
+      const lu = String(mail.headers.get('list-unsubscribe') ?? '');
+      expect(lu).toMatch(/^<https:\/\/digest\.example\.com\/unsubscribe\?token=[A-Za-z0-9_-]+>, <mailto:unsubscribe@example\.com\?subject=unsubscribe>$/);
+      expect(mail.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+      expect(mail.text).toContain('Post number 0 & friends');
+      expect(mail.html).toContain('Post number 0 &amp; friends');
+      expect(mail.html).toContain('https://digest.example.com/unsubscribe?token=');
+      expect(mail.text).toContain(to);
+      expect(mail.html).not.toContain('%%');
+    }
+    expect(ids.size).toBe(25);
+
+    // Invariant 7: a send job's payload holds ids only.
+    const jobs = await pipeline.services.queues.send.getJobs(['completed', 'failed', 'waiting', 'delayed']);
+    for (const j of jobs) expect(JSON.stringify(j.data)).not.toContain('@');
+  });
+
+  it('sends nothing new when the same date is triggered again', async () => {
+    sink = await startSmtpSink();
+    pipeline = await startPipeline('send-again', { SMTP_URL: sink.url });
+    await seed(pipeline, 5);
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    await finished(pipeline);
+    expect(sink.messages).toHaveLength(5);
+
+    const again = await pipeline.services.digestService.trigger(DATE);
+    expect(again.created).toBe(false);
+    // A build job for the same date reuses the digest: wait for it to run, then count again.
+    await waitFor(async () => (await pipeline!.services.queues.build.getJobCounts('waiting', 'active', 'delayed')).waiting === 0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sink.messages).toHaveLength(5);
+    expect((await pipeline.services.digestService.summary(DATE))!.counters.sent).toBe(5);
+  });
+
+  it('sends nothing to a subscriber who unsubscribed after fan-out', async () => {
+    sink = await startSmtpSink();
+    pipeline = await startPipeline('send-unsub', { SMTP_URL: sink.url });
+    const ids = await seed(pipeline, 6);
+    const workers = await pipeline.startWorkers();
+    await workers.workers.send.pause();
+    await pipeline.services.digestService.trigger(DATE);
+    await waitFor(async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 6);
+    await pipeline.services.subscribers.setStatus(ids[2]!, 'unsubscribed');
+    workers.workers.send.resume();
+
+    const s = await finished(pipeline);
+    expect(s.counters).toMatchObject({ recipients: 6, sent: 5, skipped: 1 });
+    expect(sink.recipients()).not.toContain('reader2@example.org');
+    expect(sink.recipients()).toHaveLength(5);
+  });
+
+  it('retries 451 replies and delivers each recipient once', async () => {
+    sink = await startSmtpSink({
+      reply: (rcpt, attempt) => (/reader[13]@/.test(rcpt) && attempt <= 2 ? { code: 451, message: '4.3.0 try again later' } : undefined),
+    });
+    pipeline = await startPipeline('send-451', { SMTP_URL: sink.url });
+    await seed(pipeline, 5);
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    const s = await finished(pipeline);
+    expect(s.status).toBe('sent');
+    const rcpts = sink.recipients().sort();
+    expect(rcpts).toEqual([0, 1, 2, 3, 4].map((i) => `reader${i}@example.org`).sort());
+    expect(sink.attempts.get('reader1@example.org')).toBe(3);
+  });
+
+  it('marks a 550 5.1.1 recipient bounced and delivers the others', async () => {
+    sink = await startSmtpSink({
+      reply: (rcpt) => (rcpt === 'reader3@example.org' ? { code: 550, message: '5.1.1 no such mailbox' } : undefined),
+    });
+    pipeline = await startPipeline('send-550', { SMTP_URL: sink.url });
+    const ids = await seed(pipeline, 5);
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    const s = await finished(pipeline);
+    expect(s.status).toBe('sent_with_failures');
+    expect(s.counters).toMatchObject({ sent: 4, failed: 1 });
+    expect(sink.recipients()).toHaveLength(4);
+    expect((await pipeline.services.subscribers.get(ids[3]!))!.status).toBe('bounced');
+    expect(await pipeline.services.ledger.state(DATE, ids[3]!)).toMatch(/^f:550:/);
+  });
+
+  it('delivers once the SMTP server comes back after being down', async () => {
+    // Reserve a port, then close the server so connections are refused for a while.
+    const probe = await startSmtpSink();
+    const port = probe.port;
+    await probe.close();
+    pipeline = await startPipeline('send-down', { SMTP_URL: `smtp://127.0.0.1:${port}` });
+    await seed(pipeline, 4);
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    await waitFor(async () => ((await pipeline!.services.queues.send.getJobCounts('delayed')).delayed ?? 0) > 0, 10_000, 'a retry');
+    expect((await pipeline.services.digestService.summary(DATE))!.counters.sent).toBe(0);
+
+    sink = await startSmtpSink({ port });
+    const s = await finished(pipeline);
+    expect(s.counters.sent).toBe(4);
+    expect(sink.recipients().sort()).toEqual([0, 1, 2, 3].map((i) => `reader${i}@example.org`));
+  });
+
+  it('renders the digest once, however many recipients', async () => {
+    sink = await startSmtpSink();
+    pipeline = await startPipeline('send-once', { SMTP_URL: sink.url, SEND_BATCH_SIZE: '3' });
+    await seed(pipeline, 10);
+    let renders = 0;
+    const render = pipeline.services.renderer.renderDigest.bind(pipeline.services.renderer);
+    pipeline.services.renderer.renderDigest = (input) => {
+      renders++;
+      return render(input);
+    };
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    await finished(pipeline);
+    expect(sink.messages).toHaveLength(10);
+    expect(renders).toBe(1);
+  });
+});

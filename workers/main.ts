@@ -1,0 +1,17 @@
+import { loadConfigOrExit } from '../src/config.js';
+import { createContext } from '../src/context.js';
+import { createServices } from '../src/services.js';
+import { onShutdown } from '../src/shutdown.js';
+import { startWorkers } from './start-workers.js';
+
+/** Entry: the ingest, build and send workers alone. Run as many of these as you like. */
+const config = loadConfigOrExit();
+const ctx = await createContext(config, { logName: 'worker' });
+const services = createServices(ctx);
+await services.addConfiguredFeeds();
+const workers = await startWorkers(services);
+onShutdown(ctx.log, async () => {
+  await workers.close();
+  await services.close();
+  await ctx.close();
+});

@@ -1,0 +1,112 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { buildDigest } from '../src/digests/build-digest.js';
+import { currentDigestDate } from '../src/digests/digest-window.js';
+import { upsertSchedules } from '../src/digests/schedules.js';
+import { DigestNotSendableError } from '../src/delivery/send-batch.js';
+import { BuildJob, QUEUE, SendJob } from '../src/queues.js';
+import type { Services } from '../src/services.js';
+
+/** How long the whole send queue pauses when an SMTP server says "slow down" (421, 4.7.x). */
+const THROTTLE_PAUSE_MS = 5_000;
+
+/**
+ * Starts the ingest, build and send workers in this process, and upserts the schedules.
+ * Processors are thin: they parse the payload and call into src/. `close()` stops taking jobs,
+ * lets the jobs in flight finish, and closes the connections it opened.
+ */
+export async function startWorkers(services: Services, opts: { schedules?: boolean } = {}) {
+  const { config, log, queues } = services;
+  const connection = services.bullConnection;
+  const prefix = config.redis.prefix;
+  const schedule = { cron: config.digest.cron, tz: config.digest.tz };
+  if (opts.schedules !== false) await upsertSchedules(queues, config);
+
+  const ingestWorker = new Worker(
+    QUEUE.ingest,
+    async () => {
+      const results = await services.ingest.ingestAll();
+      return results.map((r) => (r.ok ? { feed: r.feed, new: r.new } : { feed: r.feed, error: r.error }));
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+
+  const buildWorker = new Worker(
+    QUEUE.build,
+    async (job: Job) => {
+      const data = BuildJob.parse(job.data);
+      // A scheduler job names no date: it builds the digest of the occurrence it fired for.
+      const firedAt = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
+      const date = data.date ?? currentDigestDate(new Date(firedAt), schedule);
+      return buildDigest(
+        {
+          digests: services.digests,
+          posts: services.posts,
+          subscribers: services.subscribers,
+          renderer: services.renderer,
+          sendQueue: queues.send,
+          schedule,
+          maxPosts: config.digest.maxPosts,
+          batchSize: config.send.batchSize,
+          log: log.child({ digest: date, job: job.id }),
+        },
+        date,
+      );
+    },
+    { connection, prefix, concurrency: 2 },
+  );
+
+  const sender = services.batchSender();
+  const sendWorker: Worker = new Worker(
+    QUEUE.send,
+    async (job: Job, token?: string) => {
+      const data = SendJob.parse(job.data);
+      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      let out;
+      try {
+        out = await sender.send(data.date, data.ids, finalAttempt);
+      } catch (err) {
+        if (err instanceof DigestNotSendableError) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+      if (out.throttled > 0) {
+        // The server asked us to slow down: pause the queue and put the job back without
+        // using up an attempt; the released recipients are claimed again on the rerun.
+        log.warn({ digest: data.date, job: job.id, throttled: out.throttled }, 'SMTP throttling; pausing sends');
+        await queues.send.rateLimit(THROTTLE_PAUSE_MS);
+        throw Worker.RateLimitError();
+      }
+      if (out.held > 0) {
+        // Another sender's lease still holds some recipients (a worker that died mid-batch):
+        // come back when it has expired, without using up an attempt.
+        await job.moveToDelayed(Date.now() + services.ledger.leaseMs, token);
+        throw new DelayedError();
+      }
+      if (out.transient > 0) {
+        throw new Error(`${out.transient} of ${data.ids.length} recipients failed for now; retrying`);
+      }
+      return out;
+    },
+    {
+      connection,
+      prefix,
+      // Two batches at once, so one batch's Redis round trips overlap the other's SMTP.
+      concurrency: 2,
+      ...(config.send.rate
+        ? { limiter: { max: 1, duration: Math.ceil((config.send.batchSize * 1000) / config.send.rate) } }
+        : {}),
+    },
+  );
+
+  for (const w of [ingestWorker, buildWorker, sendWorker]) {
+    w.on('failed', (job, err) => log.warn({ queue: w.name, job: job?.id, err: err.message }, 'job failed'));
+    w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));
+  }
+  log.info({ queues: Object.values(QUEUE) }, 'workers started');
+
+  return {
+    workers: { ingest: ingestWorker, build: buildWorker, send: sendWorker },
+    async close() {
+      await Promise.all([ingestWorker.close(), buildWorker.close(), sendWorker.close()]);
+    },
+  };
+}
