@@ -108,7 +108,12 @@ export interface LocalRedis {
  * Starts a private `redis-server` child process with durable settings (AOF on, noeviction),
  * data under `dir`, and resolves once it answers. The child dies with this process.
  */
-export async function startLocalRedis(opts: { dir: string; port: number }): Promise<LocalRedis> {
+export async function startLocalRedis(opts: {
+  dir: string;
+  port: number;
+  /** Default true: the service's own data must survive a restart. */
+  appendonly?: boolean;
+}): Promise<LocalRedis> {
   const which = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   if (which.error || which.status !== 0) {
     throw new RedisUnavailableError(
@@ -125,7 +130,7 @@ export async function startLocalRedis(opts: { dir: string; port: number }): Prom
       '--port', String(opts.port),
       '--bind', '127.0.0.1',
       '--dir', dir,
-      '--appendonly', 'yes',
+      '--appendonly', opts.appendonly === false ? 'no' : 'yes',
       '--save', '',
       '--maxmemory-policy', 'noeviction',
       '--protected-mode', 'yes',

@@ -91,6 +91,9 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       prefix,
       // Two batches at once, so one batch's Redis round trips overlap the other's SMTP.
       concurrency: 2,
+      // A killed worker's batch comes back within a lease, when its claims can be taken over.
+      lockDuration: Math.min(30_000, services.ledger.leaseMs),
+      stalledInterval: Math.min(30_000, services.ledger.leaseMs),
       ...(config.send.rate
         ? { limiter: { max: 1, duration: Math.ceil((config.send.batchSize * 1000) / config.send.rate) } }
         : {}),
