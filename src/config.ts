@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 
@@ -92,7 +93,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment. Pure: pass an object in tests. */
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty value (`SECRET=` in a .env file) means "not set", so defaults apply.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(String(issue.path[0] ?? '?'), issue.message);
@@ -176,6 +179,8 @@ export type Config = ReturnType<typeof loadConfig>;
  * variable and exits with code 1.
  */
 export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  // A .env file in the working directory fills what the environment leaves unset.
+  if (env === process.env && existsSync('.env')) process.loadEnvFile('.env');
   try {
     return loadConfig(env);
   } catch (err) {

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { DigestStore } from '../digests/digest-store.js';
 import { prepareDigestMessage } from '../mail/digest-message.js';
+import { listIdFor } from '../mail/headers.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Tokens } from '../subscribers/tokens.js';
@@ -59,7 +60,8 @@ export function createBatchSender(deps: SendBatchDeps) {
               text: d.text,
               from: deps.mail.from,
               fromAddress: deps.mail.fromAddress,
-              listId: listId(deps.site.name, deps.mail.fromAddress),
+              listId: listIdFor(deps.site.name, deps.mail.fromAddress),
+              listName: deps.site.name,
               listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
             })
           : undefined,
@@ -154,13 +156,6 @@ export class DigestNotSendableError extends Error {
   constructor(date: string) {
     super(`digest ${date} is not built or has no content`);
   }
-}
-
-/** `List-Id: <slug.domain>` (RFC 2919), from the site name and the sender's domain. */
-export function listId(siteName: string, fromAddress: string): string {
-  const slug = siteName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'digest';
-  const domain = fromAddress.split('@')[1] ?? 'localhost';
-  return `${slug}.${domain}`;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once. */
