@@ -1,0 +1,101 @@
+import type { Logger } from '../log.js';
+import { describeFeedError, FeedError } from './feed-error.js';
+import type { FeedStore } from './feed-store.js';
+import { parseFeed } from './parse-feed.js';
+import type { PostStore } from './post-store.js';
+import { fetchFeed, type FetchFeedOptions } from './safe-fetch.js';
+
+export type IngestResult =
+  | { feed: string; ok: true; new: number; updated: number; unchanged: number; notModified?: boolean }
+  | { feed: string; ok: false; error: string };
+
+export interface IngestDeps {
+  feedStore: Pick<FeedStore, 'get' | 'list' | 'update'>;
+  postStore: Pick<PostStore, 'upsert'>;
+  log: Logger;
+  allowPrivate: boolean;
+  userAgent: string;
+  /** Feeds fetched at once. */
+  concurrency?: number;
+  /** Overrides of the fetch budget (tests use short timeouts). */
+  fetch?: Pick<FetchFeedOptions, 'timeoutMs' | 'maxBytes' | 'maxRedirects'>;
+  now?: () => Date;
+}
+
+/**
+ * Fetches feeds and turns their items into posts. One feed's failure is recorded on that feed
+ * (its earlier posts stay) and never stops the others.
+ */
+export function createIngest(deps: IngestDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function ingestOne(source: string): Promise<IngestResult> {
+    const state = await deps.feedStore.get(source);
+    if (!state) return { feed: source, ok: false, error: 'FEED_UNKNOWN: not a registered feed' };
+    const feed = state.url;
+    const startedAt = now().toISOString();
+    try {
+      const res = await fetchFeed(feed, {
+        ...deps.fetch,
+        allowPrivate: deps.allowPrivate,
+        userAgent: deps.userAgent,
+        etag: state.etag,
+        lastModified: state.lastModified,
+      });
+      if (res.notModified) {
+        await deps.feedStore.update(feed, { lastFetchAt: startedAt, lastOkAt: startedAt, ...noError });
+        return { feed, ok: true, new: 0, updated: 0, unchanged: 0, notModified: true };
+      }
+      const parsed = parseFeed(res.body, { contentType: res.contentType, baseUrl: res.url, now: now() });
+      const counts = { new: 0, updated: 0, unchanged: 0 };
+      const seenAt = now();
+      for (const item of parsed.items) {
+        const { result } = await deps.postStore.upsert(item, feed, seenAt);
+        counts[result]++;
+      }
+      // The validators are saved only now: a 304 must never hide posts we failed to store.
+      await deps.feedStore.update(feed, {
+        lastFetchAt: startedAt,
+        lastOkAt: startedAt,
+        etag: res.etag,
+        lastModified: res.lastModified,
+        lastResult: counts,
+        ...noError,
+      });
+      deps.log.info({ feed, ...counts, skipped: parsed.skipped }, 'feed ingested');
+      return { feed, ok: true, ...counts };
+    } catch (err) {
+      const error = describeFeedError(err);
+      if (!(err instanceof FeedError)) deps.log.error({ feed, err }, 'feed ingest failed unexpectedly');
+      else deps.log.warn({ feed, error }, 'feed ingest failed');
+      await deps.feedStore
+        .update(feed, { lastFetchAt: startedAt, lastError: error, lastErrorAt: startedAt })
+        .catch((e: unknown) => deps.log.error({ feed, err: e }, 'could not record the feed error'));
+      return { feed, ok: false, error };
+    }
+  }
+
+  return {
+    ingestOne,
+
+    /** Every registered feed, a few at a time. Never throws for one feed's failure. */
+    async ingestAll(): Promise<IngestResult[]> {
+      const feeds = await deps.feedStore.list();
+      const results: IngestResult[] = new Array(feeds.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < feeds.length) {
+          const i = next++;
+          results[i] = await ingestOne(feeds[i]!.url);
+        }
+      };
+      const n = Math.max(1, Math.min(deps.concurrency ?? 4, feeds.length));
+      await Promise.all(Array.from({ length: n }, worker));
+      return results;
+    },
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngest>;
+
+const noError = { lastError: undefined, lastErrorAt: undefined } as const;

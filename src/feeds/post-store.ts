@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { plainSummary, plainTitle } from './feed-values.js';
+import type { ParsedItem } from './parse-feed.js';
+import type { Post } from './post.js';
+
+/** The feed name of posts an admin added by hand. */
+export const MANUAL_FEED = 'manual';
+
+/** Bound on one window read (DESIGN.md invariant 8); a real window holds far fewer posts. */
+const WINDOW_READ_LIMIT = 5000;
+
+/** Content fields compared to tell 'updated' from 'unchanged' ('' = absent). */
+const CONTENT_FIELDS = ['guid', 'url', 'title', 'author', 'summary', 'imageUrl'] as const;
+
+/**
+ * Inserts or updates one post, all in one script so a crash never leaves half a post or an
+ * index entry without its post.
+ * KEYS: post, index, byPublished, bySeen.
+ * ARGV: id, guidKey|'', urlKey, nowIso, nowMs, publishedIso|'', publishedMs|'', feed,
+ *       then the CONTENT_FIELDS values in order.
+ * Returns 'new' | 'updated' | 'unchanged' | 'retry' (the index moved under us).
+ */
+const upsertScript = defineScript(`
+local id, guidKey, urlKey = ARGV[1], ARGV[2], ARGV[3]
+local primary = guidKey ~= '' and guidKey or urlKey
+local owner = redis.call('HGET', KEYS[2], primary)
+if owner and owner ~= id then return 'retry' end
+local names = {${CONTENT_FIELDS.map((f) => `'${f}'`).join(', ')}}
+local function index()
+  if guidKey ~= '' then redis.call('HSETNX', KEYS[2], guidKey, id) end
+  redis.call('HSETNX', KEYS[2], urlKey, id)
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local publishedIso = ARGV[6] ~= '' and ARGV[6] or ARGV[4]
+  local publishedMs = ARGV[7] ~= '' and ARGV[7] or ARGV[5]
+  local fields = {'id', id, 'feed', ARGV[8], 'firstSeenAt', ARGV[4], 'publishedAt', publishedIso}
+  for i, name in ipairs(names) do
+    local v = ARGV[8 + i]
+    if v ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = v end
+  end
+  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('ZADD', KEYS[3], publishedMs, id)
+  redis.call('ZADD', KEYS[4], ARGV[5], id)
+  index()
+  return 'new'
+end
+-- The same post in a second feed: the first feed owns its content, so the two never flip-flop.
+if redis.call('HGET', KEYS[1], 'feed') ~= ARGV[8] then index(); return 'unchanged' end
+local old = redis.call('HMGET', KEYS[1], unpack(names))
+local sets, dels = {}, {}
+for i, name in ipairs(names) do
+  local v = ARGV[8 + i]
+  if v == '' then
+    if old[i] then dels[#dels + 1] = name end
+  elseif old[i] ~= v then
+    sets[#sets + 1] = name; sets[#sets + 1] = v
+  end
+end
+-- A feed that stops giving a date keeps the date it had.
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'publishedAt') ~= ARGV[6] then
+  sets[#sets + 1] = 'publishedAt'; sets[#sets + 1] = ARGV[6]
+  redis.call('ZADD', KEYS[3], ARGV[7], id)
+end
+if #sets == 0 and #dels == 0 then return 'unchanged' end
+if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
+if #dels > 0 then redis.call('HDEL', KEYS[1], unpack(dels)) end
+index()
+return 'updated'
+`);
+
+/** Sets `digest` only on a post that exists and has none; returns the post's digest after. */
+const markUsedScript = defineScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSETNX', KEYS[1], 'digest', ARGV[1])
+return redis.call('HGET', KEYS[1], 'digest')
+`);
+
+/** The key a post is identified by across all feeds: its guid, else its URL. */
+export function dedupeKey(item: { guid?: string; url: string }): string {
+  return item.guid ? `guid:${item.guid}` : `url:${item.url}`;
+}
+
+/** A post id: short, URL-safe, derived from the dedupe key so every process agrees on it. */
+export function postId(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 16);
+}
+
+/**
+ * Posts in Redis: a hash per post, an index from guid:/url: keys to ids (so the same post in
+ * two feeds is one post), and two sorted sets by publishedAt and firstSeenAt.
+ */
+export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
+  const { redis, keys } = deps;
+
+  async function upsert(
+    item: ParsedItem,
+    feed: string,
+    now: Date,
+  ): Promise<{ id: string; result: 'new' | 'updated' | 'unchanged' }> {
+    const guidKey = item.guid ? `guid:${item.guid}` : '';
+    const urlKey = `url:${item.url}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Without a guid, a post with the same URL (even one that has a guid) is the same post.
+      const existing = await redis.hget(keys.postIndex, guidKey || urlKey);
+      const id = existing ?? postId(dedupeKey(item));
+      const result = (await upsertScript(
+        redis,
+        [keys.post(id), keys.postIndex, keys.postsByPublished, keys.postsBySeen],
+        [
+          id,
+          guidKey,
+          urlKey,
+          now.toISOString(),
+          now.getTime(),
+          item.publishedAt?.toISOString() ?? '',
+          item.publishedAt?.getTime() ?? '',
+          feed,
+          item.guid ?? '',
+          item.url,
+          item.title,
+          item.author ?? '',
+          item.summary,
+          item.imageUrl ?? '',
+        ],
+      )) as string;
+      if (result !== 'retry') return { id, result: result as 'new' | 'updated' | 'unchanged' };
+    }
+    throw new Error(`post index kept changing while storing ${urlKey}`);
+  }
+
+  async function get(id: string): Promise<Post | undefined> {
+    return toPost(await redis.hgetall(keys.post(id)));
+  }
+
+  async function getMany(ids: string[]): Promise<Post[]> {
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.post(id));
+    const rows = (await pipeline.exec()) ?? [];
+    const posts: Post[] = [];
+    for (const [err, row] of rows) {
+      if (err) throw err;
+      const post = toPost(row as Record<string, string>);
+      if (post) posts.push(post);
+    }
+    return posts;
+  }
+
+  return {
+    upsert,
+    get,
+    getMany,
+
+    /** A post for a blog without a feed. Same rules as feed posts (plain text, de-duplicated). */
+    async addManual(
+      input: { title: string; url: string; date?: Date; summary?: string },
+      now: Date,
+    ): Promise<Post> {
+      const item: ParsedItem = {
+        url: input.url,
+        title: plainTitle(input.title, false) ?? input.url,
+        summary: plainSummary(input.summary, false),
+        ...(input.date ? { publishedAt: input.date } : {}),
+      };
+      const { id } = await upsert(item, MANUAL_FEED, now);
+      const post = await get(id);
+      if (!post) throw new Error(`post ${id} vanished right after it was stored`);
+      return post;
+    },
+
+    /** Newest published first. */
+    async list(opts: { limit: number; offset?: number }): Promise<{ posts: Post[]; total: number }> {
+      const offset = Math.max(0, opts.offset ?? 0);
+      const limit = Math.max(1, Math.min(opts.limit, 1000));
+      const [ids, total] = await Promise.all([
+        redis.zrevrange(keys.postsByPublished, offset, offset + limit - 1),
+        redis.zcard(keys.postsByPublished),
+      ]);
+      return { posts: await getMany(ids), total };
+    },
+
+    /** Posts with start <= publishedAt < end, newest first. */
+    async listPublishedBetween(startMs: number, endMs: number): Promise<Post[]> {
+      if (endMs <= startMs) return [];
+      const ids = await redis.zrevrangebyscore(
+        keys.postsByPublished,
+        `(${endMs}`,
+        startMs,
+        'LIMIT',
+        0,
+        WINDOW_READ_LIMIT,
+      );
+      return getMany(ids);
+    },
+
+    /**
+     * Records that the digest of `date` carries these posts (HSETNX: a post goes out in at
+     * most one digest). Returns the ids whose digest is now `date`: those claimed by this
+     * call and those this same digest claimed before, so a retried build gets the same posts.
+     */
+    async markUsed(ids: string[], date: string): Promise<string[]> {
+      const results = await Promise.all(ids.map((id) => markUsedScript(redis, [keys.post(id)], [date])));
+      return ids.filter((_, i) => results[i] === date);
+    },
+  };
+}
+
+export type PostStore = ReturnType<typeof createPostStore>;
+
+function toPost(h: Record<string, string> | null | undefined): Post | undefined {
+  if (!h?.id || !h.url) return undefined;
+  return {
+    id: h.id,
+    feed: h.feed ?? '',
+    guid: h.guid || undefined,
+    url: h.url,
+    title: h.title ?? '',
+    author: h.author || undefined,
+    publishedAt: h.publishedAt ?? h.firstSeenAt ?? '',
+    summary: h.summary ?? '',
+    imageUrl: h.imageUrl || undefined,
+    firstSeenAt: h.firstSeenAt ?? '',
+    ...(h.digest ? { digest: h.digest } : {}),
+  };
+}

@@ -1,0 +1,126 @@
+import { tz as inZone } from '@date-fns/tz';
+import { format } from 'date-fns';
+import type { Config } from '../config.js';
+import type { DigestWindow } from '../digests/digest-window.js';
+import type { Post } from '../feeds/post.js';
+import { PLACEHOLDERS } from './placeholders.js';
+import { cleanText, safeUrl, truncate, wrapText } from './sanitise.js';
+
+/**
+ * The data the templates see: every string cleaned (sanitise.ts) and every link http(s) or
+ * absent. Templates get no raw feed values, so a custom template cannot forget to clean one.
+ */
+
+export const MAX_TITLE = 200;
+export const MAX_SUMMARY = 400;
+const SUBJECT_TITLE = 80;
+
+export interface SiteView {
+  name: string;
+  publicUrl: string;
+  postalAddress: string;
+  accentColor: string;
+  logoUrl: string | undefined;
+  homeUrl: string;
+}
+
+export interface PostView {
+  title: string;
+  /** http(s) or undefined: then the title is shown without a link. */
+  url: string | undefined;
+  summary: string;
+  /** The summary wrapped for the text part. */
+  summaryText: string;
+  author: string;
+  dateLabel: string;
+  /** "blog.example · 3 Mar 2026 · Ann Author" */
+  meta: string;
+  imageUrl: string | undefined;
+  imageAlt: string;
+}
+
+export function siteView(site: Config['site']): SiteView {
+  const publicUrl = safeUrl(site.publicUrl)?.replace(/\/+$/, '') ?? '';
+  return {
+    name: cleanText(site.name, 100),
+    publicUrl,
+    postalAddress: cleanText(site.postalAddress, 300),
+    accentColor: /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8',
+    logoUrl: safeUrl(site.logoUrl),
+    homeUrl: `${publicUrl}/`,
+  };
+}
+
+export function postView(post: Post, tz: string): PostView {
+  const title = cleanText(post.title, MAX_TITLE) || 'Untitled post';
+  const summary = cleanText(post.summary, MAX_SUMMARY);
+  const author = cleanText(post.author, 80);
+  const url = safeUrl(post.url);
+  const dateLabel = formatDate(post.publishedAt, 'd MMM yyyy', tz);
+  const source = url ? new URL(url).hostname.replace(/^www\./, '') : '';
+  return {
+    title,
+    url,
+    summary,
+    summaryText: wrapText(summary),
+    author,
+    dateLabel,
+    meta: [source, dateLabel, author].filter(Boolean).join(' \u00b7 '),
+    imageUrl: safeUrl(post.imageUrl),
+    imageAlt: truncate(title, 100),
+  };
+}
+
+/** Everything digest.mjml, digest.txt.hbs and digest.subject.hbs see. */
+export function digestView(input: {
+  date: string;
+  posts: Post[];
+  window: DigestWindow;
+  site: Config['site'];
+  tz: string;
+}) {
+  const site = siteView(input.site);
+  const posts = input.posts.map((p) => postView(p, input.tz));
+  const first = posts[0];
+  const count = posts.length;
+  const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
+  return {
+    lang: 'en',
+    site,
+    date: input.date,
+    dateLabel: formatDate(`${input.date}T12:00:00Z`, 'EEEE d MMMM yyyy', 'UTC'),
+    intro: `${count} new ${count === 1 ? 'post' : 'posts'} since ${since}`,
+    posts,
+    count,
+    more: Math.max(0, count - 1),
+    subjectTitle: first ? truncate(first.title, SUBJECT_TITLE) : '',
+    preheader: truncate(posts.map((p) => p.title).join(' \u00b7 '), 150),
+    viewInBrowserUrl: `${site.publicUrl}/digests/${input.date}`,
+    ...recipientPlaceholders(),
+  };
+}
+
+/** Everything confirm.mjml, confirm.txt.hbs and confirm.subject.hbs see. */
+export function confirmView(input: { confirmUrl: string; email: string; site: Config['site'] }) {
+  return {
+    lang: 'en',
+    site: siteView(input.site),
+    confirmUrl: input.confirmUrl,
+    email: cleanText(input.email, 320),
+    preheader: 'One click to confirm, and the digest starts arriving.',
+    expiresHours: 48,
+  };
+}
+
+function recipientPlaceholders() {
+  return {
+    unsubscribeUrl: PLACEHOLDERS.unsubscribeUrl,
+    preferencesUrl: PLACEHOLDERS.preferencesUrl,
+    email: PLACEHOLDERS.email,
+  };
+}
+
+function formatDate(iso: string, pattern: string, zone: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '' : format(t, pattern, { in: inZone(zone) });
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPostStore, dedupeKey, postId } from '../../src/feeds/post-store.js';
+import type { ParsedItem } from '../../src/feeds/parse-feed.js';
+import { deletePrefix, testRedis } from '../helpers/redis.js';
+
+const t = testRedis('post-store');
+const store = createPostStore({ redis: t.redis, keys: t.keys });
+const NOW = new Date('2025-03-10T12:00:00Z');
+
+const item = (n: number, extra: Partial<ParsedItem> = {}): ParsedItem => ({
+  guid: `g-${n}`,
+  url: `https://posts.example/${n}`,
+  title: `Post ${n}`,
+  summary: `Summary ${n}`,
+  publishedAt: new Date(Date.UTC(2025, 2, n)),
+  ...extra,
+});
+
+beforeEach(() => deletePrefix(t.redis, t.prefix));
+afterAll(() => t.cleanup());
+
+describe('post store', () => {
+  it('stores a post as a hash with an id derived from its guid', async () => {
+    const { id, result } = await store.upsert(item(1, { author: 'Ann', imageUrl: 'https://i.example/1.png' }), 'https://f.example/rss', NOW);
+    expect(result).toBe('new');
+    expect(id).toBe(postId(dedupeKey({ guid: 'g-1', url: 'x' })));
+    expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(await t.redis.type(t.keys.post(id))).toBe('hash');
+    expect(await store.get(id)).toEqual({
+      id,
+      feed: 'https://f.example/rss',
+      guid: 'g-1',
+      url: 'https://posts.example/1',
+      title: 'Post 1',
+      author: 'Ann',
+      publishedAt: '2025-03-01T00:00:00.000Z',
+      summary: 'Summary 1',
+      imageUrl: 'https://i.example/1.png',
+      firstSeenAt: NOW.toISOString(),
+    });
+  });
+
+  it('a post without a date takes firstSeenAt as its date', async () => {
+    const { id } = await store.upsert(item(2, { publishedAt: undefined }), 'f', NOW);
+    const post = await store.get(id);
+    expect(post?.publishedAt).toBe(NOW.toISOString());
+    expect(await t.redis.zscore(t.keys.postsByPublished, id)).toBe(String(NOW.getTime()));
+  });
+
+  it('unchanged, updated in place (keeping firstSeenAt and digest), never duplicated', async () => {
+    const { id } = await store.upsert(item(3), 'f', NOW);
+    expect((await store.upsert(item(3), 'f', new Date('2025-03-11T00:00:00Z'))).result).toBe('unchanged');
+    await store.markUsed([id], '2025-03-10');
+    const later = new Date('2025-03-12T00:00:00Z');
+    const changed = await store.upsert(item(3, { title: 'Post 3, revised', author: undefined }), 'f', later);
+    expect(changed).toEqual({ id, result: 'updated' });
+    const post = await store.get(id);
+    expect(post).toMatchObject({ title: 'Post 3, revised', firstSeenAt: NOW.toISOString(), digest: '2025-03-10' });
+    expect((await store.list({ limit: 10 })).total).toBe(1);
+  });
+
+  it('list: newest published first, with offset and total', async () => {
+    for (const n of [5, 1, 9, 3]) await store.upsert(item(n), 'f', NOW);
+    const page1 = await store.list({ limit: 2 });
+    expect(page1.total).toBe(4);
+    expect(page1.posts.map((p) => p.title)).toEqual(['Post 9', 'Post 5']);
+    const page2 = await store.list({ limit: 2, offset: 2 });
+    expect(page2.posts.map((p) => p.title)).toEqual(['Post 3', 'Post 1']);
+  });
+
+  it('listPublishedBetween: start inclusive, end exclusive', async () => {
+    for (const n of [1, 2, 3, 4]) await store.upsert(item(n), 'f', NOW);
+    const start = Date.UTC(2025, 2, 2);
+    const end = Date.UTC(2025, 2, 4);
+    const posts = await store.listPublishedBetween(start, end);
+    expect(posts.map((p) => p.title)).toEqual(['Post 3', 'Post 2']);
+    expect(await store.listPublishedBetween(end, start)).toEqual([]);
+    expect((await store.listPublishedBetween(start, end + 1)).map((p) => p.title)).toEqual(['Post 4', 'Post 3', 'Post 2']);
+  });
+
+  it('markUsed claims a post once: a later digest gets nothing, a retry of the same one its posts', async () => {
+    const a = (await store.upsert(item(1), 'f', NOW)).id;
+    const b = (await store.upsert(item(2), 'f', NOW)).id;
+    expect(await store.markUsed([a], '2025-03-10')).toEqual([a]);
+    expect(await store.markUsed([a, b], '2025-03-17')).toEqual([b]);
+    expect(await store.markUsed([a], '2025-03-10')).toEqual([a]);
+    expect((await store.get(a))?.digest).toBe('2025-03-10');
+    expect((await store.get(b))?.digest).toBe('2025-03-17');
+    // A missing post is not created by markUsed.
+    expect(await store.markUsed(['nope'], '2025-03-24')).toEqual([]);
+    expect(await t.redis.exists(t.keys.post('nope'))).toBe(0);
+  });
+
+  it('getMany keeps the order and skips missing ids', async () => {
+    const a = (await store.upsert(item(1), 'f', NOW)).id;
+    const b = (await store.upsert(item(2), 'f', NOW)).id;
+    expect((await store.getMany([b, 'missing', a])).map((p) => p.id)).toEqual([b, a]);
+  });
+
+  it('addManual stores a post for a blog without a feed, de-duplicated by URL', async () => {
+    const post = await store.addManual(
+      { title: '  Hand   made ', url: 'https://blog.example/hand', summary: 'A   summary', date: new Date('2025-03-05T00:00:00Z') },
+      NOW,
+    );
+    expect(post).toMatchObject({ feed: 'manual', title: 'Hand made', summary: 'A summary', publishedAt: '2025-03-05T00:00:00.000Z' });
+    const again = await store.addManual({ title: 'Hand made', url: 'https://blog.example/hand' }, NOW);
+    expect(again.id).toBe(post.id);
+    expect((await store.list({ limit: 10 })).total).toBe(1);
+  });
+});
