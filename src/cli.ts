@@ -12,6 +12,12 @@ import { registerSubscriberCommands } from './subscribers/commands.js';
  * The `digest` command: the admin actions from a terminal. Each subcommand is a thin call into
  * its feature module; this file only wires them. Run it with `npm run digest -- <command>`.
  */
+// `digest subscribers export | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('digest')
   .description('Self-hosted weekly email digest: feeds in, one email a week out.')
   .showHelpAfterError();

@@ -1,0 +1,239 @@
+import { SingleBar, Presets } from 'cli-progress';
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { exportSubscribersCsv } from './export-csv.js';
+import { importSubscribers, type ImportProgress, type ImportSummary } from './import-csv.js';
+import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus } from './subscriber.js';
+import { createSubscriberStore, type SubscriberStore } from './subscriber-store.js';
+
+type Out = (line: string) => void;
+
+function parseStatus(s: string | undefined): SubscriberStatus | undefined {
+  if (s === undefined) return undefined;
+  const v = s.toLowerCase();
+  if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(v)) {
+    throw new ValidationError(
+      'SUBSCRIBER_STATUS_INVALID',
+      `--status must be one of ${SUBSCRIBER_STATUSES.join(', ')}`,
+    );
+  }
+  return v as SubscriberStatus;
+}
+
+function parseLimit(s: string | undefined, fallback: number): number {
+  const n = s === undefined ? fallback : Number(s);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new ValidationError('LIMIT_INVALID', '--limit must be a whole number from 1 to 1000');
+  }
+  return n;
+}
+
+function row(s: Subscriber): string {
+  const extra = [
+    s.name && `name=${JSON.stringify(s.name)}`,
+    s.tz && `tz=${s.tz}`,
+    s.paused && 'paused',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return `${String(s.id).padStart(8)}  ${s.status.padEnd(12)}  ${s.email}${extra ? `  ${extra}` : ''}`;
+}
+
+/** Progress of an import: a bar on a terminal, a line every 10,000 rows otherwise. */
+function importProgress(isTty: boolean, out: Out) {
+  let bar: SingleBar | undefined;
+  let lastLine = 0;
+  return {
+    update(p: ImportProgress) {
+      if (isTty && p.totalBytes) {
+        if (!bar) {
+          bar = new SingleBar(
+            {
+              format:
+                'import [{bar}] {percentage}% | {rows} rows | {created} new | {invalid} invalid',
+            },
+            Presets.shades_classic,
+          );
+          bar.start(p.totalBytes, 0, { rows: 0, created: 0, invalid: 0 });
+        }
+        bar.update(p.bytes, { rows: p.rows, created: p.created, invalid: p.invalid });
+      } else if (p.rows - lastLine >= 10_000) {
+        lastLine = p.rows;
+        out(`… ${p.rows} rows read, ${p.created} new, ${p.invalid} invalid`);
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+function printSummary(r: ImportSummary, out: Out): void {
+  out(`rows:       ${r.rows}`);
+  out(`created:    ${r.created}`);
+  out(`updated:    ${r.updated}`);
+  out(`unchanged:  ${r.unchanged}`);
+  out(`suppressed: ${r.suppressed} (erased, bounced or complained addresses: never added again)`);
+  out(`invalid:    ${r.invalidCount}`);
+  for (const bad of r.invalid) out(`  line ${bad.line}: ${bad.code} ${bad.reason}`);
+  if (r.invalidCount > r.invalid.length) out(`  … and ${r.invalidCount - r.invalid.length} more`);
+}
+
+/**
+ * `subscribers add|import|list|count|remove|export`. Output goes to `out` (stdout); the export's
+ * CSV goes to `write` (stdout) page by page.
+ */
+export function registerSubscriberCommands(
+  program: Command,
+  getContext: () => Promise<Context>,
+  out: Out = (line) => console.log(line),
+  write: (chunk: string) => Promise<void> = (chunk) =>
+    new Promise((resolve) =>
+      process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', resolve),
+    ),
+): void {
+  const withStore = async (fn: (store: SubscriberStore) => Promise<void>) => {
+    const ctx = await getContext();
+    try {
+      await fn(createSubscriberStore({ redis: ctx.redis, keys: ctx.keys }));
+    } finally {
+      await ctx.close();
+    }
+  };
+
+  const cmd = program.command('subscribers').description('manage subscribers');
+
+  cmd
+    .command('add <email>')
+    .description(
+      'add a subscriber (status pending unless --confirmed; with no web confirmation page yet, ' +
+        'use --confirmed for someone who asked you directly)',
+    )
+    .option('--confirmed', 'add as confirmed (they receive the next digest)')
+    .option('--tz <zone>', 'IANA time zone, e.g. Europe/Paris')
+    .option('--name <name>', 'display name')
+    .action((email: string, opts: { confirmed?: boolean; tz?: string; name?: string }) =>
+      withStore(async (store) => {
+        const status: SubscriberStatus = opts.confirmed ? 'confirmed' : 'pending';
+        const r = await store.add({ email, status, tz: opts.tz, name: opts.name });
+        const s = r.subscriber;
+        if (r.created) out(`added ${s.email} (id ${s.id}) as ${s.status}`);
+        else if (r.updated) out(`${s.email} (id ${s.id}) already existed; now ${s.status}`);
+        else out(`${s.email} (id ${s.id}) already exists as ${s.status}; nothing changed`);
+        if (
+          s.status !== status &&
+          !r.created &&
+          ['unsubscribed', 'bounced', 'complained'].includes(s.status)
+        ) {
+          out(
+            `  (an ${s.status} subscriber is never re-confirmed from here: they must subscribe again)`,
+          );
+        }
+      }),
+    );
+
+  cmd
+    .command('import <file>')
+    .description(
+      'import a CSV file with a header row: email, and optionally name, timezone, status. ' +
+        'Rows without a status are imported as CONFIRMED (an existing list you vouch for; use ' +
+        '--status pending otherwise). Invalid rows are reported by line and skipped; importing ' +
+        'the same file again changes nothing; suppressed (erased, bounced, complained) and ' +
+        'unsubscribed addresses are never revived.',
+    )
+    .option('--status <status>', 'status for rows without one', 'confirmed')
+    .action((file: string, opts: { status: string }) =>
+      withStore(async (store) => {
+        const defaultStatus = parseStatus(opts.status)!;
+        const progress = importProgress(Boolean(process.stderr.isTTY), out);
+        try {
+          const r = await importSubscribers({ store }, file, {
+            defaultStatus,
+            onProgress: (p) => progress.update(p),
+          });
+          progress.stop();
+          printSummary(r, out);
+          if (r.invalidCount > 0) process.exitCode = 2;
+        } catch (err) {
+          progress.stop();
+          throw err;
+        }
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description(
+      'list subscribers in id order (a page at a time: use --after with the last id shown)',
+    )
+    .option('--status <status>', `only this status (${SUBSCRIBER_STATUSES.join(', ')})`)
+    .option('--search <text>', 'only addresses containing this text')
+    .option('--limit <n>', 'at most this many (1-1000)', '50')
+    .option('--after <id>', 'start after this subscriber id', '0')
+    .action((opts: { status?: string; search?: string; limit?: string; after: string }) =>
+      withStore(async (store) => {
+        const page = await store.list({
+          status: parseStatus(opts.status),
+          search: opts.search,
+          limit: parseLimit(opts.limit, 50),
+          afterId: Number(opts.after) || 0,
+        });
+        for (const s of page.subscribers) out(row(s));
+        if (page.subscribers.length === 0) out('no subscribers');
+        if (page.nextAfterId !== undefined) out(`more: --after ${page.nextAfterId}`);
+        if (page.nextCursor !== undefined) out('more matches exist: narrow the search');
+      }),
+    );
+
+  cmd
+    .command('count')
+    .description('subscribers per status')
+    .action(() =>
+      withStore(async (store) => {
+        const counts = await store.counts();
+        for (const s of SUBSCRIBER_STATUSES) out(`${s.padEnd(13)} ${counts[s]}`);
+      }),
+    );
+
+  cmd
+    .command('remove <email>')
+    .description(
+      'delete a subscriber; with --erase also suppress the address (kept only as a hash) so ' +
+        'that no add or import brings it back',
+    )
+    .option('--erase', 'erase and suppress (GDPR erasure)')
+    .action((email: string, opts: { erase?: boolean }) =>
+      withStore(async (store) => {
+        const s = await store.getByEmail(email);
+        if (!s)
+          throw new NotFoundError(
+            'SUBSCRIBER_NOT_FOUND',
+            `no subscriber with the address ${email}`,
+          );
+        if (opts.erase) {
+          await store.erase(s.id);
+          out(`erased ${s.email} (id ${s.id}); the address is suppressed`);
+        } else {
+          await store.remove(s.id);
+          out(`removed ${s.email} (id ${s.id})`);
+        }
+      }),
+    );
+
+  cmd
+    .command('export')
+    .description(
+      'write subscribers as CSV to stdout (email,name,timezone,status,created_at,confirmed_at)',
+    )
+    .option('--status <status>', 'only this status')
+    .action((opts: { status?: string }) =>
+      withStore(async (store) => {
+        for await (const chunk of exportSubscribersCsv(store, {
+          status: parseStatus(opts.status),
+        })) {
+          await write(chunk);
+        }
+      }),
+    );
+}

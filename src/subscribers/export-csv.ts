@@ -1,0 +1,34 @@
+import { stringify } from 'csv-stringify/sync';
+import type { SubscriberStore } from './subscriber-store.js';
+import type { Subscriber, SubscriberStatus } from './subscriber.js';
+
+/** The same columns the import reads first, so an export can be imported elsewhere as is. */
+export const EXPORT_COLUMNS = ['email', 'name', 'timezone', 'status', 'created_at', 'confirmed_at'];
+
+/**
+ * A name starting with = + - @ (or a tab/CR) would run as a formula when the file is opened in
+ * a spreadsheet; such names get a leading apostrophe. Addresses cannot hold the characters a
+ * harmful formula needs (parentheses, quotes, spaces), so they stay as they are and re-import.
+ */
+function safeCell(s: string | undefined): string {
+  if (!s) return '';
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+function toRow(s: Subscriber): string[] {
+  return [s.email, safeCell(s.name), s.tz ?? '', s.status, s.createdAt, s.confirmedAt ?? ''];
+}
+
+/**
+ * Subscribers as CSV (header first), one chunk per page of `pageSize` in id order, so memory
+ * stays one page whatever the list's size. Used by `subscribers export` and the admin API.
+ */
+export async function* exportSubscribersCsv(
+  store: Pick<SubscriberStore, 'iterate'>,
+  opts: { status?: SubscriberStatus; pageSize?: number } = {},
+): AsyncGenerator<string> {
+  yield stringify([EXPORT_COLUMNS]);
+  for await (const page of store.iterate({ status: opts.status, pageSize: opts.pageSize ?? 500 })) {
+    yield stringify(page.map(toRow));
+  }
+}

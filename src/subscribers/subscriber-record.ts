@@ -1,0 +1,92 @@
+import { hash } from 'node:crypto';
+import { addressKey, type AddressErrorCode } from './address.js';
+import type { Subscriber, SubscriberStatus } from './subscriber.js';
+
+/*
+ * The subscriber store's input and output types, and how a subscriber's Redis hash reads back.
+ */
+
+export type SuppressionReason = 'bounced' | 'complained' | 'erased' | 'manual';
+
+export interface Consent {
+  at: Date;
+  ip?: string;
+  userAgent?: string;
+  source?: string;
+}
+
+export interface AddInput {
+  email: string;
+  name?: string;
+  tz?: string;
+  /** Default `pending`. */
+  status?: SubscriberStatus;
+  consent?: Consent;
+}
+
+export type AddOutcome = 'created' | 'updated' | 'unchanged' | 'suppressed' | 'invalid';
+
+export interface AddManyItem {
+  outcome: AddOutcome;
+  /** The subscriber's id (also for unchanged/updated, and suppressed ones still stored). */
+  id?: number;
+  /** For `invalid`: an address code or SUBSCRIBER_TZ_INVALID / SUBSCRIBER_STATUS_INVALID. */
+  code?: AddressErrorCode | 'SUBSCRIBER_TZ_INVALID' | 'SUBSCRIBER_STATUS_INVALID';
+  message?: string;
+}
+
+export interface AddManyResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  suppressed: number;
+  invalid: number;
+  /** One per input, same order. */
+  items: AddManyItem[];
+}
+
+/** sha256 (hex) of the address's uniqueness key: what suppressions hold instead of the address. */
+export function suppressionHash(normalisedEmail: string): string {
+  return hash('sha256', addressKey(normalisedEmail), 'hex');
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_RUN = /[\u0000-\u001f\u007f]+/g;
+
+/** Names, user agents and the like: no control characters (they may end up in headers), bounded. */
+export function clean(s: string | undefined, max: number): string {
+  if (!s) return '';
+  return s.replace(CONTROL_RUN, ' ').trim().slice(0, max);
+}
+
+function ms(v: string | undefined): string | undefined {
+  return v ? new Date(Number(v)).toISOString() : undefined;
+}
+
+/** A subscriber from its stored hash (see store-scripts.ts for the field names). */
+export function parse(
+  id: number,
+  h: Record<string, string> | null | undefined,
+): Subscriber | undefined {
+  if (!h || !h.e || !h.s) return undefined;
+  const createdAt = ms(h.c) ?? new Date(0).toISOString();
+  return {
+    id,
+    email: h.e,
+    name: h.n || undefined,
+    status: h.s as SubscriberStatus,
+    tz: h.z || undefined,
+    paused: h.p === '1',
+    createdAt,
+    updatedAt: ms(h.u) ?? createdAt,
+    confirmedAt: ms(h.k),
+    consent: h.ca
+      ? {
+          at: ms(h.ca)!,
+          ip: h.ci || undefined,
+          userAgent: h.cu || undefined,
+          source: h.cs || undefined,
+        }
+      : undefined,
+  };
+}

@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { exportSubscribersCsv } from '../../src/subscribers/export-csv.js';
+import { importSubscribers, type ImportProgress } from '../../src/subscribers/import-csv.js';
+import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
+import { deletePrefix, testRedis } from '../helpers/redis.js';
+
+const t = testRedis('subscriber-import');
+const store = createSubscriberStore({ redis: t.redis, keys: t.keys });
+const dir = mkdtempSync(path.join(tmpdir(), 'subscriber-import-'));
+
+beforeEach(() => deletePrefix(t.redis, t.prefix));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await t.cleanup();
+});
+
+function file(name: string, text: string): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+// Line numbers: the header is line 1.
+const MIXED = [
+  'Email,Name,TimeZone,Status', //                        1
+  'ada@example.org,Ada,Europe/London,', //                2
+  'not-an-address,Bob,,', //                              3
+  'carol@Example.ORG,"Carol, C.",America/New_York,', //   4
+  'dave@example.org,Dave,Mars/Olympus,', //               5
+  '"eve@example.org","Eve ""E""",,pending', //            6
+  '', //                                                  7 (empty: skipped)
+  'frank@example.org,Frank,,vip', //                      8
+  'a@b@example.org,,,', //                                9
+  ',no address,,', //                                     10
+  'grace@example.org,"Grace', //                          11
+  'Hopper",,unsubscribed', //                             12 (a quoted name over two lines)
+  'ada@example.org,Ada again,,', //                       13 (duplicate in the file)
+].join('\r\n');
+
+describe('importSubscribers', () => {
+  it('imports the valid rows and reports the invalid ones by line number and reason', async () => {
+    const r = await importSubscribers({ store }, file('mixed.csv', MIXED));
+    expect(r).toMatchObject({
+      rows: 10,
+      created: 4,
+      unchanged: 1,
+      updated: 0,
+      suppressed: 0,
+      invalidCount: 5,
+    });
+    expect(r.invalid.map((i) => [i.line, i.code])).toEqual([
+      [3, 'ADDRESS_INVALID'],
+      [5, 'SUBSCRIBER_TZ_INVALID'],
+      [8, 'SUBSCRIBER_STATUS_INVALID'],
+      [9, 'ADDRESS_INVALID'],
+      [10, 'ADDRESS_EMPTY'],
+    ]);
+    expect(await store.getByEmail('ada@example.org')).toMatchObject({
+      name: 'Ada',
+      tz: 'Europe/London',
+      status: 'confirmed',
+    });
+    expect(await store.getByEmail('carol@example.org')).toMatchObject({
+      email: 'carol@example.org',
+      name: 'Carol, C.',
+    });
+    expect(await store.getByEmail('eve@example.org')).toMatchObject({
+      name: 'Eve "E"',
+      status: 'pending',
+    });
+    expect(await store.getByEmail('grace@example.org')).toMatchObject({
+      name: 'Grace Hopper',
+      status: 'unsubscribed',
+    });
+    expect(await store.counts()).toMatchObject({ confirmed: 2, pending: 1, unsubscribed: 1 });
+  });
+
+  it('changes nothing when the same file is imported again', async () => {
+    const p = file('again.csv', MIXED);
+    await importSubscribers({ store }, p);
+    const before = await t.redis.hgetall(t.keys.subscriber(1));
+    const seq = await store.maxId();
+    const r = await importSubscribers({ store }, p);
+    expect(r).toMatchObject({ created: 0, updated: 0, unchanged: 5, invalidCount: 5 });
+    expect(await store.maxId()).toBe(seq);
+    expect(await t.redis.hgetall(t.keys.subscriber(1))).toEqual(before);
+  });
+
+  it('never revives a suppressed, unsubscribed or bounced address', async () => {
+    const erased = (await store.add({ email: 'erased@example.org', status: 'confirmed' }))
+      .subscriber;
+    await store.erase(erased.id);
+    const unsub = (await store.add({ email: 'left@example.org', status: 'unsubscribed' }))
+      .subscriber;
+    const bounced = (await store.add({ email: 'bounced@example.org', status: 'confirmed' }))
+      .subscriber;
+    await store.setStatus(bounced.id, 'bounced');
+    await store.suppress('complained@example.org', 'complained');
+
+    const r = await importSubscribers(
+      { store },
+      Readable.from([
+        'email,status\n',
+        'ERASED@example.org,confirmed\n',
+        'left@example.org,confirmed\n',
+        'bounced@example.org,\n',
+        'complained@example.org,\n',
+        'new@example.org,\n',
+      ]),
+    );
+    expect(r).toMatchObject({ created: 1, unchanged: 1, suppressed: 3, invalidCount: 0 });
+    expect(await store.getByEmail('erased@example.org')).toBeUndefined();
+    expect(await store.getByEmail('complained@example.org')).toBeUndefined();
+    expect((await store.get(unsub.id))?.status).toBe('unsubscribed');
+    expect((await store.get(bounced.id))?.status).toBe('bounced');
+    expect((await store.getByEmail('new@example.org'))?.status).toBe('confirmed');
+  });
+
+  it('honours an opt-out row for an existing confirmed subscriber', async () => {
+    await store.add({ email: 'a@example.org', status: 'confirmed' });
+    const r = await importSubscribers(
+      { store },
+      Readable.from(['email,status\na@example.org,unsubscribed\n']),
+    );
+    expect(r).toMatchObject({ updated: 1 });
+    expect((await store.getByEmail('a@example.org'))?.status).toBe('unsubscribed');
+  });
+
+  it('refuses a file without an email column, naming the problem', async () => {
+    await expect(
+      importSubscribers({ store }, Readable.from(['name,timezone\nAda,Europe/London\n'])),
+    ).rejects.toMatchObject({ code: 'IMPORT_HEADER_INVALID' });
+    await expect(
+      importSubscribers({ store }, Readable.from(['ada@example.org\nbob@example.org\n'])),
+    ).rejects.toMatchObject({ code: 'IMPORT_HEADER_INVALID' });
+    expect(await store.maxId()).toBe(0);
+  });
+
+  it('reports malformed CSV records and keeps going', async () => {
+    const r = await importSubscribers(
+      { store },
+      Readable.from(['email,name\nok1@example.org,A\n"bad"x@example.org,B\nok2@example.org,C\n']),
+    );
+    expect(r.created).toBe(2);
+    expect(r.invalid.map((i) => i.line)).toEqual([3]);
+  });
+
+  it('streams a large file in batches, calling onProgress with rising counts up to the file size', async () => {
+    const n = 5000;
+    const lines = ['email'];
+    for (let i = 0; i < n; i++) lines.push(`bulk${i}@example.org`);
+    const p = file('bulk.csv', `${lines.join('\n')}\n`);
+    const seen: ImportProgress[] = [];
+    const r = await importSubscribers({ store }, p, { onProgress: (x) => seen.push(x) });
+    expect(r).toMatchObject({ rows: n, created: n, invalidCount: 0 });
+    expect(seen.length).toBeGreaterThanOrEqual(5);
+    expect(seen.every((s, i) => i === 0 || s.rows >= seen[i - 1]!.rows)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ rows: n, created: n });
+    expect(seen.at(-1)!.totalBytes).toBeGreaterThan(0);
+    expect(seen.at(-1)!.bytes).toBeLessThanOrEqual(seen.at(-1)!.totalBytes!);
+    expect(await store.pageIds('confirmed', 0, 3)).toEqual([1, 2, 3]);
+  });
+
+  it('export writes CSV that imports back as the same subscribers', async () => {
+    await store.addMany([
+      { email: 'x@example.org', name: '=cmd|calc', status: 'confirmed', tz: 'Asia/Tokyo' },
+      { email: 'y@example.org', name: 'Y, the "second"', status: 'pending' },
+    ]);
+    let csv = '';
+    for await (const chunk of exportSubscribersCsv(store, { pageSize: 1 })) csv += chunk;
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('email,name,timezone,status,created_at,confirmed_at');
+    expect(lines[1]).toMatch(/^x@example\.org,'=cmd\|calc,Asia\/Tokyo,confirmed,/);
+    expect(lines[2]).toMatch(/^y@example\.org,"Y, the ""second""",,pending,/);
+    let confirmedOnly = '';
+    for await (const chunk of exportSubscribersCsv(store, { status: 'confirmed' }))
+      confirmedOnly += chunk;
+    expect(confirmedOnly.trim().split('\n')).toHaveLength(2);
+
+    await deletePrefix(t.redis, t.prefix);
+    const r = await importSubscribers({ store }, Readable.from([csv]));
+    expect(r).toMatchObject({ created: 2, invalidCount: 0 });
+    expect(await store.getByEmail('y@example.org')).toMatchObject({
+      name: 'Y, the "second"',
+      status: 'pending',
+    });
+  });
+});
