@@ -132,7 +132,7 @@ async function main() {
     LOG_LEVEL: 'warn',
   };
   const config = loadConfig(env);
-  const ctx = await createContext(config);
+  const ctx = await createContext(config, { checkRedis: false });
   const services = createServices(ctx);
 
   console.log(`bench: ${S} subscribers, ${W} worker process(es), ${CONNECTIONS} SMTP connections each, sink: ${sink.kind}`);

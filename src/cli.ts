@@ -24,7 +24,7 @@ const program = new Command('digest')
 
 // Config and Redis are loaded only when a command needs them, so --help works anywhere.
 const getContext = (): Promise<Context> =>
-  createContext(loadConfigOrExit(), { logName: 'cli' }).catch((err: unknown) => {
+  createContext(loadConfigOrExit(), { logName: 'cli', checkRedis: false }).catch((err: unknown) => {
     console.error((err as Error).message);
     process.exit(1);
   });

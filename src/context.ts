@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { createKeys, createRedis, resolveRedis, type Keys, type RedisClient } from './redis.js';
+import { checkRedisForProduction } from './redis-checks.js';
 
 /**
  * The dependencies every entry point builds once: config, one Redis client, key names and a
@@ -17,11 +18,19 @@ export interface Context {
   close(): Promise<void>;
 }
 
-export async function createContext(config: Config, opts: { logName?: string } = {}): Promise<Context> {
+/**
+ * `checkRedis` (default true) warns loudly at start when Redis would evict data or loses it on
+ * restart (maxmemory-policy other than noeviction, persistence off).
+ */
+export async function createContext(
+  config: Config,
+  opts: { logName?: string; checkRedis?: boolean } = {},
+): Promise<Context> {
   const log = createLogger(config.logLevel, opts.logName);
   const { url, local } = await resolveRedis(config);
   if (local) log.info({ url }, 'started a private redis-server under DATA_DIR/redis');
   const redis = createRedis(config.redis, { url });
+  if (opts.checkRedis !== false) await checkRedisForProduction(redis, log);
   return {
     config,
     redis,

@@ -33,7 +33,7 @@ export async function startPipeline(name: string, env: Record<string, string> = 
     ...env,
   };
   const config = loadConfig(fullEnv);
-  const ctx = await createContext(config);
+  const ctx = await createContext(config, { checkRedis: false });
   const services = createServices(ctx);
   let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
   return {
