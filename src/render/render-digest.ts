@@ -1,4 +1,4 @@
-import mjml2html from 'mjml';
+import type mjml2html from 'mjml';
 import type { Config } from '../config.js';
 import type { DigestWindow } from '../digests/digest-window.js';
 import { AppError, ValidationError } from '../errors.js';
@@ -95,7 +95,10 @@ async function compileMjml(
   try {
     // mjml v5: async. Includes are off: partials come from Handlebars, and an include path
     // in a template must not read arbitrary files.
-    result = await mjml2html(source, {
+    // Loaded on first use: MJML and its dependencies weigh ~45 MB, which a process that only
+    // sends (or only serves pages) never needs.
+    const { default: compile } = await import('mjml');
+    result = await compile(source, {
       validationLevel,
       keepComments: false,
       ignoreIncludes: true,
