@@ -1,3 +1,4 @@
+import { decodeHTML } from 'entities';
 import { collapseWhitespace, htmlToText, truncateText } from './html-text.js';
 
 export const SUMMARY_MAX = 300;
@@ -69,10 +70,16 @@ export function parseFeedDate(raw: string | undefined, now: Date): Date | undefi
   return new Date(ms);
 }
 
-/** A title as plain text: HTML stripped, entities decoded, whitespace collapsed, bounded. */
+/**
+ * Inline markup that feeds put in titles. Anything else that looks like a tag is kept as text:
+ * a post titled "Escaping <script> in email" means those words (it is escaped on output).
+ */
+const TITLE_TAGS = /<\/?(?:a|b|i|u|s|em|strong|code|kbd|span|abbr|sup|sub|small|mark|q|cite|font|del|ins|br)\b[^<>]*>/gi;
+
+/** A title as plain text: inline HTML stripped, entities decoded, whitespace collapsed, bounded. */
 export function plainTitle(value: string | undefined, isHtml = true): string | undefined {
   if (!value) return undefined;
-  const text = isHtml ? htmlToText(value) : collapseWhitespace(value);
+  const text = isHtml ? collapseWhitespace(decodeHTML(value.replace(TITLE_TAGS, ''))) : collapseWhitespace(value);
   return text ? truncateText(text, TITLE_MAX) : undefined;
 }
 

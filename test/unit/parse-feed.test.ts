@@ -246,3 +246,14 @@ describe('htmlToText and truncateText', () => {
     expect(truncateText('short', 300)).toBe('short');
   });
 });
+
+describe('titles', () => {
+  it('keeps words that look like tags and strips inline markup', () => {
+    const xml = `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+      <item><title>Escaping &lt;script&gt; in email &amp; why it matters</title><link>https://b.example/1</link></item>
+      <item><title>&lt;b&gt;Bold&lt;/b&gt; and &lt;em&gt;loud&lt;/em&gt;</title><link>https://b.example/2</link></item>
+    </channel></rss>`;
+    const { items } = parseFeed(xml);
+    expect(items.map((i) => i.title)).toEqual(['Escaping <script> in email & why it matters', 'Bold and loud']);
+  });
+});
