@@ -79,7 +79,7 @@ describe('sending a digest', () => {
       // mailparser folds List-* headers into one object; read the raw lines instead.
       const header = (name: string) =>
         mail.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
-      expect(header('list-id')).toBe('<example-digest.example.com>');
+      expect(header('list-id')).toBe('"Example Digest" <example-digest.example.com>');
       expect(header('list-unsubscribe')).toMatch(
         /^<https:\/\/digest\.example\.com\/unsubscribe\?token=[A-Za-z0-9_-]+>, <mailto:unsubscribe@example\.com\?subject=unsubscribe>$/,
       );
