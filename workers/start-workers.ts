@@ -1,13 +1,18 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { buildDigest } from '../src/digests/build-digest.js';
-import { currentDigestDate } from '../src/digests/digest-window.js';
-import { upsertSchedules } from '../src/digests/schedules.js';
+import { scheduledDigestDate, upsertSchedules } from '../src/digests/schedules.js';
 import { DigestNotSendableError } from '../src/delivery/send-batch.js';
 import { BuildJob, QUEUE, SendJob } from '../src/queues.js';
 import type { Services } from '../src/services.js';
 
 /** How long the whole send queue pauses when an SMTP server says "slow down" (421, 4.7.x). */
 const THROTTLE_PAUSE_MS = 5_000;
+
+/** Stalls (worker died mid-job) before BullMQ fails a build or send job for good. */
+const MAX_STALLS = 20;
+
+/** A limiter no sender reaches (a million batches a second): it only makes the pause global. */
+const THROTTLE_LIMITER = { max: 1_000_000, duration: 1_000 };
 
 /**
  * Starts the ingest, build and send workers in this process, and upserts the schedules.
@@ -35,8 +40,9 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
     async (job: Job) => {
       const data = BuildJob.parse(job.data);
       // A scheduler job names no date: it builds the digest of the occurrence it fired for.
-      const firedAt = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp;
-      const date = data.date ?? currentDigestDate(new Date(firedAt), schedule);
+      const date =
+        data.date ??
+        scheduledDigestDate({ prevMillis: (job.opts as { prevMillis?: number }).prevMillis, timestamp: job.timestamp }, schedule);
       return buildDigest(
         {
           digests: services.digests,
@@ -52,7 +58,17 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
         date,
       );
     },
-    { connection, prefix, concurrency: 2 },
+    {
+      connection,
+      prefix,
+      concurrency: 2,
+      // A build killed mid fan-out resumes within a lease (default lease: BullMQ's 30 s), not a
+      // minute later; and it may be killed more than once: a rerun is idempotent and resumes
+      // from the stored cursor, so a stalled build is retried instead of failed for good.
+      lockDuration: Math.min(30_000, services.ledger.leaseMs),
+      stalledInterval: Math.min(30_000, services.ledger.leaseMs),
+      maxStalledCount: MAX_STALLS,
+    },
   );
 
   const sender = services.batchSender();
@@ -94,9 +110,13 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       // A killed worker's batch comes back within a lease, when its claims can be taken over.
       lockDuration: Math.min(30_000, services.ledger.leaseMs),
       stalledInterval: Math.min(30_000, services.ledger.leaseMs),
-      ...(config.send.rate
-        ? { limiter: { max: 1, duration: Math.ceil((config.send.batchSize * 1000) / config.send.rate) } }
-        : {}),
+      // BullMQ fails a job for good after one stall by default: a batch whose worker was killed
+      // twice would never be sent. Rerunning a batch is safe (the ledger), so allow many.
+      maxStalledCount: MAX_STALLS,
+      // Not a rate limit (SEND_RATE is per message, in src/delivery/rate-limit.ts): BullMQ only
+      // honours queue.rateLimit() (a 421 above) in workers that have a limiter; without one,
+      // other workers and this worker's other slot keep taking jobs during the pause.
+      limiter: THROTTLE_LIMITER,
     },
   );
 

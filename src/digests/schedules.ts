@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { SCHEDULER, type Queues } from '../queues.js';
+import { currentDigestDate, type DigestSchedule } from './digest-window.js';
 
 /**
  * Upserts the two job schedulers under stable ids, so every worker start (redeploys, many
@@ -17,4 +18,15 @@ export async function upsertSchedules(queues: Pick<Queues, 'build' | 'ingest'>, 
     { pattern: config.ingestCron, tz: config.digest.tz },
     { name: 'scheduled-ingest', data: {} },
   );
+}
+
+/**
+ * The date of the digest a scheduler job was fired for: the local date of its occurrence
+ * (`prevMillis`, set by BullMQ's job scheduler), even when the job runs late.
+ */
+export function scheduledDigestDate(
+  job: { prevMillis?: number; timestamp: number },
+  schedule: DigestSchedule,
+): string {
+  return currentDigestDate(new Date(job.prevMillis ?? job.timestamp), schedule);
 }
