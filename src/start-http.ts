@@ -19,7 +19,6 @@ export async function startHttp(ctx: Context, services: Services) {
     mailer: services.mailer(),
     renderer: services.renderer,
     adminToken: services.adminToken().token,
-    queues: services.queues,
   });
   await app.listen({ host: config.http.host, port: config.http.port });
   ctx.log.info(`listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`);

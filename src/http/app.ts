@@ -1,0 +1,155 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController } from 'fastify';
+import { AppError } from '../errors.js';
+import { createMetrics } from '../metrics.js';
+import { createAdminAuth } from './admin-auth.js';
+import { createBackground } from './background.js';
+import type { HttpDeps, HttpLimits } from './deps.js';
+import { createErrorHandler, createNotFoundHandler } from './http-errors.js';
+import { createLinks } from './links.js';
+import { registerAdminApi } from './routes/admin-api.js';
+import { registerAdminPages } from './routes/admin-pages.js';
+import { registerAdminSession } from './routes/admin-session.js';
+import { registerAssets } from './routes/assets.js';
+import { registerHealth } from './routes/health.js';
+import { registerPublicRoutes } from './routes/public.js';
+import { createSubscription } from './subscription.js';
+
+const DEFAULT_LIMITS: Required<HttpLimits> = {
+  subscribePerIpPerMinute: 10,
+  confirmationsPerAddressPerDay: 3,
+  loginPerIp: 20,
+  bodyLimit: 64 * 1024,
+  importLimit: 20 * 1024 * 1024,
+};
+
+/** Everything route modules use: the deps plus what buildApp derives from them. */
+export function createHttpContext(deps: HttpDeps) {
+  const now = deps.now ?? (() => new Date());
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const links = createLinks({ publicUrl: deps.config.site.publicUrl, tokens: deps.tokens });
+  const background = createBackground(deps.log);
+  return {
+    ...deps,
+    now,
+    limits,
+    links,
+    background,
+    site: deps.config.site,
+    secureCookies: deps.config.site.publicUrl.startsWith('https://'),
+    metrics: deps.metrics ?? createMetrics({ defaultMetrics: false }),
+    auth: createAdminAuth({ adminToken: deps.adminToken, now }),
+    subscription: createSubscription({
+      ...deps,
+      links,
+      now,
+      confirmationsPerDay: limits.confirmationsPerAddressPerDay,
+    }),
+  };
+}
+
+export type HttpContext = ReturnType<typeof createHttpContext>;
+
+/** The Content-Security-Policy of every page; digest HTML (preview, archive) gets its own. */
+function cspDirectives(https: boolean) {
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:', 'https:'],
+    // The admin preview frames load same-origin preview URLs.
+    frameSrc: ["'self'"],
+    frameAncestors: ["'self'"],
+    formAction: ["'self'"],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'none'"],
+    upgradeInsecureRequests: https ? [] : null,
+  };
+}
+
+/**
+ * Builds the HTTP app (public pages, admin pages and API, health and metrics) without
+ * listening: `src/server.ts` listens, tests call `app.inject`. `app.background.drain()` waits
+ * for work started after a response (confirmation emails).
+ */
+export async function buildApp(deps: HttpDeps) {
+  const ctx = createHttpContext(deps);
+  const app = Fastify({
+    loggerInstance: deps.log,
+    // Request URLs carry tokens: log our own line with the route pattern instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.limits.bodyLimit,
+    trustProxy: deps.trustProxy ?? false,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.decorate('background', ctx.background);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(ctx.secureCookies) },
+    // The admin API is same-origin only; nothing here is meant to be embedded elsewhere.
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    hsts: ctx.secureCookies ? undefined : false,
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: ctx.limits.bodyLimit });
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: {
+      fieldNameSize: 100,
+      fieldSize: 64 * 1024,
+      fields: 20,
+      fileSize: ctx.limits.importLimit,
+      files: 1,
+      parts: 21,
+    },
+  });
+  await app.register(rateLimit, {
+    global: false,
+    redis: deps.redis,
+    nameSpace: `${deps.keys.rate('ip', '')}`,
+    skipOnError: true,
+    errorResponseBuilder: () =>
+      new AppError('RATE_LIMITED', 'Too many requests. Try again later.', 429),
+  });
+
+  app.setErrorHandler(createErrorHandler(ctx.site, deps.log));
+  app.setNotFoundHandler(createNotFoundHandler(ctx.site));
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.recordHttp(route, reply.statusCode);
+    req.log.debug(
+      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  app.addHook('onClose', async () => ctx.background.drain());
+  ctx.metrics.addCollector(async () => ctx.metrics.setDigests(await deps.digests.list(20)));
+  const queueCounts = deps.queueCounts;
+  if (queueCounts) {
+    ctx.metrics.addCollector(async () => {
+      for (const [queue, counts] of Object.entries(await queueCounts()))
+        ctx.metrics.setQueueDepth(queue, counts);
+    });
+  }
+
+  await app.register(async (scope) => {
+    registerAssets(scope, ctx);
+    registerHealth(scope, ctx);
+    registerPublicRoutes(scope, ctx);
+    registerAdminSession(scope, ctx);
+  });
+  await app.register(async (scope) => registerAdminPages(scope, ctx), { prefix: '/admin' });
+  await app.register(async (scope) => registerAdminApi(scope, ctx), { prefix: '/admin/api' });
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    background: ReturnType<typeof createBackground>;
+  }
+}

@@ -1,0 +1,22 @@
+import type { Tokens } from '../subscribers/tokens.js';
+
+/** Confirmation links expire after 48 hours (issue 4). */
+export const CONFIRM_TTL_SECONDS = 48 * 3600;
+
+/**
+ * The public URLs the service sends in emails, all built from PUBLIC_URL. Tokens are base64url,
+ * so the URLs are ASCII and need no further escaping (the send path depends on that).
+ */
+export function createLinks(deps: { publicUrl: string; tokens: Pick<Tokens, 'sign'> }) {
+  const base = deps.publicUrl.replace(/\/+$/, '');
+  return {
+    confirm: (id: number, now?: Date) =>
+      `${base}/confirm?token=${deps.tokens.sign('confirm', id, CONFIRM_TTL_SECONDS, now)}`,
+    unsubscribe: (id: number) => `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`,
+    preferences: (id: number) => `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`,
+    archive: (date?: string) => (date ? `${base}/digests/${date}` : `${base}/digests`),
+    adminLogin: () => `${base}/admin/login`,
+  };
+}
+
+export type Links = ReturnType<typeof createLinks>;

@@ -1,0 +1,377 @@
+import type { FeedState } from '../../feeds/feed-store.js';
+import type { Post } from '../../feeds/post.js';
+import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
+import { SUBSCRIBER_STATUSES } from '../../subscribers/subscriber.js';
+import type { DigestListItem } from '../deps.js';
+import { html, safeHref, type SafeHtml } from '../html.js';
+import { layout, type Site } from './layout.js';
+
+const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}" />`;
+const notice = (text?: string) => (text ? html`<p class="notice" role="status">${text}</p>` : '');
+const when = (iso?: string) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
+
+export function loginPage(site: Site, error?: string): string {
+  return layout({
+    site,
+    title: 'Admin login',
+    body: html`<h1>Admin login</h1>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/admin/login">
+        <label for="token">Admin token</label>
+        <input id="token" name="token" type="password" required autocomplete="current-password" />
+        <button type="submit">Log in</button>
+      </form>
+      <p class="note">
+        The token is ADMIN_TOKEN, or the one saved under DATA_DIR/admin-token at first start.
+      </p>`,
+  });
+}
+
+function postList(posts: Post[]): SafeHtml {
+  if (posts.length === 0) return html`<p class="note">No posts yet for this digest.</p>`;
+  return html`<ol>
+    ${posts.map(
+      (p) =>
+        html`<li>
+          <a href="${safeHref(p.url)}">${p.title}</a>
+          <span class="note">${when(p.publishedAt)}</span>
+        </li>`,
+    )}
+  </ol>`;
+}
+
+function digestRows(digests: DigestListItem[]): SafeHtml {
+  return html`${digests.map(
+    (d) =>
+      html`<tr data-date="${d.date}">
+        <td><a href="/admin/digests/${d.date}/preview">${d.date}</a></td>
+        <td data-field="status" class="status">${d.status}</td>
+        <td data-field="recipients">${d.counters.recipients}</td>
+        <td data-field="sent">${d.counters.sent}</td>
+        <td data-field="failed">${d.counters.failed}</td>
+        <td data-field="skipped">${d.counters.skipped}</td>
+        <td data-field="pending">${d.counters.pending}</td>
+        <td data-field="subject">${d.subject}</td>
+      </tr>`,
+  )}`;
+}
+
+export function dashboardPage(
+  site: Site,
+  input: {
+    csrf: string;
+    next: { date: string; sendAt: string; posts: Post[] };
+    digests: DigestListItem[];
+    counts: Record<SubscriberStatus, number>;
+    message?: string;
+  },
+): string {
+  const { next, digests, counts } = input;
+  return layout({
+    site,
+    title: 'Dashboard',
+    admin: { csrf: input.csrf },
+    scripts: ['/assets/admin.js'],
+    body: html`<h1>Dashboard</h1>
+      ${notice(input.message)}
+      <p>
+        ${counts.confirmed} confirmed subscribers · ${counts.pending} pending ·
+        <a href="/admin/subscribers">all subscribers</a>
+      </p>
+      <section aria-labelledby="next-h">
+        <h2 id="next-h">Next digest: ${next.date}</h2>
+        <p class="note">
+          Scheduled for ${when(next.sendAt)} · ${next.posts.length} post(s) would go out if it were
+          built now.
+        </p>
+        ${postList(next.posts)}
+        <p>
+          <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
+          <a class="button" href="/admin/trigger?date=${next.date}">Send now…</a>
+        </p>
+      </section>
+      <section aria-labelledby="last-h">
+        <h2 id="last-h">Digests</h2>
+        ${digests.length === 0 ? html`<p class="note">No digest has been built yet.</p>` : ''}
+        <div class="table-wrap">
+          <!-- Always present (even empty): /assets/admin.js polls it and reloads for a new digest. -->
+          <table data-live-digests>
+            <caption class="note">
+              Counts update every 2 seconds while a digest goes out.
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Date</th>
+                <th scope="col">Status</th>
+                <th scope="col">Recipients</th>
+                <th scope="col">Sent</th>
+                <th scope="col">Failed</th>
+                <th scope="col">Skipped</th>
+                <th scope="col">Pending</th>
+                <th scope="col">Subject</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${digestRows(digests)}
+            </tbody>
+          </table>
+        </div>
+      </section>`,
+  });
+}
+
+/** The confirmation step before a digest is built and sent. */
+export function triggerPage(
+  site: Site,
+  input: { csrf: string; date: string; posts: number; existing?: DigestListItem },
+): string {
+  return layout({
+    site,
+    title: 'Send a digest',
+    admin: { csrf: input.csrf },
+    body: html`<h1>Send the digest of ${input.date}?</h1>
+      ${
+        input.existing
+          ? html`<p>
+              This digest exists already (status <strong>${input.existing.status}</strong>); sending
+              again changes nothing for those who have it: each subscriber gets a digest at most
+              once.
+            </p>`
+          : html`<p>
+              This builds the digest now with ${input.posts} post(s) and sends it to every confirmed
+              subscriber. It cannot be undone.
+            </p>`
+      }
+      <form method="post" action="/admin/trigger">
+        ${csrfField(input.csrf)}
+        <input type="hidden" name="date" value="${input.date}" />
+        <button type="submit">Yes, send it</button>
+        <a class="button secondary" href="/admin">Cancel</a>
+      </form>`,
+  });
+}
+
+export function previewPage(
+  site: Site,
+  input: {
+    csrf: string;
+    date: string;
+    subject: string;
+    text: string;
+    empty: boolean;
+    posts: number;
+    message?: string;
+    error?: string;
+  },
+): string {
+  const src = `/admin/api/digests/${input.date}/preview`;
+  return layout({
+    site,
+    title: `Preview ${input.date}`,
+    admin: { csrf: input.csrf },
+    body: html`<h1>Preview: ${input.date}</h1>
+      ${notice(input.message)}
+      ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+      ${
+        input.empty
+          ? html`<p class="notice">This digest has no posts: nothing would be sent.</p>`
+          : html`<p><strong>Subject:</strong> ${input.subject} · ${input.posts} post(s)</p>
+              <div class="frames">
+                <figure>
+                  <figcaption>Desktop (660 px)</figcaption>
+                  <iframe
+                    class="desktop"
+                    src="${src}"
+                    title="Digest preview, desktop width"
+                    sandbox="allow-popups allow-popups-to-escape-sandbox"
+                  ></iframe>
+                </figure>
+                <figure>
+                  <figcaption>Phone (375 px)</figcaption>
+                  <iframe
+                    class="phone"
+                    src="${src}"
+                    title="Digest preview, phone width"
+                    sandbox="allow-popups allow-popups-to-escape-sandbox"
+                  ></iframe>
+                </figure>
+              </div>
+              <h2>Text part</h2>
+              <pre class="text">${input.text}</pre>
+              <h2>Send a test</h2>
+              <form method="post" action="/admin/digests/${input.date}/test">
+                ${csrfField(input.csrf)}
+                <label for="test-email">Send one copy to</label>
+                <input id="test-email" name="email" type="email" required maxlength="254" />
+                <button type="submit" class="secondary">Send test</button>
+              </form>
+              <p>
+                <a class="button" href="/admin/trigger?date=${input.date}"
+                  >Send to all subscribers…</a
+                >
+              </p>`
+      }`,
+  });
+}
+
+export function subscribersPage(
+  site: Site,
+  input: {
+    csrf: string;
+    subscribers: Subscriber[];
+    counts: Record<SubscriberStatus, number>;
+    status?: SubscriberStatus;
+    search?: string;
+    nextHref?: string;
+    message?: string;
+  },
+): string {
+  const total = Object.values(input.counts).reduce((a, b) => a + b, 0);
+  return layout({
+    site,
+    title: 'Subscribers',
+    admin: { csrf: input.csrf },
+    body: html`<h1>Subscribers</h1>
+      ${notice(input.message)}
+      <p>
+        ${total} in all:
+        ${SUBSCRIBER_STATUSES.map((s, i) => html`${i ? ' · ' : ''}${input.counts[s]} ${s}`)}
+      </p>
+      <form method="get" action="/admin/subscribers" role="search">
+        <label for="search">Search addresses</label>
+        <input
+          id="search"
+          name="search"
+          type="search"
+          value="${input.search ?? ''}"
+          maxlength="254"
+        />
+        <label for="status">Status</label>
+        <select id="status" name="status">
+          <option value="">all</option>
+          ${SUBSCRIBER_STATUSES.map((s) => html`<option value="${s}" ${s === input.status ? 'selected' : ''}>${s}</option>`)}
+        </select>
+        <button type="submit">Filter</button>
+      </form>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Id</th>
+              <th scope="col">Address</th>
+              <th scope="col">Status</th>
+              <th scope="col">Time zone</th>
+              <th scope="col">Since</th>
+              <th scope="col"><span class="hp">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${input.subscribers.map(
+              (s) =>
+                html`<tr>
+                  <td>${s.id}</td>
+                  <td>${s.email}</td>
+                  <td>${s.status}${s.paused ? ' (paused)' : ''}</td>
+                  <td>${s.tz ?? ''}</td>
+                  <td>${when(s.createdAt)}</td>
+                  <td>
+                    <form method="post" action="/admin/subscribers/${s.id}/delete" class="inline">
+                      ${csrfField(input.csrf)}
+                      <button type="submit" class="link" aria-label="Delete ${s.email}">
+                        Delete
+                      </button>
+                    </form>
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      ${input.subscribers.length === 0 ? html`<p class="note">No subscribers match.</p>` : ''}
+      ${input.nextHref ? html`<p><a href="${input.nextHref}">Next page</a></p>` : ''}
+      <h2>Add a subscriber</h2>
+      <form method="post" action="/admin/subscribers">
+        ${csrfField(input.csrf)}
+        <label for="add-email">Address</label>
+        <input id="add-email" name="email" type="email" required maxlength="254" />
+        <label
+          ><input type="checkbox" name="confirmed" value="yes" /> Already confirmed (they asked you
+          in another way)</label
+        >
+        <button type="submit">Add</button>
+      </form>
+      <h2>Import and export</h2>
+      <form method="post" action="/admin/subscribers/import" enctype="multipart/form-data">
+        ${csrfField(input.csrf)}
+        <label for="csv">CSV file (a column "email"; optional "name", "tz", "status")</label>
+        <input id="csv" name="file" type="file" accept=".csv,text/csv" required />
+        <button type="submit" class="secondary">Import</button>
+      </form>
+      <p><a href="/admin/api/subscribers/export">Export all as CSV</a></p>`,
+  });
+}
+
+export function feedsPage(
+  site: Site,
+  input: { csrf: string; feeds: FeedState[]; message?: string },
+): string {
+  return layout({
+    site,
+    title: 'Feeds',
+    admin: { csrf: input.csrf },
+    body: html`<h1>Feeds</h1>
+      ${notice(input.message)}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Feed</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last fetch</th>
+              <th scope="col">Last error</th>
+              <th scope="col"><span class="hp">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${input.feeds.map(
+              (f) =>
+                html`<tr>
+                  <td>${f.url}</td>
+                  <td>
+                    ${f.lastError && (!f.lastOkAt || (f.lastErrorAt ?? '') > f.lastOkAt) ? 'failing' : f.lastOkAt ? 'ok' : 'not fetched yet'}
+                    ${f.lastResult ? html`<br /><span class="note">${f.lastResult.new} new, ${f.lastResult.updated} updated</span>` : ''}
+                  </td>
+                  <td>${when(f.lastFetchAt)}</td>
+                  <td>
+                    ${f.lastError ? html`${f.lastError}<br /><span class="note">${when(f.lastErrorAt)}</span>` : '—'}
+                  </td>
+                  <td>
+                    <form method="post" action="/admin/feeds/remove" class="inline">
+                      ${csrfField(input.csrf)}
+                      <input type="hidden" name="url" value="${f.url}" /><button
+                        type="submit"
+                        class="link"
+                        aria-label="Remove ${f.url}"
+                      >
+                        Remove
+                      </button>
+                    </form>
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      ${input.feeds.length === 0 ? html`<p class="note">No feeds yet.</p>` : ''}
+      <form method="post" action="/admin/feeds/ingest">
+        ${csrfField(input.csrf)}<button type="submit" class="secondary">Fetch all feeds now</button>
+      </form>
+      <h2>Add a feed</h2>
+      <form method="post" action="/admin/feeds">
+        ${csrfField(input.csrf)}
+        <label for="feed-url">Feed URL (RSS, Atom or JSON Feed)</label>
+        <input id="feed-url" name="url" type="url" required maxlength="2000" />
+        <button type="submit">Add</button>
+      </form>`,
+  });
+}

@@ -1,0 +1,223 @@
+import type { Subscriber } from '../../subscribers/subscriber.js';
+import type { DigestListItem as DigestSummary } from '../deps.js';
+import { html, type SafeHtml } from '../html.js';
+import { layout, type Site } from './layout.js';
+
+/** Digests that went out, for the archive and the home page. */
+export function archivedDigests(digests: DigestSummary[]): DigestSummary[] {
+  return digests.filter(
+    (d) => d.status === 'sent' || d.status === 'sent_with_failures' || d.status === 'sending',
+  );
+}
+
+function digestList(digests: DigestSummary[]): SafeHtml {
+  if (digests.length === 0)
+    return html`<p class="note">No digests yet: the first one is on its way.</p>`;
+  return html`<ul class="digests">
+    ${digests.map(
+      (d) =>
+        html`<li>
+          <a href="/digests/${d.date}">${d.date}</a>${d.subject ? html` — ${d.subject}` : ''}
+        </li>`,
+    )}
+  </ul>`;
+}
+
+/** GET /: the subscribe form and the past digests. */
+export function homePage(
+  site: Site,
+  input: { digests: DigestSummary[]; error?: string; email?: string },
+): string {
+  return layout({
+    site,
+    title: 'Subscribe',
+    scripts: ['/assets/tz.js'],
+    body: html`<h1>${site.name}</h1>
+      <p>One email a week with the new posts. Unsubscribe in one click, any time.</p>
+      ${input.error ? html`<p class="error" role="alert" id="email-error">${input.error}</p>` : ''}
+      <form method="post" action="/subscribe" class="subscribe">
+        <label for="email">Email address</label>
+        <input
+          id="email"
+          name="email"
+          type="email"
+          required
+          maxlength="254"
+          autocomplete="email"
+          value="${input.email ?? ''}"
+          ${input.error ? html`aria-invalid="true" aria-describedby="email-error"` : ''}
+        />
+        <input type="hidden" name="tz" value="" />
+        <input type="hidden" name="source" value="/" />
+        <div class="hp" aria-hidden="true">
+          <label for="website">Leave this empty</label>
+          <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" />
+        </div>
+        <button type="submit">Subscribe</button>
+        <p class="note">
+          We will send you an email to confirm. We keep your address, the time you asked and where
+          from, and nothing else.
+        </p>
+      </form>
+      <h2>Past digests</h2>
+      ${digestList(archivedDigests(input.digests))}`,
+  });
+}
+
+/** The answer to every valid subscribe request, whatever the address's state. */
+export function subscribeDonePage(site: Site): string {
+  return layout({
+    site,
+    title: 'Check your inbox',
+    body: html`<h1>Check your inbox</h1>
+      <p>
+        If this address can subscribe, an email with a confirmation link is on its way. The link
+        works for 48 hours.
+      </p>
+      <p class="note">
+        Nothing arrived? Look in the spam folder, or <a href="/">try again</a> in a few minutes.
+      </p>`,
+  });
+}
+
+export function confirmedPage(site: Site, already: boolean): string {
+  return layout({
+    site,
+    title: 'Subscription confirmed',
+    body: html`<h1>${already ? 'Already confirmed' : 'Subscription confirmed'}</h1>
+      <p>
+        ${already ? 'This address was already confirmed.' : 'Thank you: you will get the next digest.'}
+      </p>
+      <p><a href="/digests">Read past digests</a></p>`,
+  });
+}
+
+const TOKEN_MESSAGES: Record<string, [string, string]> = {
+  TOKEN_MISSING: [
+    'Use the link from your email',
+    'This page needs the personal link from one of our emails. Open the link there; nothing has changed.',
+  ],
+  TOKEN_EXPIRED: [
+    'This link has expired',
+    'Links in our emails expire. Subscribe again to get a fresh one; nothing has changed.',
+  ],
+  TOKEN_INVALID: [
+    'This link is not valid',
+    'The link may be incomplete or altered. Nothing has changed.',
+  ],
+  SUBSCRIBER_BLOCKED: [
+    'This link cannot be used',
+    'This address cannot be subscribed from this link. Nothing has changed.',
+  ],
+};
+
+/** A clear page for a bad link; the caller sets the status. */
+export function badLinkPage(site: Site, code: string): string {
+  const [title, message] = TOKEN_MESSAGES[code] ?? TOKEN_MESSAGES.TOKEN_INVALID!;
+  return layout({
+    site,
+    title,
+    body: html`<h1>${title}</h1>
+      <p>${message}</p>
+      <p><a href="/">Go to the subscribe page</a></p>`,
+  });
+}
+
+/** GET /unsubscribe: one button, because a GET never unsubscribes (mail scanners follow links). */
+export function unsubscribePage(site: Site, token: string, email: string): string {
+  return layout({
+    site,
+    title: 'Unsubscribe',
+    body: html`<h1>Unsubscribe</h1>
+      <p>Stop sending the weekly digest to <strong>${email}</strong>?</p>
+      <form method="post" action="/unsubscribe?token=${token}">
+        <button type="submit">Unsubscribe</button>
+      </form>`,
+  });
+}
+
+/** After unsubscribing: says so and offers to subscribe again. */
+export function unsubscribedPage(site: Site, preferencesToken: string | undefined): string {
+  return layout({
+    site,
+    title: 'Unsubscribed',
+    body: html`<h1>You are unsubscribed</h1>
+      <p>You will not get the digest any more.</p>
+      ${
+        preferencesToken
+          ? html`<form method="post" action="/preferences?token=${preferencesToken}">
+              <input type="hidden" name="action" value="resubscribe" />
+              <button type="submit" class="secondary">Subscribe again</button>
+            </form>`
+          : html`<p><a href="/">Subscribe again</a></p>`
+      }`,
+  });
+}
+
+/** GET /preferences: time zone, pause, unsubscribe, download, delete. */
+export function preferencesPage(
+  site: Site,
+  sub: Subscriber,
+  token: string,
+  notice?: string,
+): string {
+  const zones = Intl.supportedValuesOf('timeZone');
+  const action = `/preferences?token=${token}`;
+  const subscribed = sub.status === 'confirmed' || sub.status === 'pending';
+  return layout({
+    site,
+    title: 'Your preferences',
+    body: html`<h1>Your preferences</h1>
+      ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+      <p>
+        Address: <strong>${sub.email}</strong> · Status:
+        <span class="status">${sub.status}${sub.paused ? ' (paused)' : ''}</span>
+      </p>
+      <form method="post" action="${action}">
+        <input type="hidden" name="action" value="save" />
+        <label for="tz">Time zone</label>
+        <select id="tz" name="tz">
+          <option value="">(the digest's time zone)</option>
+          ${zones.map((z) => html`<option value="${z}" ${z === sub.tz ? 'selected' : ''}>${z}</option>`)}
+        </select>
+        <label
+          ><input type="checkbox" name="paused" value="yes" ${sub.paused ? 'checked' : ''} /> Pause
+          the digest for now</label
+        >
+        <button type="submit">Save</button>
+      </form>
+      <h2>Subscription</h2>
+      <form method="post" action="${action}">
+        <input type="hidden" name="action" value="${subscribed ? 'unsubscribe' : 'resubscribe'}" />
+        <button type="submit" class="secondary">
+          ${subscribed ? 'Unsubscribe' : 'Subscribe again'}
+        </button>
+      </form>
+      <h2>Your data</h2>
+      <form method="post" action="${action}">
+        <input type="hidden" name="action" value="download" />
+        <button type="submit" class="secondary">Download my data (JSON)</button>
+      </form>
+      <form method="post" action="${action}">
+        <input type="hidden" name="action" value="delete" />
+        <label
+          ><input type="checkbox" name="confirm" value="yes" required /> Delete my address and
+          everything about me</label
+        >
+        <button type="submit" class="danger">Delete me</button>
+        <p class="note">
+          We keep only a one-way hash of the address, so an import cannot add it back by mistake.
+        </p>
+      </form>`,
+  });
+}
+
+/** GET /digests: the archive. */
+export function archivePage(site: Site, digests: DigestSummary[]): string {
+  return layout({
+    site,
+    title: 'Archive',
+    body: html`<h1>Past digests</h1>
+      ${digestList(archivedDigests(digests))}`,
+  });
+}

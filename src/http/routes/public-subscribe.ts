@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { isTimeZone } from '../../config.js';
+import { ValidationError } from '../../errors.js';
+import { normaliseAddress } from '../../subscribers/address.js';
+import type { HttpContext } from '../app.js';
+import { wantsJson } from '../http-errors.js';
+import { homePage, subscribeDonePage } from '../pages/public-pages.js';
+
+const SubscribeBody = z.object({
+  // Generous bounds here; normaliseAddress gives the precise reasons.
+  email: z.string().max(1000).optional(),
+  tz: z.string().max(100).optional(),
+  source: z.string().max(500).optional(),
+  /** The honeypot: people never see it, bots fill it in. */
+  website: z.string().max(1000).optional(),
+});
+
+// eslint-disable-next-line no-control-regex -- stripping control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]+/g;
+const clean = (s: string | undefined, max: number) =>
+  (s ?? '').replace(CONTROL, ' ').trim().slice(0, max) || undefined;
+
+/** The page the form was sent from: a same-site path only, never a full URL from a header. */
+function sourcePage(
+  req: FastifyRequest,
+  bodySource: string | undefined,
+  publicUrl: string,
+): string | undefined {
+  if (bodySource && /^\/[\x21-\x7e]{0,200}$/.test(bodySource)) return bodySource;
+  const referer = req.headers.referer;
+  if (referer?.startsWith(`${publicUrl}/`)) return clean(referer.slice(publicUrl.length), 200);
+  return undefined;
+}
+
+export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void {
+  const { site, digests } = ctx;
+
+  app.get('/', async (_req, reply) => {
+    const list = await digests.list(50);
+    return reply.type('text/html; charset=utf-8').send(homePage(site, { digests: list }));
+  });
+
+  const rateLimit = { max: ctx.limits.subscribePerIpPerMinute, timeWindow: 60_000 };
+
+  /**
+   * The same answer, at once, whatever state the address is in: the lookup, the store and the
+   * confirmation email happen after the response, so neither the body nor the timing tells
+   * anyone whether an address is subscribed.
+   */
+  async function subscribe(req: FastifyRequest, reply: FastifyReply, json: boolean) {
+    const body = SubscribeBody.parse(req.body ?? {});
+    const addr = normaliseAddress(body.email ?? '');
+    if (!addr.ok) {
+      if (json) throw new ValidationError(addr.code, addr.message);
+      const list = await digests.list(50);
+      const email =
+        typeof body.email === 'string' ? body.email.replace(CONTROL, '').slice(0, 254) : '';
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(
+          homePage(site, {
+            digests: list,
+            error: `Please check the address: ${addr.message}.`,
+            email,
+          }),
+        );
+    }
+    if (!body.website) {
+      const tz = body.tz && isTimeZone(body.tz) ? body.tz : undefined;
+      const consent = {
+        at: ctx.now(),
+        ip: req.ip,
+        userAgent: clean(req.headers['user-agent'], 300),
+        source: sourcePage(req, body.source, site.publicUrl),
+      };
+      ctx.background.run('subscribe', () =>
+        ctx.subscription.request({ email: addr.email, tz, consent }),
+      );
+    }
+    if (json) {
+      return reply.code(202).send({
+        ok: true,
+        message: 'If this address can subscribe, a confirmation email is on its way.',
+      });
+    }
+    return reply.type('text/html; charset=utf-8').send(subscribeDonePage(site));
+  }
+
+  app.post('/subscribe', { config: { rateLimit } }, (req, reply) =>
+    subscribe(req, reply, wantsJson(req)),
+  );
+  app.post('/api/subscribe', { config: { rateLimit } }, (req, reply) =>
+    subscribe(req, reply, true),
+  );
+}

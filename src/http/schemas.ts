@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { SUBSCRIBER_STATUSES } from '../subscribers/subscriber.js';
+
+/*
+ * zod schemas shared by the admin pages and the admin API. Bounds are generous but finite; the
+ * stores and normaliseAddress give the precise reasons and codes.
+ */
+
+/**
+ * Feeds added over HTTP are http(s) URLs only: a file path would let the web admin read local
+ * files (the CLI, run by whoever has the machine, may add paths).
+ */
+export const FeedUrlBody = z.object({
+  url: z
+    .string()
+    .trim()
+    .max(2000)
+    .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL'),
+});
+
+export const DateParams = z.object({ date: z.string().max(20) });
+
+export const SubscribersQuery = z.object({
+  status: z.union([z.enum(SUBSCRIBER_STATUSES), z.literal('')]).optional(),
+  search: z.string().max(254).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});

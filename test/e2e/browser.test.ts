@@ -1,0 +1,305 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { Redis } from 'ioredis';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
+
+/**
+ * The browser suite: the real service (`src/main.ts`: HTTP and workers in one process, mail to
+ * the outbox) driven by Debian's chromium through playwright-core. It also saves the README's
+ * screenshots to docs/screenshots/.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `[e2e] skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+  );
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SHOTS = path.join(ROOT, 'docs/screenshots');
+const ADMIN_TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
+const PREFIX = `{t-e2e-${randomBytes(4).toString('hex')}}`;
+const READER = 'reader@example.com';
+
+let dir: string;
+let outbox: string;
+let base: string;
+let server: ChildProcess | undefined;
+let serverLog = '';
+let browser: Browser;
+let page: Page;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-4000)}`,
+      );
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Every message in the outbox, parsed. */
+type Mail = ParsedMail & { raw: string };
+
+async function outboxMails(): Promise<Mail[]> {
+  if (!existsSync(outbox)) return [];
+  const files = readdirSync(outbox)
+    .filter((f) => f.endsWith('.eml'))
+    .sort();
+  return Promise.all(
+    files.map(async (f) => {
+      const raw = readFileSync(path.join(outbox, f));
+      return Object.assign(await simpleParser(raw), { raw: raw.toString('latin1') });
+    }),
+  );
+}
+
+/** A header of the raw message, unfolded (mailparser groups the List-* headers). */
+function rawHeader(mail: Mail, name: string): string | undefined {
+  const head = mail.raw.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+  return new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1];
+}
+
+async function mailTo(to: string, subject: RegExp): Promise<Mail> {
+  return waitFor(`mail to ${to} matching ${subject}`, async () =>
+    (await outboxMails()).find(
+      (m) => m.to && JSON.stringify(m.to).includes(to) && subject.test(m.subject ?? ''),
+    ),
+  );
+}
+
+async function api(method: string, url: string, body?: object) {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function subscriberStatus(email: string): Promise<string | undefined> {
+  const res = await api('GET', `/admin/api/subscribers?search=${encodeURIComponent(email)}`);
+  const list = res.body.subscribers as { email: string; status: string }[];
+  return list.find((s) => s.email === email)?.status;
+}
+
+describe.skipIf(!hasChromium)('in a real browser', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'digest-e2e-'));
+    outbox = path.join(dir, 'outbox');
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: PREFIX,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: base,
+        DATA_DIR: dir,
+        OUTBOX_DIR: outbox,
+        ADMIN_TOKEN,
+        SITE_NAME: 'The Example Blog Weekly',
+        POSTAL_ADDRESS: '1 Example Street, Exampleton',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
+    await waitFor(
+      'the service to be ready',
+      async () => {
+        try {
+          return (await fetch(`${base}/readyz`)).ok || undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      const gone = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+    const redis = new Redis(TEST_REDIS_URL);
+    await deletePrefix(redis, PREFIX);
+    redis.disconnect();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('subscribes, confirms from the emailed link, and is confirmed', async () => {
+    await page.goto(`${base}/`);
+    await page.screenshot({ path: path.join(SHOTS, 'subscribe.png'), fullPage: true });
+    await page.getByLabel('Email address').fill(READER);
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+
+    const mail = await mailTo(READER, /confirm/i);
+    const link = /https?:\/\/\S+\/confirm\?token=[A-Za-z0-9_-]+/.exec(mail.text ?? '')?.[0];
+    expect(link).toBeDefined();
+    await page.goto(link!);
+    await page.getByRole('heading', { name: 'Subscription confirmed' }).waitFor();
+    expect(await subscriberStatus(READER)).toBe('confirmed');
+    // The time zone came from the browser's script.
+    const list = (await api('GET', `/admin/api/subscribers?search=reader`)).body.subscribers as {
+      tz?: string;
+    }[];
+    expect(list[0]?.tz).toBeTruthy();
+  }, 60_000);
+
+  it('the admin logs in, previews, test-sends, triggers and watches the digest go out', async () => {
+    for (const [i, title] of [
+      'Shipping the new search',
+      'Notes from the reliability review',
+      'A faster build, step by step',
+    ].entries()) {
+      const res = await api('POST', '/admin/api/posts', {
+        title,
+        url: `https://blog.example/posts/${i + 1}`,
+        summary: `What we learned about ${title.toLowerCase()}, with the numbers.`,
+        date: new Date(Date.now() - (i + 1) * 3600_000).toISOString(),
+      });
+      expect(res.status).toBe(201);
+    }
+
+    await page.goto(`${base}/admin`);
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.content()).toContain('Shipping the new search');
+
+    await page.getByRole('link', { name: 'Preview' }).click();
+    await page.getByRole('heading', { name: /^Preview/ }).waitFor();
+    const frame = page.frameLocator('iframe.desktop');
+    await frame.getByRole('link', { name: 'Shipping the new search' }).first().waitFor();
+    expect(await page.locator('pre.text').textContent()).toContain(
+      'Notes from the reliability review',
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'preview.png') });
+
+    await page.getByLabel('Send one copy to').fill('editor@example.com');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await page.getByText('Test sent.').waitFor();
+    await mailTo('editor@example.com', /^\[Test\]/);
+
+    await Promise.all([
+      page.waitForURL(/\/admin\/trigger\?date=/, { timeout: 10_000 }),
+      page.getByRole('link', { name: 'Send to all subscribers…' }).click(),
+    ]);
+    await page
+      .getByRole('button', { name: 'Yes, send it' })
+      .click({ timeout: 10_000 })
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${page.url()}\n${(await page.content()).slice(0, 3000)}`);
+      });
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const date = /digest of (\d{4}-\d{2}-\d{2})/.exec(
+      (await page.locator('.notice').textContent()) ?? '',
+    )?.[1];
+    expect(date).toBeDefined();
+    // The polling script updates the row (or reloads once the new digest appears).
+    const status = page.locator(`tr[data-date="${date}"] [data-field="status"]`);
+    await waitFor(
+      'the dashboard to show the digest sent',
+      async () => ((await status.count()) && (await status.textContent()) === 'sent') || undefined,
+      45_000,
+    ).catch(async (err: Error) => {
+      const digests = JSON.stringify((await api('GET', '/admin/api/digests')).body);
+      throw new Error(
+        `${err.message}\nAPI: ${digests}\nrow: ${await page
+          .locator('[data-live-digests]')
+          .innerHTML()
+          .catch(() => 'none')}`,
+      );
+    });
+    expect(await page.locator(`tr[data-date="${date}"] [data-field="sent"]`).textContent()).toBe(
+      '1',
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
+
+    const digest = await mailTo(READER, /^(?!\[Test\])(?!.*[Cc]onfirm)/);
+    expect(digest.html).toContain('Shipping the new search');
+    expect(rawHeader(digest, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+
+    await page.setViewportSize({ width: 800, height: 900 });
+    await page.goto(`${base}/digests/${date}`);
+    await page.getByRole('link', { name: 'Shipping the new search' }).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'digest.png'), fullPage: true });
+  }, 120_000);
+
+  it('the List-Unsubscribe one-click POST unsubscribes; the page works in the browser too', async () => {
+    const digest = await mailTo(READER, /^(?!\[Test\])(?!.*[Cc]onfirm)/);
+    const url = /<(https?:[^>]+)>/.exec(rawHeader(digest, 'List-Unsubscribe') ?? '')?.[1];
+    expect(url).toMatch(/\/unsubscribe\?token=/);
+
+    const res = await fetch(url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(await subscriberStatus(READER)).toBe('unsubscribed');
+
+    // In the browser: subscribe again from the page, then unsubscribe with the button.
+    await page.goto(url!);
+    await page.getByRole('heading', { name: 'Unsubscribe' }).waitFor();
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
+    await page.getByRole('button', { name: 'Subscribe again' }).click();
+    await page.getByText('You are subscribed again.').waitFor();
+    expect(await subscriberStatus(READER)).toBe('confirmed');
+
+    await page.goto(url!);
+    expect(await subscriberStatus(READER)).toBe('confirmed'); // a GET never unsubscribes
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await page.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
+    expect(await subscriberStatus(READER)).toBe('unsubscribed');
+  }, 60_000);
+});

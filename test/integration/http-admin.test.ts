@@ -1,0 +1,549 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, FORM, form, httpHarness, multipart, type Harness } from './http-setup.js';
+
+let h: Harness;
+const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+let cookie = '';
+let csrf = '';
+
+beforeAll(async () => {
+  h = await httpHarness('admin');
+  const login = await h.app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    headers: FORM,
+    payload: form({ token: ADMIN_TOKEN }),
+  });
+  cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const page = await h.app.inject({ url: '/admin', headers: { cookie } });
+  csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+});
+afterAll(async () => h.close());
+
+const api = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+  h.app.inject({ method, url, headers: bearer, ...(payload ? { payload } : {}) });
+
+describe('admin authentication', () => {
+  it('refuses the API with no token and with a wrong token, as JSON', async () => {
+    const none = await h.app.inject({ url: '/admin/api/digests' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String) } });
+    const wrong = await h.app.inject({
+      url: '/admin/api/digests',
+      headers: { authorization: 'Bearer wrong-token-wrong-token' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const prefix = await h.app.inject({
+      url: '/admin/api/digests',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` },
+    });
+    expect(prefix.statusCode).toBe(401);
+    const basic = await h.app.inject({
+      url: '/admin/api/digests',
+      headers: { authorization: `Basic ${ADMIN_TOKEN}` },
+    });
+    expect(basic.statusCode).toBe(401);
+    // A wrong bearer is refused even with a valid cookie.
+    const both = await h.app.inject({
+      url: '/admin/api/digests',
+      headers: { cookie, authorization: 'Bearer nope' },
+    });
+    expect(both.statusCode).toBe(401);
+  });
+
+  it('accepts the bearer token', async () => {
+    const res = await api('GET', '/admin/api/digests');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ digests: [] });
+  });
+
+  it('redirects pages to the login form without a session', async () => {
+    const res = await h.app.inject({ url: '/admin' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/admin/login');
+    const post = await h.app.inject({
+      method: 'POST',
+      url: '/admin/trigger',
+      headers: FORM,
+      payload: form({}),
+    });
+    expect(post.statusCode).toBe(401);
+    expect(h.triggered).toHaveLength(0);
+  });
+
+  it('logs in with the form: HttpOnly, SameSite=Strict cookie that is not the token', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/admin/login',
+      headers: FORM,
+      payload: form({ token: ADMIN_TOKEN }),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/admin');
+    const set = String(res.headers['set-cookie']);
+    expect(set).toMatch(/^digest_admin=/);
+    expect(set).toContain('HttpOnly');
+    expect(set).toContain('SameSite=Strict');
+    expect(set).not.toContain('Secure'); // PUBLIC_URL is http here
+    expect(set).not.toContain(ADMIN_TOKEN);
+    const login = await h.app.inject({ url: '/admin/login' });
+    expect(login.body).toContain('type="password"');
+  });
+
+  it('sets a Secure cookie when PUBLIC_URL is https', async () => {
+    const s = await httpHarness('admin-https', { env: { PUBLIC_URL: 'https://digest.example' } });
+    try {
+      const res = await s.app.inject({
+        url: `/admin/login?token=${encodeURIComponent(ADMIN_TOKEN)}`,
+      });
+      expect(res.statusCode).toBe(303);
+      expect(String(res.headers['set-cookie'])).toContain('Secure');
+      expect(String(res.headers['strict-transport-security'])).toContain('max-age');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the one-time login link sets the cookie and drops the token from the URL', async () => {
+    const res = await h.app.inject({
+      url: `/admin/login?token=${encodeURIComponent(ADMIN_TOKEN)}`,
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/admin');
+    expect(String(res.headers['set-cookie'])).toContain('digest_admin=');
+    const bad = await h.app.inject({ url: '/admin/login?token=wrong' });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('refuses a wrong token at the login form', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/admin/login',
+      headers: FORM,
+      payload: form({ token: 'wrong' }),
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('refuses a forged session cookie', async () => {
+    const forged = `digest_admin=${9_999_999_999}.${'A'.repeat(43)}`;
+    const res = await h.app.inject({ url: '/admin', headers: { cookie: forged } });
+    expect(res.statusCode).toBe(303);
+    const apiRes = await h.app.inject({ url: '/admin/api/digests', headers: { cookie: forged } });
+    expect(apiRes.statusCode).toBe(401);
+  });
+
+  it('lets the session cookie read the API (the dashboard polls) but not change it without CSRF', async () => {
+    expect(
+      (await h.app.inject({ url: '/admin/api/digests', headers: { cookie } })).statusCode,
+    ).toBe(200);
+    const post = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/digests',
+      headers: { cookie },
+      payload: {},
+    });
+    expect(post.statusCode).toBe(403);
+    expect(post.json().error.code).toBe('CSRF_INVALID');
+    const withCsrf = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/feeds/ingest',
+      headers: { cookie, 'x-csrf-token': csrf },
+    });
+    expect(withCsrf.statusCode).toBe(200);
+  });
+
+  it('refuses a cookie-authenticated form without its CSRF token, or with a wrong one', async () => {
+    const before = h.triggered.length;
+    const none = await h.app.inject({
+      method: 'POST',
+      url: '/admin/trigger',
+      headers: { ...FORM, cookie },
+      payload: form({ date: '2026-03-02' }),
+    });
+    expect(none.statusCode).toBe(403);
+    expect(none.body).toContain('did not come from this site');
+    const wrong = await h.app.inject({
+      method: 'POST',
+      url: '/admin/trigger',
+      headers: { ...FORM, cookie },
+      payload: form({ date: '2026-03-02', _csrf: 'x'.repeat(43) }),
+    });
+    expect(wrong.statusCode).toBe(403);
+    expect(h.triggered.length).toBe(before);
+  });
+
+  it('logs out', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/admin/logout',
+      headers: { ...FORM, cookie },
+      payload: form({ _csrf: csrf }),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(String(res.headers['set-cookie'])).toMatch(/digest_admin=;/);
+  });
+});
+
+describe('admin pages', () => {
+  it('dashboard: next digest with its posts, digests with live counters', async () => {
+    await h.posts.addManual(
+      { title: 'A post <b>bold</b>', url: 'https://blog.example/a', date: new Date() },
+      new Date(),
+    );
+    await h.storeDigest('2026-01-05', 'sent');
+    const res = await h.app.inject({ url: '/admin', headers: { cookie } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Next digest');
+    expect(res.body).toContain('A post &lt;b&gt;bold&lt;/b&gt;');
+    expect(res.body).toContain('data-live-digests');
+    expect(res.body).toContain('<tr data-date="2026-01-05">');
+    expect(res.body).toContain('<script src="/assets/admin.js"');
+    const js = await h.app.inject({ url: '/assets/admin.js' });
+    expect(js.body).toContain('/admin/api/digests');
+    expect(js.body).toContain('2000');
+  });
+
+  it('trigger: a confirmation step, then the build is queued', async () => {
+    const page = await h.app.inject({ url: '/admin/trigger?date=2026-03-02', headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Yes, send it');
+    expect(h.triggered).toHaveLength(0);
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/admin/trigger',
+      headers: { ...FORM, cookie },
+      payload: form({ date: '2026-03-02', _csrf: csrf }),
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/admin');
+    expect(h.triggered).toEqual([{ date: '2026-03-02' }]);
+    const flash = String(res.headers['set-cookie'])
+      .split(',')
+      .find((c) => c.trim().startsWith('digest_flash'))!;
+    const after = await h.app.inject({
+      url: '/admin',
+      headers: { cookie: `${cookie}; ${flash.split(';')[0]}` },
+    });
+    expect(after.body).toContain('2026-03-02 is being built');
+    h.triggered.length = 0;
+  });
+
+  it('preview: desktop and phone frames, the text part, a send-test form', async () => {
+    const date = (await api('GET', '/admin/api/digests/next')).json().date as string;
+    const res = await h.app.inject({ url: `/admin/digests/${date}/preview`, headers: { cookie } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('class="desktop"');
+    expect(res.body).toContain('class="phone"');
+    expect(res.body).toContain(`src="/admin/api/digests/${date}/preview"`);
+    expect(res.body).toContain('<pre class="text">');
+    expect(res.body).toContain(`action="/admin/digests/${date}/test"`);
+    const test = await h.app.inject({
+      method: 'POST',
+      url: `/admin/digests/${date}/test`,
+      headers: { ...FORM, cookie },
+      payload: form({ email: 'editor@example.com', _csrf: csrf }),
+    });
+    expect(test.statusCode).toBe(303);
+    expect(h.sent.at(-1)).toMatchObject({
+      to: 'editor@example.com',
+      subject: expect.stringMatching(/^\[Test\]/),
+    });
+  });
+
+  it('subscribers: counts, search, status filter, add and delete', async () => {
+    await h.subscribers.add({ email: 'alice@example.com', status: 'confirmed' });
+    await h.subscribers.add({ email: 'bob@example.com', status: 'pending' });
+    const all = await h.app.inject({ url: '/admin/subscribers', headers: { cookie } });
+    expect(all.statusCode).toBe(200);
+    expect(all.body).toContain('alice@example.com');
+    expect(all.body).toMatch(/1 confirmed/);
+    const filtered = await h.app.inject({
+      url: '/admin/subscribers?status=pending',
+      headers: { cookie },
+    });
+    expect(filtered.body).toContain('bob@example.com');
+    expect(filtered.body).not.toContain('<td>alice@example.com');
+    const search = await h.app.inject({
+      url: '/admin/subscribers?search=alice',
+      headers: { cookie },
+    });
+    expect(search.body).toContain('alice@example.com');
+    expect(search.body).not.toContain('<td>bob@example.com');
+    const add = await h.app.inject({
+      method: 'POST',
+      url: '/admin/subscribers',
+      headers: { ...FORM, cookie },
+      payload: form({ email: 'carol@example.com', confirmed: 'yes', _csrf: csrf }),
+    });
+    expect(add.statusCode).toBe(303);
+    const carol = (await h.subscribers.getByEmail('carol@example.com'))!;
+    expect(carol.status).toBe('confirmed');
+    const del = await h.app.inject({
+      method: 'POST',
+      url: `/admin/subscribers/${carol.id}/delete`,
+      headers: { ...FORM, cookie },
+      payload: form({ _csrf: csrf }),
+    });
+    expect(del.statusCode).toBe(303);
+    expect(await h.subscribers.get(carol.id)).toBeUndefined();
+  });
+
+  it('subscribers: CSV import from the page form (multipart with CSRF)', async () => {
+    const mp = multipart(
+      { _csrf: csrf },
+      { name: 'file', filename: 'list.csv', content: 'email\ndave@example.com\nnot-valid\n' },
+    );
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/admin/subscribers/import',
+      headers: { ...mp.headers, cookie },
+      payload: mp.body,
+    });
+    expect(res.statusCode).toBe(303);
+    expect((await h.subscribers.getByEmail('dave@example.com'))?.status).toBe('confirmed');
+    const noCsrf = multipart(
+      {},
+      { name: 'file', filename: 'list.csv', content: 'email\nerin@example.com\n' },
+    );
+    const refused = await h.app.inject({
+      method: 'POST',
+      url: '/admin/subscribers/import',
+      headers: { ...noCsrf.headers, cookie },
+      payload: noCsrf.body,
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(await h.subscribers.getByEmail('erin@example.com')).toBeUndefined();
+  });
+
+  it('feeds: status, add (http(s) only), remove', async () => {
+    const add = await h.app.inject({
+      method: 'POST',
+      url: '/admin/feeds',
+      headers: { ...FORM, cookie },
+      payload: form({ url: 'https://blog.example/feed.xml', _csrf: csrf }),
+    });
+    expect(add.statusCode).toBe(303);
+    const page = await h.app.inject({ url: '/admin/feeds', headers: { cookie } });
+    expect(page.body).toContain('https://blog.example/feed.xml');
+    expect(page.body).toContain('not fetched yet');
+    const file = await h.app.inject({
+      method: 'POST',
+      url: '/admin/feeds',
+      headers: { ...FORM, cookie },
+      payload: form({ url: '/etc/passwd', _csrf: csrf }),
+    });
+    expect(file.statusCode).toBe(400);
+    const remove = await h.app.inject({
+      method: 'POST',
+      url: '/admin/feeds/remove',
+      headers: { ...FORM, cookie },
+      payload: form({ url: 'https://blog.example/feed.xml', _csrf: csrf }),
+    });
+    expect(remove.statusCode).toBe(303);
+    expect(await h.feeds.list()).toHaveLength(0);
+  });
+});
+
+describe('admin API', () => {
+  it('digests: list with counters, trigger (idempotent per date is the service), preview html and text', async () => {
+    const list = (await api('GET', '/admin/api/digests')).json();
+    expect(list.digests[0]).toMatchObject({ date: '2026-01-05', counters: { sent: 0, failed: 0 } });
+    const trig = await api('POST', '/admin/api/digests', { date: '2026-03-09' });
+    expect(trig.statusCode).toBe(202);
+    expect(trig.json()).toEqual({ date: '2026-03-09', created: true });
+    const bad = await api('POST', '/admin/api/digests', { date: '2026-02-30' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('DIGEST_DATE_INVALID');
+    const extra = await api('POST', '/admin/api/digests', { date: '2026-03-09', evil: 1 });
+    expect(extra.json().error.code).toBe('VALIDATION_FAILED');
+    const html = await api('GET', '/admin/api/digests/2026-01-05/preview');
+    expect(html.statusCode).toBe(200);
+    expect(html.headers['content-type']).toContain('text/html');
+    expect(html.body).toContain('Digest body');
+    expect(String(html.headers['content-security-policy'])).toContain("default-src 'none'");
+    const text = await api('GET', '/admin/api/digests/2026-01-05/preview?format=text');
+    expect(text.headers['content-type']).toContain('text/plain');
+    expect(text.body).toContain('Text');
+    const one = await api('GET', '/admin/api/digests/2026-01-05');
+    expect(one.json()).toMatchObject({ date: '2026-01-05', status: 'sent' });
+    expect((await api('GET', '/admin/api/digests/2031-01-05')).statusCode).toBe(404);
+  });
+
+  it('digests: test send, with a bad address refused', async () => {
+    const ok = await api('POST', '/admin/api/digests/2026-01-05/test', {
+      email: 'test@example.com',
+    });
+    expect(ok.statusCode).toBe(202);
+    expect(h.sent.at(-1)).toMatchObject({
+      to: 'test@example.com',
+      subject: '[Test] Digest 2026-01-05',
+    });
+    const crlf = await api('POST', '/admin/api/digests/2026-01-05/test', {
+      email: 'x@example.com\r\nBcc: y@example.com',
+    });
+    expect(crlf.statusCode).toBe(400);
+    expect(crlf.json().error.code).toBe('ADDRESS_CONTROL_CHARS');
+  });
+
+  it('subscribers: add, list with paging and search, delete', async () => {
+    const add = await api('POST', '/admin/api/subscribers', {
+      email: 'api@example.com',
+      status: 'confirmed',
+      tz: 'Europe/Berlin',
+    });
+    expect(add.statusCode).toBe(201);
+    const id = add.json().subscriber.id as number;
+    const again = await api('POST', '/admin/api/subscribers', { email: 'api@example.com' });
+    expect(again.statusCode).toBe(200);
+    expect((await api('POST', '/admin/api/subscribers', { email: 'bad' })).json().error.code).toBe(
+      'ADDRESS_INVALID',
+    );
+    expect(
+      (await api('POST', '/admin/api/subscribers', { email: 'x@example.com', status: 'nope' }))
+        .statusCode,
+    ).toBe(400);
+    const page1 = (await api('GET', '/admin/api/subscribers?limit=1')).json();
+    expect(page1.subscribers).toHaveLength(1);
+    expect(page1.next.after).toBeTypeOf('number');
+    expect(page1.counts.confirmed).toBeGreaterThan(0);
+    const page2 = (
+      await api('GET', `/admin/api/subscribers?limit=1&after=${page1.next.after}`)
+    ).json();
+    expect(page2.subscribers[0].id).toBeGreaterThan(page1.subscribers[0].id);
+    const found = (await api('GET', '/admin/api/subscribers?search=api%40')).json();
+    expect(found.subscribers.map((s: { email: string }) => s.email)).toContain('api@example.com');
+    expect((await api('GET', '/admin/api/subscribers?status=weird')).statusCode).toBe(400);
+    expect((await api('DELETE', `/admin/api/subscribers/${id}`)).statusCode).toBe(204);
+    expect((await api('DELETE', `/admin/api/subscribers/${id}`)).statusCode).toBe(404);
+    expect((await api('DELETE', '/admin/api/subscribers/abc')).statusCode).toBe(400);
+  });
+
+  it('subscribers: import a CSV body and a multipart file; export CSV', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/subscribers/import',
+      headers: { ...bearer, 'content-type': 'text/csv' },
+      payload: 'email,name\nimp1@example.com,One\nimp2@example.com,"=cmd()"\nbroken\n',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ created: 2, invalidCount: 1 });
+    const mp = multipart(
+      {},
+      { name: 'file', filename: 'x.csv', content: 'email\nimp3@example.com\n' },
+    );
+    const res2 = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/subscribers/import?status=pending',
+      headers: { ...bearer, ...mp.headers },
+      payload: mp.body,
+    });
+    expect(res2.json()).toMatchObject({ created: 1 });
+    expect((await h.subscribers.getByEmail('imp3@example.com'))?.status).toBe('pending');
+    const empty = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/subscribers/import',
+      headers: bearer,
+      payload: {},
+    });
+    expect(empty.json().error.code).toBe('IMPORT_FILE_MISSING');
+    const csv = await api('GET', '/admin/api/subscribers/export');
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.split('\n')[0]).toContain('email');
+    expect(csv.body).toContain('imp1@example.com');
+    expect(csv.body).toContain("'=cmd()");
+  });
+
+  it('feeds: list, add, remove, ingest; posts: list, add', async () => {
+    const add = await api('POST', '/admin/api/feeds', { url: 'https://blog.example/rss' });
+    expect(add.statusCode).toBe(201);
+    expect((await api('POST', '/admin/api/feeds', { url: 'file:///etc/passwd' })).statusCode).toBe(
+      400,
+    );
+    expect((await api('GET', '/admin/api/feeds')).json().feeds).toHaveLength(1);
+    expect(
+      (
+        await api(
+          'DELETE',
+          `/admin/api/feeds?url=${encodeURIComponent('https://blog.example/rss')}`,
+        )
+      ).statusCode,
+    ).toBe(204);
+    expect(
+      (await api('DELETE', '/admin/api/feeds?url=https%3A%2F%2Fnone.example')).statusCode,
+    ).toBe(404);
+    expect((await api('POST', '/admin/api/feeds/ingest')).json()).toEqual({ results: [] });
+    const post = await api('POST', '/admin/api/posts', {
+      title: 'Manual',
+      url: 'https://blog.example/m',
+      date: '2026-01-01',
+    });
+    expect(post.statusCode).toBe(201);
+    expect(post.json()).toMatchObject({ title: 'Manual', feed: 'manual' });
+    expect(
+      (await api('POST', '/admin/api/posts', { title: 'X', url: 'javascript:alert(1)' }))
+        .statusCode,
+    ).toBe(400);
+    const posts = (await api('GET', '/admin/api/posts?limit=10')).json();
+    expect(posts.total).toBeGreaterThan(0);
+    expect(posts.posts.map((p: { title: string }) => p.title)).toContain('Manual');
+  });
+
+  it('suppressions: a webhook suppresses an address for good', async () => {
+    await h.subscribers.add({ email: 'bounce@example.com', status: 'confirmed' });
+    const res = await api('POST', '/admin/api/suppressions', {
+      email: 'bounce@example.com',
+      reason: 'bounced',
+    });
+    expect(res.statusCode).toBe(200);
+    expect((await h.subscribers.getByEmail('bounce@example.com'))?.status).toBe('bounced');
+    expect(await h.subscribers.isSuppressed('bounce@example.com')).toBe(true);
+    expect(
+      (await api('POST', '/admin/api/suppressions', { email: 'x@example.com', reason: 'because' }))
+        .statusCode,
+    ).toBe(400);
+  });
+
+  it('refuses an oversized JSON body and malformed JSON with stable codes', async () => {
+    const big = await api('POST', '/admin/api/posts', {
+      title: 'x'.repeat(70_000),
+      url: 'https://a.example',
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('BODY_TOO_LARGE');
+    const malformed = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/posts',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      payload: '{"title":',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe('BAD_REQUEST');
+    const unknown = await api('GET', '/admin/api/nothing-here');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('NOT_FOUND');
+  });
+
+  it('answers a 500 without details', async () => {
+    const broken = await httpHarness('admin-500');
+    try {
+      // Break Redis under the app: the error reaches the handler.
+      broken.redis.disconnect();
+      const res = await broken.app.inject({ url: '/admin/api/digests', headers: bearer });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({
+        error: { code: 'INTERNAL', message: 'Something went wrong on our side.' },
+      });
+      const page = await broken.app.inject({ url: '/' });
+      expect(page.statusCode).toBe(500);
+      expect(page.body).not.toMatch(/Connection|ECONN|stack|at /);
+      expect((await broken.app.inject({ url: '/readyz' })).statusCode).toBe(503);
+    } finally {
+      await broken.redis.connect().catch(() => undefined);
+      await broken.close();
+    }
+  });
+});
