@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   DKIM_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65535).default(3000),
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, bool.default(false)),
   WELCOME_EMAIL: z.preprocess(emptyAsUndefined, bool.default(false)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -162,7 +163,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseMs: e.SEND_LEASE_SECONDS * 1000,
       retryDelayMs: e.SEND_RETRY_DELAY_MS,
     }),
-    http: Object.freeze({ host: e.HOST, port: e.PORT }),
+    http: Object.freeze({ host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY }),
     dataDir: e.DATA_DIR,
     outboxDir: e.OUTBOX_DIR ?? `${e.DATA_DIR.replace(/\/+$/, '')}/outbox`,
     secret: e.SECRET,

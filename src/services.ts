@@ -4,12 +4,14 @@ import type { Context } from './context.js';
 import { createDigestService } from './digests/digest-service.js';
 import { createDigestStore } from './digests/digest-store.js';
 import { createLedger } from './delivery/ledger.js';
+import { createSendRateLimiter } from './delivery/rate-limit.js';
 import { createBatchSender } from './delivery/send-batch.js';
 import { createFeedStore } from './feeds/feed-store.js';
 import { createIngest } from './feeds/ingest.js';
 import { createPostStore } from './feeds/post-store.js';
 import { ensureAdminToken, ensureSecret } from './http/admin-token.js';
 import { createMailTransport } from './mail/transport.js';
+import { createMetrics } from './metrics.js';
 import { createQueues } from './queues.js';
 import { createRedis } from './redis.js';
 import { createRenderer } from './render/render-digest.js';
@@ -57,6 +59,9 @@ export function createServices(ctx: Context) {
     mailer,
   });
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // One registry per process: the HTTP server's /metrics shows what this process's workers did
+  // (with `npm start`, all of it), and reads digests and queue depths from Redis at scrape time.
+  const metrics = createMetrics();
 
   return {
     config,
@@ -76,6 +81,16 @@ export function createServices(ctx: Context) {
     mailer,
     digestService,
     owner,
+    metrics,
+    /** Job counts per queue and state, for /metrics. */
+    async queueCounts() {
+      const [ingestCounts, build, send] = await Promise.all([
+        queues.ingest.getJobCounts(),
+        queues.build.getJobCounts(),
+        queues.send.getJobCounts(),
+      ]);
+      return { ingest: ingestCounts, build, send };
+    },
     /** The batch sender for send workers (one prepared message per digest per process). */
     batchSender: () =>
       createBatchSender({
@@ -88,6 +103,8 @@ export function createServices(ctx: Context) {
         site: config.site,
         parallel: config.send.concurrency,
         owner,
+        // SEND_RATE is shared by every process through one Redis key; unset, nothing runs.
+        rate: config.send.rate ? createSendRateLimiter({ redis, keys, rate: config.send.rate }) : undefined,
         log,
       }),
     /** Adds the feeds named in FEEDS (idempotent); a bad one is logged, not fatal. */

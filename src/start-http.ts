@@ -19,6 +19,9 @@ export async function startHttp(ctx: Context, services: Services) {
     mailer: services.mailer(),
     renderer: services.renderer,
     adminToken: services.adminToken().token,
+    metrics: services.metrics,
+    queueCounts: services.queueCounts,
+    trustProxy: config.http.trustProxy,
   });
   await app.listen({ host: config.http.host, port: config.http.port });
   ctx.log.info(`listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`);
