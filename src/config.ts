@@ -110,6 +110,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFromAddress) || /[\r\n]/.test(e.MAIL_FROM)) {
     throw new ConfigError('MAIL_FROM', 'must be an address, optionally with a name: "Name <a@b.c>"');
   }
+  // Scripts and BullMQ touch several keys at once; on a cluster they must all share one slot.
+  if (e.REDIS_CLUSTER && !/^[^{]*\{[^}]+\}/.test(e.REDIS_PREFIX)) {
+    throw new ConfigError(
+      'REDIS_PREFIX',
+      'needs a {hash tag} with REDIS_CLUSTER=true, e.g. {newsletter}',
+    );
+  }
   for (const feed of splitList(e.FEEDS)) {
     if (/^[a-z]+:/i.test(feed) && !/^https?:\/\//i.test(feed)) {
       throw new ConfigError('FEEDS', `has "${feed}": only http(s) URLs and file paths are feeds`);

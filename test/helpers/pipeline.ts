@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
+import { createRedis } from '../../src/redis.js';
 import { createServices } from '../../src/services.js';
 import { startWorkers } from '../../workers/start-workers.js';
-import { deletePrefix, TEST_REDIS_URL } from './redis.js';
+import { deletePrefix, TEST_REDIS_CLUSTER, TEST_REDIS_URL } from './redis.js';
 
 /**
  * The whole service (stores, queues, workers) on the test Redis under a fresh prefix, as a
@@ -19,6 +19,10 @@ export async function startPipeline(name: string, env: Record<string, string> = 
   const dataDir = mkdtempSync(path.join(tmpdir(), `digest-${name}-`));
   const fullEnv: Record<string, string> = {
     REDIS_URL: TEST_REDIS_URL,
+    // Said explicitly either way: worker processes spawned with this env also inherit the test
+    // run's REDIS_CLUSTER, which is wrong for a test that points REDIS_URL at its own single
+    // redis-server.
+    REDIS_CLUSTER: TEST_REDIS_CLUSTER && !env.REDIS_URL ? 'true' : 'false',
     REDIS_PREFIX: prefix,
     DATA_DIR: dataDir,
     SECRET: 'test-secret-test-secret-test-secret-0123',
@@ -49,7 +53,8 @@ export async function startPipeline(name: string, env: Record<string, string> = 
     async stop() {
       await workers?.close();
       await services.close();
-      const cleaner = new Redis(TEST_REDIS_URL);
+      // On the pipeline's own Redis (a test may have pointed REDIS_URL elsewhere).
+      const cleaner = createRedis(config.redis);
       await deletePrefix(cleaner, prefix);
       cleaner.disconnect();
       await ctx.close();

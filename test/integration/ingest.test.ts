@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Context } from '../../src/context.js';
@@ -14,7 +13,7 @@ import { createIngest, type IngestResult } from '../../src/feeds/ingest.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
 import { fetchFeed } from '../../src/feeds/safe-fetch.js';
 import { createLogger } from '../../src/log.js';
-import { deletePrefix, testRedis } from '../helpers/redis.js';
+import { connectTestRedis, deletePrefix, testRedis } from '../helpers/redis.js';
 
 const t = testRedis('ingest');
 const feedStore = createFeedStore({ redis: t.redis, keys: t.keys });
@@ -291,7 +290,7 @@ describe('feed commands (in-process)', () => {
     const lines: string[] = [];
     const program = new Command('digest').exitOverride();
     const getContext = async (): Promise<Context> => {
-      const redis = new Redis(t.url, { maxRetriesPerRequest: 3 });
+      const redis = connectTestRedis();
       return {
         config: loadConfig({ REDIS_PREFIX: t.prefix, FEED_ALLOW_PRIVATE: 'true' }),
         redis,

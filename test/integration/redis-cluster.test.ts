@@ -8,6 +8,8 @@ import { createPostStore } from '../../src/feeds/post-store.js';
 import { createKeys, createRedis, type RedisClient } from '../../src/redis.js';
 import { checkRedisForProduction } from '../../src/redis-checks.js';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
+import { startPipeline } from '../helpers/pipeline.js';
+import { testRedis } from '../helpers/redis.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 
 /*
@@ -23,6 +25,7 @@ const prefix = `{t-cluster-${randomBytes(3).toString('hex')}}`;
 const keys = createKeys(prefix);
 
 beforeAll(async () => {
+  if (process.env.REDIS_CLUSTER === 'true') return;
   cluster = await startRedisCluster();
   const config = loadConfig({
     REDIS_URL: cluster.url,
@@ -48,7 +51,9 @@ async function keysPerMaster(): Promise<number[]> {
   return Promise.all(redis.nodes('master').map((n) => n.dbsize()));
 }
 
-describe('Redis Cluster', () => {
+// In a cluster run (TEST_REDIS_CLUSTER=1) the whole suite already runs on a cluster; this file
+// would only start a second one for the same checks.
+describe.skipIf(process.env.REDIS_CLUSTER === 'true')('Redis Cluster', () => {
   it('is really a three-master cluster and the prefix hashes to one slot', async () => {
     expect(redis.nodes('master')).toHaveLength(3);
     const slots = await Promise.all(
@@ -168,3 +173,26 @@ describe('Redis Cluster', () => {
     expect(warnings).toHaveLength(3);
   });
 });
+
+// Guards the cluster run itself: without it, a setup slip would run the suite on a single Redis
+// twice and still pass.
+describe.runIf(process.env.REDIS_CLUSTER === 'true')(
+  'the cluster run (TEST_REDIS_CLUSTER=1)',
+  () => {
+    it('gives tests and the service cluster clients on three masters', async () => {
+      const t = testRedis('cluster-run');
+      const p = await startPipeline('cluster-run');
+      try {
+        expect(t.redis).toBeInstanceOf(Cluster);
+        await t.redis.ping();
+        expect((t.redis as Cluster).nodes('master')).toHaveLength(3);
+        expect(p.env.REDIS_CLUSTER).toBe('true');
+        expect(p.ctx.redis).toBeInstanceOf(Cluster);
+        expect(p.services.bullConnection).toBeInstanceOf(Cluster);
+      } finally {
+        await p.stop();
+        await t.cleanup();
+      }
+    });
+  },
+);

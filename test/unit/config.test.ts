@@ -42,6 +42,15 @@ describe('config', () => {
     }
   });
 
+  it('asks for a {hash tag} in REDIS_PREFIX on a Redis Cluster', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: 'newsletter' })).toThrow(
+      expect.objectContaining({ variable: 'REDIS_PREFIX' }),
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: '{}x' })).toThrow(ConfigError);
+    expect(loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: 'app{news}' }).redis.cluster).toBe(true);
+    expect(loadConfig({ REDIS_PREFIX: 'newsletter' }).redis.prefix).toBe('newsletter');
+  });
+
   it('stops the program with exit code 1 and a message naming the variable', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'runs'], {
       cwd: root,
