@@ -20,16 +20,17 @@ export interface Context {
 
 /**
  * `checkRedis` (default true) warns loudly at start when Redis would evict data or loses it on
- * restart (maxmemory-policy other than noeviction, persistence off).
+ * restart (maxmemory-policy other than noeviction, persistence off). `waitForRedis` (processes
+ * that run workers): store commands wait while Redis restarts instead of failing.
  */
 export async function createContext(
   config: Config,
-  opts: { logName?: string; checkRedis?: boolean } = {},
+  opts: { logName?: string; checkRedis?: boolean; waitForRedis?: boolean } = {},
 ): Promise<Context> {
   const log = createLogger(config.logLevel, opts.logName);
   const { url, local } = await resolveRedis(config);
   if (local) log.info({ url }, 'started a private redis-server under DATA_DIR/redis');
-  const redis = createRedis(config.redis, { url });
+  const redis = createRedis(config.redis, { url, waitForRedis: opts.waitForRedis });
   if (opts.checkRedis !== false) await checkRedisForProduction(redis, log);
   return {
     config,

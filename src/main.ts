@@ -11,7 +11,8 @@ import { startWorkers } from '../workers/start-workers.js';
  * secret and an admin token under ./data, and writes mail to ./data/outbox.
  */
 const config = loadConfigOrExit();
-const ctx = await createContext(config, { logName: 'digest' });
+// This process runs the workers too: store commands wait out a Redis restart (see workers/main.ts).
+const ctx = await createContext(config, { logName: 'digest', waitForRedis: true });
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);

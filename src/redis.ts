@@ -59,13 +59,18 @@ const bullmqOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyChe
 /**
  * Creates a Redis client for the configured URL (single node or cluster). `forBullmq` gives a
  * connection fit for BullMQ workers (commands wait for Redis to come back instead of failing).
+ * `waitForRedis` makes the store's commands wait out a Redis restart too, instead of failing
+ * after a few reconnect attempts: what workers need, since a ledger write that fails after an
+ * SMTP 250 turns into a second message once the claim's lease expires.
  */
 export function createRedis(
   redis: Config['redis'],
-  opts: { forBullmq?: boolean; url?: string } = {},
+  opts: { forBullmq?: boolean; url?: string; waitForRedis?: boolean } = {},
 ): RedisClient {
   const url = opts.url ?? redis.url ?? 'redis://127.0.0.1:6379';
-  const extra: RedisOptions = opts.forBullmq ? bullmqOptions : { maxRetriesPerRequest: 3 };
+  const extra: RedisOptions = opts.forBullmq
+    ? bullmqOptions
+    : { maxRetriesPerRequest: opts.waitForRedis ? null : 3 };
   if (redis.cluster) {
     const u = new URL(url);
     return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {

@@ -6,7 +6,8 @@ import { startWorkers } from './start-workers.js';
 
 /** Entry: the ingest, build and send workers alone. Run as many of these as you like. */
 const config = loadConfigOrExit();
-const ctx = await createContext(config, { logName: 'worker' });
+// Store commands wait out a Redis restart: a ledger write must not be lost after an SMTP 250.
+const ctx = await createContext(config, { logName: 'worker', waitForRedis: true });
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);

@@ -6,6 +6,7 @@ import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import type { Ledger } from './ledger.js';
+import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
 
 export interface SendBatchDeps {
@@ -20,6 +21,8 @@ export interface SendBatchDeps {
   parallel: number;
   /** Names this process's claims in the ledger. */
   owner: string;
+  /** SEND_RATE: each message waits for its slot before SMTP. Absent: no limit, no cost. */
+  rate?: Pick<SendRateLimiter, 'acquire'>;
   log: Logger;
 }
 
@@ -114,6 +117,7 @@ export function createBatchSender(deps: SendBatchDeps) {
           log.warn({ digest: date, subscriber: id, err }, 'message could not be built');
           return;
         }
+        if (deps.rate) await deps.rate.acquire();
         let code: number;
         try {
           code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw)).code;
@@ -127,7 +131,9 @@ export function createBatchSender(deps: SendBatchDeps) {
               await deps.subscribers.suppress(email, 'bounced');
             }
             log.warn({ digest: date, subscriber: id, code: c.code, kind: c.kind }, c.message);
-          } else if (finalAttempt) {
+          } else if (finalAttempt && c.kind !== 'throttle') {
+            // Throttling never uses up an attempt (the job goes back via RateLimitError), so a
+            // 421 on the last attempt is released too, not recorded as a failure.
             await ledger.failed(date, id, c.code);
             out.failed++;
             log.warn({ digest: date, subscriber: id, code: c.code }, `gave up: ${c.message}`);

@@ -39,8 +39,11 @@ export interface RedisServer {
   process: ChildProcess;
   /** SIGTERM (or SIGKILL with `kill`) and wait for exit; removes a temp dir unless `keepData`. */
   stop(opts?: { kill?: boolean; keepData?: boolean }): Promise<void>;
-  /** Stops (SIGTERM, or SIGKILL with `kill`) and starts again on the same port and data dir. */
-  restart(opts?: { kill?: boolean }): Promise<RedisServer>;
+  /**
+   * Stops (SIGTERM, or SIGKILL with `kill`) and starts again on the same port and data dir,
+   * after `downMs` (default 0) without a server, as a slow restart would be.
+   */
+  restart(opts?: { kill?: boolean; downMs?: number }): Promise<RedisServer>;
 }
 
 /**
@@ -103,6 +106,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     },
     async restart(restartOpts = {}) {
       await server.stop({ kill: restartOpts.kill, keepData: true });
+      if (restartOpts.downMs) await new Promise((r) => setTimeout(r, restartOpts.downMs));
       return startRedisServer({ ...opts, port, dir, ownsDir: ownDir });
     },
   };

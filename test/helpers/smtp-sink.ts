@@ -5,7 +5,23 @@ export interface ReceivedMessage {
   from: string;
   to: string[];
   raw: Buffer;
+  /** Date.now() when the message was stored. */
+  at: number;
 }
+
+/**
+ * A fault injected at DATA (for fault tests):
+ * - `drop-mid`: the socket is destroyed while the message streams in; nothing is stored.
+ * - `drop-after`: the whole message is stored (a real server may have queued it), then the
+ *   socket is destroyed before the 250, so the client cannot know it went through.
+ * - `delay`: the reply comes after `ms` (a slow server).
+ * - `reply`: refuses the message after DATA with this reply (e.g. 451).
+ */
+export type DataFault =
+  | { kind: 'drop-mid' }
+  | { kind: 'drop-after' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'reply'; code: number; message: string };
 
 /**
  * A real SMTP server (nodemailer's `smtp-server`) in the test process. `reply(rcpt, count)`
@@ -16,9 +32,19 @@ export async function startSmtpSink(opts: {
   reply?: (rcpt: string, attempt: number) => { code: number; message: string } | undefined;
   /** ms to wait before answering DATA, to keep messages in flight. */
   dataDelayMs?: number;
+  /** Decides a fault per DATA command (`n` counts them from 1); undefined accepts. */
+  data?: (n: number, rcpts: string[]) => DataFault | undefined;
 } = {}) {
   const messages: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
+  const faults = { dropMid: 0, dropAfter: 0, delayed: 0, refused: 0 };
+  let dataCount = 0;
+  // smtp-server keeps one session object per connection: find the socket to cut it.
+  const dropConnection = (session: object) => {
+    for (const c of server.connections) {
+      if (c.session === session) c._socket.destroy();
+    }
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -37,17 +63,39 @@ export async function startSmtpSink(opts: {
     },
     onData(stream: SMTPServerDataStream, session, callback) {
       const chunks: Buffer[] = [];
+      const fault = opts.data?.(++dataCount, session.envelope.rcptTo.map((r) => r.address));
+      if (fault?.kind === 'drop-mid') {
+        faults.dropMid++;
+        stream.once('data', () => dropConnection(session));
+        stream.resume();
+        return;
+      }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        const finish = () => {
+        const store = () =>
           messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks),
+            at: Date.now(),
           });
+        if (fault?.kind === 'drop-after') {
+          faults.dropAfter++;
+          store();
+          dropConnection(session);
+          return;
+        }
+        if (fault?.kind === 'reply') {
+          faults.refused++;
+          return callback(Object.assign(new Error(fault.message), { responseCode: fault.code }));
+        }
+        const finish = () => {
+          store();
           callback();
         };
-        if (opts.dataDelayMs) setTimeout(finish, opts.dataDelayMs);
+        const delay = fault?.kind === 'delay' ? fault.ms : opts.dataDelayMs;
+        if (fault?.kind === 'delay') faults.delayed++;
+        if (delay) setTimeout(finish, delay);
         else finish();
       });
     },
@@ -63,6 +111,8 @@ export async function startSmtpSink(opts: {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     attempts,
+    /** What `data` injected so far. */
+    faults,
     /** Recipients in the order messages arrived (one entry per message per recipient). */
     recipients: () => messages.flatMap((m) => m.to),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -1,0 +1,52 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves once the process logged "workers started" (its workers take jobs). */
+  ready: Promise<void>;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+  /** The last few KB of its stderr (kept, not printed: a Redis restart makes ioredis noisy). */
+  stderr(): string;
+}
+
+/**
+ * Runs `node --import tsx workers/main.ts` with `env` (a pipeline's env), as a user would run
+ * a worker. Its stdout (pino) is read only to know when it is ready; its stderr is kept.
+ */
+export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' || !env.LOG_LEVEL ? 'info' : env.LOG_LEVEL },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8_000)));
+  let exited = child.exitCode !== null;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const ready = new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      if (buf.includes('"workers started"')) {
+        buf = '';
+        resolve();
+      } else if (buf.length > 100_000) buf = buf.slice(-1000);
+    });
+    child.once('exit', (code) => reject(new Error(`worker process exited (${code}) before it was ready`)));
+  });
+  ready.catch(() => {});
+  return {
+    child,
+    ready,
+    async kill() {
+      if (!exited) child.kill('SIGKILL');
+      await gone;
+    },
+    stderr: () => stderr,
+  };
+}
