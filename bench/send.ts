@@ -65,15 +65,27 @@ function postfixCommand(name: 'smtp-sink' | 'smtp-source'): string[] | undefined
   return undefined;
 }
 
-async function startSink(port: number): Promise<{ kind: string }> {
+/**
+ * Starts the sink. Postfix's smtp-sink runs with -c (running counters on stdout), so the
+ * messages it received can be read back: `received()` gives the latest count.
+ */
+async function startSink(port: number): Promise<{ kind: string; received?: () => number | undefined }> {
   const sink = postfixCommand('smtp-sink');
   if (sink) {
     const [cmd, ...rest] = sink;
     const userArgs = process.getuid?.() === 0 && cmd !== path.resolve(root, '../shared/tools/postfix-tool') ? ['-u', 'root'] : [];
-    const child = spawn(cmd!, [...rest, ...userArgs, `127.0.0.1:${port}`, '1000'], { stdio: 'ignore' });
+    const child = spawn(cmd!, [...rest, ...userArgs, '-c', `127.0.0.1:${port}`, '1000'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(child);
+    let tail = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      tail = (tail + chunk.toString('latin1')).slice(-200);
+    });
     await waitPort(port);
-    return { kind: 'postfix smtp-sink' };
+    const received = () => {
+      const all = [...tail.matchAll(/mesg=(\d+)/g)];
+      return all.length ? Number(all[all.length - 1]![1]) : undefined;
+    };
+    return { kind: 'postfix smtp-sink', received };
   }
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/node-sink.ts'), String(port)], { stdio: 'ignore' });
   children.push(child);
@@ -194,6 +206,11 @@ async function main() {
   for (const pid of workerPids) rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
   const buildMs = summary.builtAt ? new Date(summary.builtAt).getTime() - t : undefined;
   const rate = S / (totalMs / 1000);
+  // No duplicate and nobody missed: one final ledger entry per subscriber, and the sink's own
+  // count of messages received (Postfix's smtp-sink only) equal to the subscribers.
+  await new Promise((r) => setTimeout(r, 500));
+  const sinkReceived = sink.received?.();
+  const ledgerEntries = await ctx.redis.hlen(ctx.keys.ledger(DATE));
   const info = await ctx.redis.info('memory');
   const redisPeakMb = Math.round(Number(/used_memory_peak:(\d+)/.exec(info)?.[1] ?? 0) / 1048576);
 
@@ -218,9 +235,12 @@ async function main() {
   if (source && sink.kind.startsWith('postfix')) {
     const [cmd, ...rest] = source;
     const r0 = Date.now();
-    const res = spawnSync(cmd!, [...rest, '-d', '-s', String(CONNECTIONS * W), '-m', String(S), '-l', String(sample.length), `127.0.0.1:${sinkPort}`], { stdio: 'ignore' });
+    // Asynchronous: the event loop must keep draining smtp-sink's counter output meanwhile.
+    const child = spawn(cmd!, [...rest, '-d', '-s', String(CONNECTIONS * W), '-m', String(S), '-l', String(sample.length), `127.0.0.1:${sinkPort}`], { stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     const seconds = (Date.now() - r0) / 1000;
-    if (res.status === 0) reference = { rate: S / seconds, seconds };
+    if (code === 0) reference = { rate: S / seconds, seconds };
+    else console.log(`smtp-source failed with exit code ${code}`);
   }
 
   const results = {
@@ -240,6 +260,9 @@ async function main() {
     messagesPerSecond: Math.round(rate),
     sent: summary.counters.sent,
     failed: summary.counters.failed,
+    ledgerEntries,
+    sinkReceived,
+    duplicates: sinkReceived === undefined ? undefined : sinkReceived - summary.counters.sent,
     referenceMessagesPerSecond: reference ? Math.round(reference.rate) : undefined,
     ratio: reference ? Number((rate / reference.rate).toFixed(3)) : undefined,
     workerPeakRssMb: workerPids.map((pid) => rssPeak.get(pid)),
@@ -247,6 +270,7 @@ async function main() {
   };
   console.log(`build: ${results.buildSeconds?.toFixed(2)} s, fan-out done at ${results.fanoutSeconds?.toFixed(2)} s`);
   console.log(`pipeline: ${results.sent} sent, ${results.failed} failed in ${results.totalSeconds.toFixed(1)} s = ${results.messagesPerSecond} messages/s (${results.messageBytes} bytes each)`);
+  console.log(`ledger entries: ${ledgerEntries}; messages received by the sink: ${sinkReceived ?? 'not counted'}`);
   if (reference) {
     console.log(`smtp-source: ${results.referenceMessagesPerSecond} messages/s (${reference.seconds.toFixed(1)} s, ${CONNECTIONS * W} sessions)`);
     console.log(`ratio pipeline / smtp-source: ${results.ratio}`);
