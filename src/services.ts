@@ -103,6 +103,7 @@ export function createServices(ctx: Context) {
         site: config.site,
         parallel: config.send.concurrency,
         owner,
+        metrics,
         // SEND_RATE is shared by every process through one Redis key; unset, nothing runs.
         rate: config.send.rate ? createSendRateLimiter({ redis, keys, rate: config.send.rate }) : undefined,
         log,

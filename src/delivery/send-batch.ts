@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { DigestStore } from '../digests/digest-store.js';
 import { prepareDigestMessage } from '../mail/digest-message.js';
 import { listIdFor } from '../mail/headers.js';
@@ -19,6 +20,8 @@ export interface SendBatchDeps {
   site: { name: string; publicUrl: string };
   /** Recipients of one batch handed to the SMTP pool at once. */
   parallel: number;
+  /** Delivery results and SMTP reply times, for /metrics. */
+  metrics?: Pick<Metrics, 'recordDelivery' | 'observeSmtpReply'>;
   /** Names this process's claims in the ledger. */
   owner: string;
   /** SEND_RATE: each message waits for its slot before SMTP. Absent: no limit, no cost. */
@@ -76,6 +79,35 @@ export function createBatchSender(deps: SendBatchDeps) {
     return p;
   }
 
+  /**
+   * Records an SMTP failure: final for 5xx (a 5.1.x also bounces the subscriber), final for a
+   * 4xx on the job's last attempt, otherwise the claim is released for the job's retry.
+   * Throttling never uses up an attempt (the job goes back via RateLimitError), so a 421 on
+   * the last attempt is released too.
+   */
+  async function recordFailure(
+    r: { date: string; id: number; email: string },
+    c: ReturnType<typeof classifySmtpError>,
+    finalAttempt: boolean,
+  ): Promise<'failed' | 'transient' | 'throttled'> {
+    if (c.kind === 'bounce' || c.kind === 'permanent') {
+      await ledger.failed(r.date, r.id, c.code);
+      if (c.kind === 'bounce') {
+        await deps.subscribers.setStatus(r.id, 'bounced');
+        await deps.subscribers.suppress(r.email, 'bounced');
+      }
+      log.warn({ digest: r.date, subscriber: r.id, code: c.code, kind: c.kind }, c.message);
+      return 'failed';
+    }
+    if (finalAttempt && c.kind !== 'throttle') {
+      await ledger.failed(r.date, r.id, c.code);
+      log.warn({ digest: r.date, subscriber: r.id, code: c.code }, `gave up: ${c.message}`);
+      return 'failed';
+    }
+    await ledger.release(r.date, r.id, deps.owner, c.code);
+    return c.kind === 'throttle' ? 'throttled' : 'transient';
+  }
+
   function linksFor(id: number) {
     const base = deps.site.publicUrl;
     return {
@@ -118,31 +150,17 @@ export function createBatchSender(deps: SendBatchDeps) {
           return;
         }
         if (deps.rate) await deps.rate.acquire();
+        const started = performance.now();
         let code: number;
         try {
           code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw)).code;
         } catch (err) {
           const c = classifySmtpError(err);
-          if (c.kind === 'bounce' || c.kind === 'permanent') {
-            await ledger.failed(date, id, c.code);
-            out.failed++;
-            if (c.kind === 'bounce') {
-              await deps.subscribers.setStatus(id, 'bounced');
-              await deps.subscribers.suppress(email, 'bounced');
-            }
-            log.warn({ digest: date, subscriber: id, code: c.code, kind: c.kind }, c.message);
-          } else if (finalAttempt && c.kind !== 'throttle') {
-            // Throttling never uses up an attempt (the job goes back via RateLimitError), so a
-            // 421 on the last attempt is released too, not recorded as a failure.
-            await ledger.failed(date, id, c.code);
-            out.failed++;
-            log.warn({ digest: date, subscriber: id, code: c.code }, `gave up: ${c.message}`);
-          } else {
-            await ledger.release(date, id, deps.owner, c.code);
-            out[c.kind === 'throttle' ? 'throttled' : 'transient']++;
-          }
+          deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, c.code);
+          out[await recordFailure({ date, id, email }, c, finalAttempt)]++;
           return;
         }
+        deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, code);
         // Outside the SMTP try: a ledger write that fails after a 250 must not be mistaken for a
         // transient SMTP failure and resent. The claim stays; this is the documented crash window.
         await ledger.sent(date, id, code);
@@ -150,6 +168,11 @@ export function createBatchSender(deps: SendBatchDeps) {
       };
       await forEachLimit(work, deps.parallel, sendOne);
       await deps.digests.completeIfDone(date, new Date());
+      if (deps.metrics) {
+        for (const result of ['sent', 'failed', 'skipped'] as const) deps.metrics.recordDelivery(result, out[result]);
+        deps.metrics.recordDelivery('retried', out.transient);
+        deps.metrics.recordDelivery('throttled', out.throttled);
+      }
       return out;
     },
   };
