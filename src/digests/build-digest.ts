@@ -104,8 +104,11 @@ async function fanOut(deps: BuildDeps, date: string): Promise<BuildResult> {
       });
     }
     await deps.sendQueue.addBulk(jobs);
-    cursor = ids[ids.length - 1]!;
-    await deps.digests.advanceFanout(date, cursor, ids.length);
+    const next = ids[ids.length - 1]!;
+    if (await deps.digests.advanceFanout(date, cursor, next, ids.length)) cursor = next;
+    // Another builder of this digest moved the cursor: carry on from where it is now (the
+    // jobs just added have deterministic ids, and the ledger sends each subscriber once).
+    else cursor = await deps.digests.fanoutCursor(date);
   }
   await deps.digests.finishFanout(date, now());
   const s = await deps.digests.getSummary(date);

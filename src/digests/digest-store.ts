@@ -40,6 +40,19 @@ redis.call('HSET', KEYS[1], 'status', status, 'finishedAt', ARGV[1])
 return 1
 `);
 
+/**
+ * Moves the fan-out cursor from ARGV[1] to ARGV[2] and counts ARGV[3] recipients, only if the
+ * cursor is still where this builder read it: two builders of one digest (a stall taken for a
+ * death) can never count a page twice.
+ */
+const advanceScript = defineScript(`
+local cur = redis.call('HGET', KEYS[1], 'fanoutCursor') or '0'
+if cur ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'fanoutCursor', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'recipients', ARGV[3])
+return 1
+`);
+
 const SUMMARY_FIELDS = [
   'date', 'sendAt', 'windowStart', 'windowEnd', 'status', 'subject', 'postIds', 'builtAt',
   'recipients', 'sent', 'failed', 'skipped', 'finishedAt',
@@ -145,13 +158,16 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       return { bound: Number(bound), cursor: Number(cursor ?? 0), done: done === '1' };
     },
 
-    /** Advances the cursor and the recipient count together, so a resumed fan-out counts once. */
-    async advanceFanout(date: string, cursor: number, added: number): Promise<void> {
-      await redis
-        .multi()
-        .hset(keys.digest(date), 'fanoutCursor', String(cursor))
-        .hincrby(keys.digest(date), 'recipients', added)
-        .exec();
+    /**
+     * Advances the cursor and the recipient count together, so a resumed fan-out counts once.
+     * False when another builder moved the cursor first (this one must re-read it).
+     */
+    async advanceFanout(date: string, from: number, to: number, added: number): Promise<boolean> {
+      return (await advanceScript(redis, [keys.digest(date)], [String(from), String(to), added])) === 1;
+    },
+
+    async fanoutCursor(date: string): Promise<number> {
+      return Number((await redis.hget(keys.digest(date), 'fanoutCursor')) ?? 0);
     },
 
     async finishFanout(date: string, now: Date): Promise<void> {

@@ -77,4 +77,24 @@ describe('fan-out', () => {
     expect(enqueued.length).toBe(before);
     expect(enqueued.every((j) => j.ids.length <= 100 && j.date === DATE)).toBe(true);
   });
+
+  it('counts each recipient once when two builders of one digest run at the same time', async () => {
+    // A stall taken for a death: the old builder goes on while the retry starts.
+    const date = '2026-12-07';
+    await p.services.posts.addManual(
+      { title: 'Another post', url: 'https://blog.example.com/two', date: new Date('2026-12-02T10:00:00Z') },
+      new Date(),
+    );
+    const jobIds = new Set<string>();
+    const slow: BuildDeps['sendQueue']['addBulk'] = async (jobs) => {
+      for (const j of jobs) jobIds.add(j.opts!.jobId!);
+      await new Promise((r) => setTimeout(r, 5));
+      return [];
+    };
+    await Promise.all([buildDigest(deps(slow), date), buildDigest(deps(slow), date)]);
+    const s = await p.services.digests.getSummary(date);
+    const confirmed = await p.services.subscribers.pageIds('confirmed', 0, 10_000);
+    expect(s!.counters.recipients).toBe(confirmed.length);
+    expect(jobIds.size).toBe(Math.ceil(confirmed.length / 100));
+  });
 });
