@@ -1,6 +1,13 @@
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { createKeys, createRedis, resolveRedis, type Keys, type RedisClient } from './redis.js';
+import {
+  createKeys,
+  createRedis,
+  RedisUnavailableError,
+  resolveRedis,
+  type Keys,
+  type RedisClient,
+} from './redis.js';
 import { checkRedisForProduction } from './redis-checks.js';
 
 /**
@@ -43,4 +50,23 @@ export async function createContext(
       await local?.stop();
     },
   };
+}
+
+/**
+ * createContext for entry points: when no Redis can be had, prints how to get one and exits
+ * with code 1 instead of a stack trace.
+ */
+export async function createContextOrExit(
+  config: Config,
+  opts: Parameters<typeof createContext>[1] = {},
+): Promise<Context> {
+  try {
+    return await createContext(config, opts);
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from './config.js';
-import { createContext } from './context.js';
+import { createContextOrExit } from './context.js';
 import { createServices } from './services.js';
 import { onShutdown } from './shutdown.js';
 import { startHttp } from './start-http.js';
@@ -12,7 +12,7 @@ import { startWorkers } from '../workers/start-workers.js';
  */
 const config = loadConfigOrExit();
 // This process runs the workers too: store commands wait out a Redis restart (see workers/main.ts).
-const ctx = await createContext(config, { logName: 'digest', waitForRedis: true });
+const ctx = await createContextOrExit(config, { logName: 'digest', waitForRedis: true });
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);

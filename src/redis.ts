@@ -169,11 +169,13 @@ export async function startLocalRedis(opts: {
  * 127.0.0.1:6379 when it answers; else a private redis-server under DATA_DIR/redis.
  */
 export async function resolveRedis(
-  config: Config,
+  config: Pick<Config, 'redis' | 'dataDir'>,
+  /** The local port to look at and to start on; 6379 but in tests. */
+  port = 6379,
 ): Promise<{ url: string; local?: LocalRedis }> {
   if (config.redis.url) return { url: config.redis.url };
-  if (await isListening('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379' };
-  const local = await startLocalRedis({ dir: path.join(config.dataDir, 'redis'), port: 6379 });
+  if (await isListening('127.0.0.1', port)) return { url: `redis://127.0.0.1:${port}` };
+  const local = await startLocalRedis({ dir: path.join(config.dataDir, 'redis'), port });
   return { url: local.url, local };
 }
 

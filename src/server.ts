@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from './config.js';
-import { createContext } from './context.js';
+import { createContextOrExit } from './context.js';
 import { upsertSchedules } from './digests/schedules.js';
 import { createServices } from './services.js';
 import { onShutdown } from './shutdown.js';
@@ -7,7 +7,7 @@ import { startHttp } from './start-http.js';
 
 /** Entry: the HTTP server and the schedules, without workers (run those apart). */
 const config = loadConfigOrExit();
-const ctx = await createContext(config, { logName: 'http' });
+const ctx = await createContextOrExit(config, { logName: 'http' });
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
 await upsertSchedules(services.queues, config);

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '../src/config.js';
-import { createContext } from '../src/context.js';
+import { createContextOrExit } from '../src/context.js';
 import { createServices } from '../src/services.js';
 import { onShutdown } from '../src/shutdown.js';
 import { startWorkers } from './start-workers.js';
@@ -7,7 +7,7 @@ import { startWorkers } from './start-workers.js';
 /** Entry: the ingest, build and send workers alone. Run as many of these as you like. */
 const config = loadConfigOrExit();
 // Store commands wait out a Redis restart: a ledger write must not be lost after an SMTP 250.
-const ctx = await createContext(config, { logName: 'worker', waitForRedis: true });
+const ctx = await createContextOrExit(config, { logName: 'worker', waitForRedis: true });
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);
