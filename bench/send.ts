@@ -172,7 +172,7 @@ async function main() {
 
   const workerPids: number[] = [];
   for (let i = 0; i < W; i++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'workers/main.ts')], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', path.join(root, 'workers/main.ts')], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],

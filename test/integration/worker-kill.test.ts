@@ -1,11 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+function startWorker(env: Record<string, string>): WorkerProcess {
+  const w = startWorkerProcess(env);
+  workers.push(w);
+  return w;
+}
+
 const DATE = '2026-11-30';
 const N = 400;
 const BATCH = 20;
@@ -13,17 +16,8 @@ const CONCURRENCY = 10;
 
 let p: Pipeline;
 let sink: SmtpSink;
-const children: ChildProcess[] = [];
+const workers: WorkerProcess[] = [];
 
-function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
 
 beforeAll(async () => {
   // Slow DATA replies keep messages in flight when the worker dies.
@@ -44,22 +38,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const w of workers) await w.kill();
   await p.stop();
   await sink.close();
 });
 
 describe('a worker killed with SIGKILL mid-run', () => {
   it('leaves one ledger entry per subscriber and at most the in-flight messages twice', async () => {
-    const first = startWorkerProcess(p.env);
+    const first = startWorker(p.env);
     await p.services.digestService.trigger(DATE);
     await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
-    first.kill('SIGKILL');
-    await new Promise((r) => first.once('exit', r));
+    await first.kill();
     const atKill = sink.messages.length;
     expect(atKill).toBeLessThan(N);
 
-    startWorkerProcess(p.env);
+    startWorker(p.env);
     const s = await waitFor(async () => {
       const d = await p.services.digestService.summary(DATE);
       return d && d.status === 'sent' ? d : undefined;

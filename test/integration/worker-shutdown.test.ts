@@ -1,27 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+function startWorker(env: Record<string, string>): WorkerProcess {
+  const w = startWorkerProcess(env);
+  workers.push(w);
+  return w;
+}
+
 const DATE = '2026-11-30';
 const N = 300;
 
 let p: Pipeline;
 let sink: SmtpSink;
-const children: ChildProcess[] = [];
+const workers: WorkerProcess[] = [];
 
-function startWorkerProcess(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
 
 beforeAll(async () => {
   sink = await startSmtpSink({ dataDelayMs: 20 });
@@ -41,18 +35,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const w of workers) await w.kill();
   await p.stop();
   await sink.close();
 });
 
 describe('a worker stopped with SIGTERM mid-run', () => {
   it('finishes its sends in flight, exits 0, and leaves nothing for a duplicate', async () => {
-    const first = startWorkerProcess(p.env);
+    const first = startWorker(p.env);
     await p.services.digestService.trigger(DATE);
     await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
-    const exited = new Promise<number | null>((r) => first.once('exit', (code) => r(code)));
-    first.kill('SIGTERM');
+    const exited = new Promise<number | null>((r) => first.child.once('exit', (code) => r(code)));
+    first.child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
     // Nothing is left claimed: every message it handed to SMTP was recorded before it exited.
@@ -63,7 +57,7 @@ describe('a worker stopped with SIGTERM mid-run', () => {
     expect(sentBefore).toBe(sink.messages.length);
 
     // Even with a long lease, a second worker picks up the rest at once.
-    startWorkerProcess(p.env);
+    startWorker(p.env);
     const s = await waitFor(async () => {
       const d = await p.services.digestService.summary(DATE);
       return d && d.status === 'sent' ? d : undefined;
