@@ -26,6 +26,16 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   const schedule = { cron: config.digest.cron, tz: config.digest.tz };
   if (opts.schedules !== false) await upsertSchedules(queues, config);
 
+  // A job whose worker died comes back within a lease (at most BullMQ's default 30 s), when
+  // its ledger claims can be taken over. BullMQ fails a job for good after one stall by
+  // default: a build or batch whose worker was killed twice would never finish. Rerunning
+  // either is safe (the stored fan-out cursor, the ledger), so allow many.
+  const recovery = {
+    lockDuration: Math.min(30_000, services.ledger.leaseMs),
+    stalledInterval: Math.min(30_000, services.ledger.leaseMs),
+    maxStalledCount: MAX_STALLS,
+  };
+
   const ingestWorker = new Worker(
     QUEUE.ingest,
     async () => {
@@ -58,17 +68,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
         date,
       );
     },
-    {
-      connection,
-      prefix,
-      concurrency: 2,
-      // A build killed mid fan-out resumes within a lease (default lease: BullMQ's 30 s), not a
-      // minute later; and it may be killed more than once: a rerun is idempotent and resumes
-      // from the stored cursor, so a stalled build is retried instead of failed for good.
-      lockDuration: Math.min(30_000, services.ledger.leaseMs),
-      stalledInterval: Math.min(30_000, services.ledger.leaseMs),
-      maxStalledCount: MAX_STALLS,
-    },
+    { connection, prefix, concurrency: 2, ...recovery },
   );
 
   const sender = services.batchSender();
@@ -107,12 +107,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       prefix,
       // Two batches at once, so one batch's Redis round trips overlap the other's SMTP.
       concurrency: 2,
-      // A killed worker's batch comes back within a lease, when its claims can be taken over.
-      lockDuration: Math.min(30_000, services.ledger.leaseMs),
-      stalledInterval: Math.min(30_000, services.ledger.leaseMs),
-      // BullMQ fails a job for good after one stall by default: a batch whose worker was killed
-      // twice would never be sent. Rerunning a batch is safe (the ledger), so allow many.
-      maxStalledCount: MAX_STALLS,
+      ...recovery,
       // Not a rate limit (SEND_RATE is per message, in src/delivery/rate-limit.ts): BullMQ only
       // honours queue.rateLimit() (a 421 above) in workers that have a limiter; without one,
       // other workers and this worker's other slot keep taking jobs during the pause.
