@@ -45,7 +45,7 @@ const EnvSchema = z.object({
   DIGEST_CRON: cron.default('0 9 * * 1'),
   DIGEST_TZ: timeZone.default('UTC'),
   DIGEST_MAX_POSTS: int(1, 100).default(20),
-  PUBLIC_URL: httpUrl.default('http://localhost:3000'),
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   MAIL_FROM: z.string().default('Weekly Digest <digest@localhost>'),
   SITE_NAME: z.string().min(1).max(100).default('Weekly Digest'),
   POSTAL_ADDRESS: z.string().max(300).default(''),
@@ -139,7 +139,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     site: Object.freeze({
       name: e.SITE_NAME,
-      publicUrl: e.PUBLIC_URL,
+      // Unset: the address a local run is reached at, so links work out of the box.
+      publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
       postalAddress: e.POSTAL_ADDRESS,
       accentColor: e.ACCENT_COLOR,
       logoUrl: e.LOGO_URL,

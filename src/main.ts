@@ -17,9 +17,6 @@ const services = createServices(ctx);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);
 const app = await startHttp(ctx, services);
-if (services.mailer().kind === 'outbox') {
-  ctx.log.warn(`SMTP_URL is not set: mail is written as .eml files under ${config.outboxDir}`);
-}
 onShutdown(ctx.log, async () => {
   await app.close();
   await workers.close();

@@ -16,6 +16,12 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('builds links for the local port when PUBLIC_URL is unset', () => {
+    expect(loadConfig({}).site.publicUrl).toBe('http://localhost:3000');
+    expect(loadConfig({ PORT: '8080' }).site.publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PORT: '8080', PUBLIC_URL: 'https://news.example.com/' }).site.publicUrl).toBe('https://news.example.com');
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ REDIS_PREFIX: '', SECRET: '', DIGEST_MAX_POSTS: '' }).digest.maxPosts).toBe(20);
   });
