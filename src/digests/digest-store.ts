@@ -150,7 +150,8 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     /** Fan-out state: the id bound fixed when fan-out starts, and the last id enqueued. */
     async fanoutState(date: string, boundIfUnset: () => Promise<number>) {
       const key = keys.digest(date);
-      let [bound, cursor, done] = await redis.hmget(key, 'fanoutBound', 'fanoutCursor', 'fanoutDone');
+      const [storedBound, cursor, done] = await redis.hmget(key, 'fanoutBound', 'fanoutCursor', 'fanoutDone');
+      let bound = storedBound;
       if (bound == null) {
         await redis.hsetnx(key, 'fanoutBound', String(await boundIfUnset()));
         bound = await redis.hget(key, 'fanoutBound');
