@@ -17,18 +17,13 @@ import { createRenderer } from '../../src/render/render-digest.js';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
 import { createTokens } from '../../src/subscribers/tokens.js';
 import { testRedis } from '../helpers/redis.js';
+import type { StructuredMail } from '../../src/mail/transport.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
 
-export interface SentMail {
-  from: string;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  headers?: Record<string, string>;
-}
+/** What the app asked the mailer to send (the transport's own message type). */
+export type SentMail = StructuredMail;
 
 /**
  * The HTTP app on real stores over the test Redis (fresh prefix), with a mailer that records
