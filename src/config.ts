@@ -75,6 +75,7 @@ const EnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65535).default(3000),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, bool.default(false)),
+  METRICS_PORT: z.preprocess(emptyAsUndefined, int(1, 65535).optional()),
   WELCOME_EMAIL: z.preprocess(emptyAsUndefined, bool.default(false)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -172,6 +173,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryDelayMs: e.SEND_RETRY_DELAY_MS,
     }),
     http: Object.freeze({ host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY }),
+    /** A worker process's own /metrics port (workers/main.ts); unset: none. */
+    metricsPort: e.METRICS_PORT,
     dataDir: e.DATA_DIR,
     outboxDir: e.OUTBOX_DIR ?? `${e.DATA_DIR.replace(/\/+$/, '')}/outbox`,
     secret: e.SECRET,

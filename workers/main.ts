@@ -2,6 +2,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { createContextOrExit } from '../src/context.js';
 import { createServices } from '../src/services.js';
 import { onShutdown } from '../src/shutdown.js';
+import { startMetricsServer } from './metrics-server.js';
 import { startWorkers } from './start-workers.js';
 
 /** Entry: the ingest, build and send workers alone. Run as many of these as you like. */
@@ -11,7 +12,12 @@ const ctx = await createContextOrExit(config, { logName: 'worker', waitForRedis:
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);
+const metricsServer =
+  config.metricsPort === undefined
+    ? undefined
+    : await startMetricsServer(services.metrics, config.http.host, config.metricsPort);
 onShutdown(ctx.log, async () => {
+  metricsServer?.close();
   await workers.close();
   await services.close();
   await ctx.close();
