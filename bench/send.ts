@@ -69,12 +69,19 @@ function postfixCommand(name: 'smtp-sink' | 'smtp-source'): string[] | undefined
  * Starts the sink. Postfix's smtp-sink runs with -c (running counters on stdout), so the
  * messages it received can be read back: `received()` gives the latest count.
  */
-async function startSink(port: number): Promise<{ kind: string; received?: () => number | undefined }> {
+async function startSink(
+  port: number,
+): Promise<{ kind: string; received?: () => number | undefined }> {
   const sink = postfixCommand('smtp-sink');
   if (sink) {
     const [cmd, ...rest] = sink;
-    const userArgs = process.getuid?.() === 0 && cmd !== path.resolve(root, '../shared/tools/postfix-tool') ? ['-u', 'root'] : [];
-    const child = spawn(cmd!, [...rest, ...userArgs, '-c', `127.0.0.1:${port}`, '1000'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const userArgs =
+      process.getuid?.() === 0 && cmd !== path.resolve(root, '../shared/tools/postfix-tool')
+        ? ['-u', 'root']
+        : [];
+    const child = spawn(cmd!, [...rest, ...userArgs, '-c', `127.0.0.1:${port}`, '1000'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     children.push(child);
     let tail = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -87,7 +94,11 @@ async function startSink(port: number): Promise<{ kind: string; received?: () =>
     };
     return { kind: 'postfix smtp-sink', received };
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/node-sink.ts'), String(port)], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'bench/node-sink.ts'), String(port)],
+    { stdio: 'ignore' },
+  );
   children.push(child);
   await waitPort(port);
   return { kind: 'node smtp-server sink (Postfix tools missing)' };
@@ -113,15 +124,23 @@ function peakRssMb(pid: number): number | undefined {
 }
 
 function lorem(words: number, seed: number): string {
-  const vocab = 'digest weekly post feed reader email server queue redis worker build render window subscriber ledger claim send batch pool connection template summary archive'.split(' ');
-  return Array.from({ length: words }, (_, i) => vocab[(seed * 7 + i * 13) % vocab.length]).join(' ');
+  const vocab =
+    'digest weekly post feed reader email server queue redis worker build render window subscriber ledger claim send batch pool connection template summary archive'.split(
+      ' ',
+    );
+  return Array.from({ length: words }, (_, i) => vocab[(seed * 7 + i * 13) % vocab.length]).join(
+    ' ',
+  );
 }
 
 async function main() {
   const redisPort = await freePort();
   const redisDir = mkdtempSync(path.join(tmpdir(), 'digest-bench-redis-'));
   const redis = await startLocalRedis({ dir: redisDir, port: redisPort, appendonly: false });
-  cleanups.push(() => redis.stop(), () => rmSync(redisDir, { recursive: true, force: true }));
+  cleanups.push(
+    () => redis.stop(),
+    () => rmSync(redisDir, { recursive: true, force: true }),
+  );
 
   const sinkPort = await freePort();
   const sink = await startSink(sinkPort);
@@ -147,7 +166,9 @@ async function main() {
   const ctx = await createContext(config, { checkRedis: false });
   const services = createServices(ctx);
 
-  console.log(`bench: ${S} subscribers, ${W} worker process(es), ${CONNECTIONS} SMTP connections each, sink: ${sink.kind}`);
+  console.log(
+    `bench: ${S} subscribers, ${W} worker process(es), ${CONNECTIONS} SMTP connections each, sink: ${sink.kind}`,
+  );
   let t = Date.now();
   for (let i = 0; i < 20; i++) {
     await services.posts.addManual(
@@ -164,7 +185,10 @@ async function main() {
   for (let i = 0; i < S; i += CHUNK) {
     const n = Math.min(CHUNK, S - i);
     await services.subscribers.addMany(
-      Array.from({ length: n }, (_, j) => ({ email: `reader${i + j}@bench.example.org`, status: 'confirmed' as const })),
+      Array.from({ length: n }, (_, j) => ({
+        email: `reader${i + j}@bench.example.org`,
+        status: 'confirmed' as const,
+      })),
     );
   }
   const seedSeconds = (Date.now() - t) / 1000;
@@ -172,20 +196,26 @@ async function main() {
 
   const workerPids: number[] = [];
   for (let i = 0; i < W; i++) {
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', path.join(root, 'workers/main.ts')], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--max-semi-space-size=4', '--import', 'tsx', path.join(root, 'workers/main.ts')],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     children.push(child);
     workerPids.push(child.pid!);
   }
   // Wait until every worker process is ready to take jobs.
-  while ((await services.queues.send.getWorkersCount()) < W) await new Promise((r) => setTimeout(r, 100));
+  while ((await services.queues.send.getWorkersCount()) < W)
+    await new Promise((r) => setTimeout(r, 100));
 
   const rssPeak = new Map<number, number>();
   const sampler = setInterval(() => {
-    for (const pid of workerPids) rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
+    for (const pid of workerPids)
+      rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
   }, 500);
 
   t = Date.now();
@@ -203,7 +233,8 @@ async function main() {
   }
   const totalMs = Date.now() - t;
   clearInterval(sampler);
-  for (const pid of workerPids) rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
+  for (const pid of workerPids)
+    rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
   const buildMs = summary.builtAt ? new Date(summary.builtAt).getTime() - t : undefined;
   const rate = S / (totalMs / 1000);
   // No duplicate and nobody missed: one final ledger entry per subscriber, and the sink's own
@@ -236,7 +267,21 @@ async function main() {
     const [cmd, ...rest] = source;
     const r0 = Date.now();
     // Asynchronous: the event loop must keep draining smtp-sink's counter output meanwhile.
-    const child = spawn(cmd!, [...rest, '-d', '-s', String(CONNECTIONS * W), '-m', String(S), '-l', String(sample.length), `127.0.0.1:${sinkPort}`], { stdio: 'ignore' });
+    const child = spawn(
+      cmd!,
+      [
+        ...rest,
+        '-d',
+        '-s',
+        String(CONNECTIONS * W),
+        '-m',
+        String(S),
+        '-l',
+        String(sample.length),
+        `127.0.0.1:${sinkPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     const seconds = (Date.now() - r0) / 1000;
     if (code === 0) reference = { rate: S / seconds, seconds };
@@ -268,16 +313,26 @@ async function main() {
     workerPeakRssMb: workerPids.map((pid) => rssPeak.get(pid)),
     redisPeakUsedMemoryMb: redisPeakMb,
   };
-  console.log(`build: ${results.buildSeconds?.toFixed(2)} s, fan-out done at ${results.fanoutSeconds?.toFixed(2)} s`);
-  console.log(`pipeline: ${results.sent} sent, ${results.failed} failed in ${results.totalSeconds.toFixed(1)} s = ${results.messagesPerSecond} messages/s (${results.messageBytes} bytes each)`);
-  console.log(`ledger entries: ${ledgerEntries}; messages received by the sink: ${sinkReceived ?? 'not counted'}`);
+  console.log(
+    `build: ${results.buildSeconds?.toFixed(2)} s, fan-out done at ${results.fanoutSeconds?.toFixed(2)} s`,
+  );
+  console.log(
+    `pipeline: ${results.sent} sent, ${results.failed} failed in ${results.totalSeconds.toFixed(1)} s = ${results.messagesPerSecond} messages/s (${results.messageBytes} bytes each)`,
+  );
+  console.log(
+    `ledger entries: ${ledgerEntries}; messages received by the sink: ${sinkReceived ?? 'not counted'}`,
+  );
   if (reference) {
-    console.log(`smtp-source: ${results.referenceMessagesPerSecond} messages/s (${reference.seconds.toFixed(1)} s, ${CONNECTIONS * W} sessions)`);
+    console.log(
+      `smtp-source: ${results.referenceMessagesPerSecond} messages/s (${reference.seconds.toFixed(1)} s, ${CONNECTIONS * W} sessions)`,
+    );
     console.log(`ratio pipeline / smtp-source: ${results.ratio}`);
   } else {
     console.log('smtp-source not available: no reference ratio was measured');
   }
-  console.log(`worker peak RSS (MB): ${results.workerPeakRssMb.join(', ')}; Redis peak used_memory: ${redisPeakMb} MB`);
+  console.log(
+    `worker peak RSS (MB): ${results.workerPeakRssMb.join(', ')}; Redis peak used_memory: ${redisPeakMb} MB`,
+  );
   writeFileSync(args.out!, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), args.out!)}`);
 

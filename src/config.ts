@@ -33,7 +33,13 @@ const httpUrl = z
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 const EnvSchema = z.object({
-  REDIS_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
   REDIS_CLUSTER: z.preprocess(emptyAsUndefined, bool.optional()),
   REDIS_PREFIX: z
     .string()
@@ -55,12 +61,24 @@ const EnvSchema = z.object({
     .default('#1a73e8'),
   LOGO_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   TEMPLATES_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
-  SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
-  ADMIN_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+  ADMIN_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
   FEED_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, bool.default(false)),
   DATA_DIR: z.string().default('./data'),
   OUTBOX_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
-  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional()),
+  SMTP_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+  ),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5),
   SEND_CONCURRENCY: int(1, 1000).default(50),
   SEND_ATTEMPTS: int(1, 50).default(8),
@@ -96,7 +114,9 @@ export class ConfigError extends Error {
 /** Parses the environment. Pure: pass an object in tests. */
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
   // An empty value (`SECRET=` in a .env file) means "not set", so defaults apply.
-  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = EnvSchema.safeParse(given);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -105,11 +125,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY].filter(Boolean).length;
   if (dkimParts !== 0 && dkimParts !== 3) {
-    throw new ConfigError('DKIM_DOMAIN', 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together');
+    throw new ConfigError(
+      'DKIM_DOMAIN',
+      'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together',
+    );
   }
   const mailFromAddress = /<([^>]+)>\s*$/.exec(e.MAIL_FROM)?.[1] ?? e.MAIL_FROM.trim();
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFromAddress) || /[\r\n]/.test(e.MAIL_FROM)) {
-    throw new ConfigError('MAIL_FROM', 'must be an address, optionally with a name: "Name <a@b.c>"');
+    throw new ConfigError(
+      'MAIL_FROM',
+      'must be an address, optionally with a name: "Name <a@b.c>"',
+    );
   }
   // Scripts and BullMQ touch several keys at once; on a cluster they must all share one slot.
   if (e.REDIS_CLUSTER && !/^[^{]*\{[^}]+\}/.test(e.REDIS_PREFIX)) {

@@ -132,13 +132,20 @@ export async function startLocalRedis(opts: {
   const child: ChildProcess = spawn(
     'redis-server',
     [
-      '--port', String(opts.port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--appendonly', opts.appendonly === false ? 'no' : 'yes',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
-      '--protected-mode', 'yes',
+      '--port',
+      String(opts.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      opts.appendonly === false ? 'no' : 'yes',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--protected-mode',
+      'yes',
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -185,7 +192,11 @@ export async function resolveRedis(
  */
 export function defineScript(lua: string) {
   const sha = createHash('sha1').update(lua).digest('hex');
-  return async (redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> => {
+  return async (
+    redis: RedisClient,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<unknown> => {
     try {
       return await redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (err) {

@@ -31,7 +31,11 @@ export function createServices(ctx: Context) {
   const tokens = createTokens(secret);
   const digests = createDigestStore({ redis, keys });
   const ledger = createLedger({ redis, keys, leaseMs: config.send.leaseMs });
-  const renderer = createRenderer({ site: config.site, templatesDir: config.templatesDir, tz: config.digest.tz });
+  const renderer = createRenderer({
+    site: config.site,
+    templatesDir: config.templatesDir,
+    tz: config.digest.tz,
+  });
   // BullMQ gets its own connection: it needs commands that wait out a Redis restart.
   const bullConnection = createRedis(config.redis, { url: ctx.redisUrl, forBullmq: true });
   const queues = createQueues(bullConnection, config.redis.prefix, config.send);
@@ -105,7 +109,9 @@ export function createServices(ctx: Context) {
         owner,
         metrics,
         // SEND_RATE is shared by every process through one Redis key; unset, nothing runs.
-        rate: config.send.rate ? createSendRateLimiter({ redis, keys, rate: config.send.rate }) : undefined,
+        rate: config.send.rate
+          ? createSendRateLimiter({ redis, keys, rate: config.send.rate })
+          : undefined,
         log,
       }),
     /** Adds the feeds named in FEEDS (idempotent); a bad one is logged, not fatal. */

@@ -24,6 +24,8 @@ export async function startHttp(ctx: Context, services: Services) {
     trustProxy: config.http.trustProxy,
   });
   await app.listen({ host: config.http.host, port: config.http.port });
-  ctx.log.info(`listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`);
+  ctx.log.info(
+    `listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`,
+  );
   return app;
 }

@@ -6,7 +6,11 @@ import type { Metrics } from '../src/metrics.js';
  * and SMTP reply times, which only the process that sent them knows. Scrape every worker; the
  * HTTP server's /metrics shows what lives in Redis (digests, queue depths).
  */
-export async function startMetricsServer(metrics: Pick<Metrics, 'render'>, host: string, port: number): Promise<Server> {
+export async function startMetricsServer(
+  metrics: Pick<Metrics, 'render'>,
+  host: string,
+  port: number,
+): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404).end();

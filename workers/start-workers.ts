@@ -40,7 +40,9 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
     QUEUE.ingest,
     async () => {
       const results = await services.ingest.ingestAll();
-      return results.map((r) => (r.ok ? { feed: r.feed, new: r.new } : { feed: r.feed, error: r.error }));
+      return results.map((r) =>
+        r.ok ? { feed: r.feed, new: r.new } : { feed: r.feed, error: r.error },
+      );
     },
     { connection, prefix, concurrency: 1 },
   );
@@ -52,7 +54,13 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       // A scheduler job names no date: it builds the digest of the occurrence it fired for.
       const date =
         data.date ??
-        scheduledDigestDate({ prevMillis: (job.opts as { prevMillis?: number }).prevMillis, timestamp: job.timestamp }, schedule);
+        scheduledDigestDate(
+          {
+            prevMillis: (job.opts as { prevMillis?: number }).prevMillis,
+            timestamp: job.timestamp,
+          },
+          schedule,
+        );
       return buildDigest(
         {
           digests: services.digests,
@@ -87,7 +95,10 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       if (out.throttled > 0) {
         // The server asked us to slow down: pause the queue and put the job back without
         // using up an attempt; the released recipients are claimed again on the rerun.
-        log.warn({ digest: data.date, job: job.id, throttled: out.throttled }, 'SMTP throttling; pausing sends');
+        log.warn(
+          { digest: data.date, job: job.id, throttled: out.throttled },
+          'SMTP throttling; pausing sends',
+        );
         await queues.send.rateLimit(THROTTLE_PAUSE_MS);
         throw Worker.RateLimitError();
       }
@@ -98,7 +109,9 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
         throw new DelayedError();
       }
       if (out.transient > 0) {
-        throw new Error(`${out.transient} of ${data.ids.length} recipients failed for now; retrying`);
+        throw new Error(
+          `${out.transient} of ${data.ids.length} recipients failed for now; retrying`,
+        );
       }
       return out;
     },
@@ -116,7 +129,9 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   );
 
   for (const w of [ingestWorker, buildWorker, sendWorker]) {
-    w.on('failed', (job, err) => log.warn({ queue: w.name, job: job?.id, err: err.message }, 'job failed'));
+    w.on('failed', (job, err) =>
+      log.warn({ queue: w.name, job: job?.id, err: err.message }, 'job failed'),
+    );
     w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));
   }
   log.info({ queues: Object.values(QUEUE) }, 'workers started');

@@ -97,20 +97,46 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
     ): Promise<ClaimResult[]> {
       const args: (string | number)[] = [now, now + leaseMs, owner];
       for (const e of entries) args.push(e.id, e.eligible ? 1 : 0);
-      const out = (await claimScript(redis, [keys.ledger(date), keys.digest(date)], args)) as string[];
+      const out = (await claimScript(
+        redis,
+        [keys.ledger(date), keys.digest(date)],
+        args,
+      )) as string[];
       return out.map((c) => CODES[c]!);
     },
 
     async sent(date: string, id: number, code: number, now = Date.now()): Promise<boolean> {
-      return (await finishScript(redis, [keys.ledger(date), keys.digest(date)], [id, `s:${code}:${now}`, 'sent'])) === 1;
+      return (
+        (await finishScript(
+          redis,
+          [keys.ledger(date), keys.digest(date)],
+          [id, `s:${code}:${now}`, 'sent'],
+        )) === 1
+      );
     },
 
-    async failed(date: string, id: number, code: number | undefined, now = Date.now()): Promise<boolean> {
-      return (await finishScript(redis, [keys.ledger(date), keys.digest(date)], [id, `f:${code ?? 0}:${now}`, 'failed'])) === 1;
+    async failed(
+      date: string,
+      id: number,
+      code: number | undefined,
+      now = Date.now(),
+    ): Promise<boolean> {
+      return (
+        (await finishScript(
+          redis,
+          [keys.ledger(date), keys.digest(date)],
+          [id, `f:${code ?? 0}:${now}`, 'failed'],
+        )) === 1
+      );
     },
 
     /** Gives a claim back after a transient failure, so the job's retry can claim it again. */
-    async release(date: string, id: number, owner: string, code: number | undefined): Promise<void> {
+    async release(
+      date: string,
+      id: number,
+      owner: string,
+      code: number | undefined,
+    ): Promise<void> {
       await releaseScript(redis, [keys.ledger(date)], [id, owner, `r:${code ?? 0}`]);
     },
 

@@ -124,7 +124,15 @@ export function createBatchSender(deps: SendBatchDeps) {
     async send(date: string, ids: number[], finalAttempt: boolean): Promise<BatchOutcome> {
       const message = await load(date);
       if (!message) throw new DigestNotSendableError(date);
-      const out: BatchOutcome = { sent: 0, failed: 0, skipped: 0, done: 0, held: 0, transient: 0, throttled: 0 };
+      const out: BatchOutcome = {
+        sent: 0,
+        failed: 0,
+        skipped: 0,
+        done: 0,
+        held: 0,
+        transient: 0,
+        throttled: 0,
+      };
 
       const infos = await deps.subscribers.sendInfo(ids);
       const entries = ids.map((id, i) => {
@@ -153,7 +161,8 @@ export function createBatchSender(deps: SendBatchDeps) {
         const started = performance.now();
         let code: number;
         try {
-          code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw)).code;
+          code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw))
+            .code;
         } catch (err) {
           const c = classifySmtpError(err);
           deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, c.code);
@@ -169,7 +178,8 @@ export function createBatchSender(deps: SendBatchDeps) {
       await forEachLimit(work, deps.parallel, sendOne);
       await deps.digests.completeIfDone(date, new Date());
       if (deps.metrics) {
-        for (const result of ['sent', 'failed', 'skipped'] as const) deps.metrics.recordDelivery(result, out[result]);
+        for (const result of ['sent', 'failed', 'skipped'] as const)
+          deps.metrics.recordDelivery(result, out[result]);
         deps.metrics.recordDelivery('retried', out.transient);
         deps.metrics.recordDelivery('throttled', out.throttled);
       }

@@ -31,7 +31,11 @@ export interface BuildDeps {
   delayFor?: (subscriberId: number) => number;
 }
 
-export type BuildResult = { date: string; status: 'empty' | 'sending' | 'done'; recipients: number };
+export type BuildResult = {
+  date: string;
+  status: 'empty' | 'sending' | 'done';
+  recipients: number;
+};
 
 /**
  * Builds the digest of `date` and fans it out. Idempotent and resumable: the digest is created
@@ -63,7 +67,10 @@ export async function buildDigest(deps: BuildDeps, date: string): Promise<BuildR
       chosen.length ? 'sending' : 'empty',
       now(),
     );
-    log.info({ posts: chosen.length, stored }, stored ? 'digest rendered' : 'another builder stored it first');
+    log.info(
+      { posts: chosen.length, stored },
+      stored ? 'digest rendered' : 'another builder stored it first',
+    );
     digest = (await deps.digests.getSummary(date))!;
   }
   if (digest.status === 'empty') return { date, status: 'empty', recipients: 0 };

@@ -11,7 +11,9 @@ const FINAL = new Set(['sent', 'sent_with_failures', 'empty']);
 export function registerDigestCommands(program: Command, getContext: () => Promise<Context>) {
   program
     .command('send')
-    .description('build and send a digest now, by the same path as the scheduler (idempotent per date)')
+    .description(
+      'build and send a digest now, by the same path as the scheduler (idempotent per date)',
+    )
     .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
     .option('--wait', 'show progress until it is done; exit 1 if any delivery failed')
     .action(async (opts: { date?: string; wait?: boolean }) => {
@@ -20,7 +22,11 @@ export function registerDigestCommands(program: Command, getContext: () => Promi
       let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
       try {
         const { date, created } = await services.digestService.trigger(opts.date);
-        console.log(created ? `Digest ${date}: queued to build and send.` : `Digest ${date} exists already: nothing new is sent.`);
+        console.log(
+          created
+            ? `Digest ${date}: queued to build and send.`
+            : `Digest ${date} exists already: nothing new is sent.`,
+        );
         if (!opts.wait) return;
         if ((await services.queues.build.getWorkersCount()) === 0) {
           console.log('No worker is running: sending from this process.');
@@ -65,7 +71,9 @@ export function registerDigestCommands(program: Command, getContext: () => Promi
       try {
         const date = opts.date ?? (await services.digestService.next()).date;
         await services.digestService.testSend(date, email);
-        console.log(`Sent a test copy of the digest of ${date} to ${email} (${services.mailer().kind}).`);
+        console.log(
+          `Sent a test copy of the digest of ${date} to ${email} (${services.mailer().kind}).`,
+        );
       } finally {
         await services.close();
         await ctx.close();
@@ -83,7 +91,10 @@ export function registerDigestCommands(program: Command, getContext: () => Promi
 /** Polls the digest's counters until it is done, with a progress bar on a terminal. */
 async function waitWithProgress(services: Services, date: string): Promise<DigestListItem> {
   const bar = process.stdout.isTTY
-    ? new SingleBar({ format: 'sending {bar} {value}/{total} | sent {sent} failed {failed} skipped {skipped}' }, Presets.shades_classic)
+    ? new SingleBar(
+        { format: 'sending {bar} {value}/{total} | sent {sent} failed {failed} skipped {skipped}' },
+        Presets.shades_classic,
+      )
     : undefined;
   let started = false;
   for (;;) {

@@ -59,7 +59,8 @@ export function createDigestService(deps: {
     postStore: deps.posts,
     renderer: deps.renderer,
     config,
-    getPreviousBuiltAt: (date: string) => digests.previousBuiltAt(digestWindow(date, schedule).sendAt),
+    getPreviousBuiltAt: (date: string) =>
+      digests.previousBuiltAt(digestWindow(date, schedule).sendAt),
   };
 
   /** The stored content of a built digest, or a fresh render from the posts stored now. */
@@ -68,7 +69,14 @@ export function createDigestService(deps: {
     const stored = await digests.get(date);
     if (stored && stored.builtAt) {
       const posts = await deps.posts.getMany(stored.postIds);
-      return { subject: stored.subject, html: stored.html, text: stored.text, posts, empty: stored.status === 'empty', stored: true };
+      return {
+        subject: stored.subject,
+        html: stored.html,
+        text: stored.text,
+        posts,
+        empty: stored.status === 'empty',
+        stored: true,
+      };
     }
     const p = await previewDigest(previewDeps, date);
     return { ...p, stored: false };
@@ -117,7 +125,11 @@ export function createDigestService(deps: {
       const addr = normaliseAddress(email);
       if (!addr.ok) throw new ValidationError(addr.code, addr.message);
       const p = await this.preview(date, addr.email);
-      if (p.empty) throw new ValidationError('DIGEST_EMPTY', `The digest of ${date} has no posts; nothing to send.`);
+      if (p.empty)
+        throw new ValidationError(
+          'DIGEST_EMPTY',
+          `The digest of ${date} has no posts; nothing to send.`,
+        );
       await deps.mailer().sendMail({
         from: config.mail.from,
         to: addr.email,
@@ -127,12 +139,16 @@ export function createDigestService(deps: {
       });
     },
 
-    /** The next scheduled digest and the posts it would carry if built now. */
-    async next(): Promise<{ date: string; sendAt: string; posts: Post[] }> {
+    /**
+     * The next scheduled digest and the posts it would carry if built now; once it is built
+     * (sent early by hand, say), its status and the posts it carried.
+     */
+    async next(): Promise<{ date: string; sendAt: string; posts: Post[]; status?: DigestStatus }> {
       const date = nextDigestDate(now(), schedule);
       const { sendAt } = digestWindow(date, schedule);
       const c = await content(date);
-      return { date, sendAt: sendAt.toISOString(), posts: c.posts };
+      const status = c.stored ? (await digests.getSummary(date))?.status : undefined;
+      return { date, sendAt: sendAt.toISOString(), posts: c.posts, ...(status ? { status } : {}) };
     },
 
     /**
@@ -142,7 +158,8 @@ export function createDigestService(deps: {
     async archiveHtml(date: string): Promise<string | undefined> {
       if (!isDigestDate(date)) return undefined;
       const d = await digests.get(date);
-      if (!d || !d.html || !['sending', 'sent', 'sent_with_failures'].includes(d.status)) return undefined;
+      if (!d || !d.html || !['sending', 'sent', 'sent_with_failures'].includes(d.status))
+        return undefined;
       return fillPlaceholders(d.html, {
         unsubscribeUrl: `${base}/unsubscribe`,
         preferencesUrl: `${base}/preferences`,

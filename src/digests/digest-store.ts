@@ -54,8 +54,19 @@ return 1
 `);
 
 const SUMMARY_FIELDS = [
-  'date', 'sendAt', 'windowStart', 'windowEnd', 'status', 'subject', 'postIds', 'builtAt',
-  'recipients', 'sent', 'failed', 'skipped', 'finishedAt',
+  'date',
+  'sendAt',
+  'windowStart',
+  'windowEnd',
+  'status',
+  'subject',
+  'postIds',
+  'builtAt',
+  'recipients',
+  'sent',
+  'failed',
+  'skipped',
+  'finishedAt',
 ] as const;
 
 export type DigestSummary = Omit<Digest, 'html' | 'text'> & { finishedAt?: string };
@@ -68,7 +79,13 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     const sent = Number(f.sent ?? 0);
     const failed = Number(f.failed ?? 0);
     const skipped = Number(f.skipped ?? 0);
-    return { recipients, sent, failed, skipped, pending: Math.max(0, recipients - sent - failed - skipped) };
+    return {
+      recipients,
+      sent,
+      failed,
+      skipped,
+      pending: Math.max(0, recipients - sent - failed - skipped),
+    };
   }
 
   function summary(f: Record<string, string | null | undefined>): DigestSummary {
@@ -114,7 +131,14 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       const stored = await storeContentScript(
         redis,
         [keys.digest(date)],
-        [content.subject, content.html, content.text, JSON.stringify(content.postIds), now.toISOString(), status],
+        [
+          content.subject,
+          content.html,
+          content.text,
+          JSON.stringify(content.postIds),
+          now.toISOString(),
+          status,
+        ],
       );
       return stored === 1;
     },
@@ -141,7 +165,14 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
 
     /** The builtAt of the latest digest sent before `sendAt` (for late arrivals). */
     async previousBuiltAt(sendAt: Date): Promise<Date | undefined> {
-      const [prev] = await redis.zrevrangebyscore(keys.digests, `(${sendAt.getTime()}`, '-inf', 'LIMIT', 0, 1);
+      const [prev] = await redis.zrevrangebyscore(
+        keys.digests,
+        `(${sendAt.getTime()}`,
+        '-inf',
+        'LIMIT',
+        0,
+        1,
+      );
       if (!prev) return undefined;
       const builtAt = await redis.hget(keys.digest(prev), 'builtAt');
       return builtAt ? new Date(builtAt) : undefined;
@@ -150,7 +181,12 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     /** Fan-out state: the id bound fixed when fan-out starts, and the last id enqueued. */
     async fanoutState(date: string, boundIfUnset: () => Promise<number>) {
       const key = keys.digest(date);
-      const [storedBound, cursor, done] = await redis.hmget(key, 'fanoutBound', 'fanoutCursor', 'fanoutDone');
+      const [storedBound, cursor, done] = await redis.hmget(
+        key,
+        'fanoutBound',
+        'fanoutCursor',
+        'fanoutDone',
+      );
       let bound = storedBound;
       if (bound == null) {
         await redis.hsetnx(key, 'fanoutBound', String(await boundIfUnset()));
@@ -164,7 +200,9 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
      * False when another builder moved the cursor first (this one must re-read it).
      */
     async advanceFanout(date: string, from: number, to: number, added: number): Promise<boolean> {
-      return (await advanceScript(redis, [keys.digest(date)], [String(from), String(to), added])) === 1;
+      return (
+        (await advanceScript(redis, [keys.digest(date)], [String(from), String(to), added])) === 1
+      );
     },
 
     async fanoutCursor(date: string): Promise<number> {

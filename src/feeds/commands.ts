@@ -24,7 +24,10 @@ export const ManualPostInput = z.object({
       if (!s) return undefined;
       const d = new Date(s);
       if (Number.isNaN(d.getTime())) {
-        ctx.addIssue({ code: 'custom', message: 'must be a date such as 2025-03-01 or 2025-03-01T09:00:00Z' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a date such as 2025-03-01 or 2025-03-01T09:00:00Z',
+        });
         return z.NEVER;
       }
       return d;
@@ -124,7 +127,10 @@ export function registerFeedCommands(
       withStores(async (_ctx, s) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-          throw new ValidationError('POST_INVALID', '--limit must be a whole number from 1 to 1000');
+          throw new ValidationError(
+            'POST_INVALID',
+            '--limit must be a whole number from 1 to 1000',
+          );
         }
         const { posts: list, total } = await s.postStore.list({ limit });
         if (total === 0) out('No posts yet. Run `ingest`, or add one with `posts add`.');
@@ -151,9 +157,13 @@ type FeedStores = ReturnType<typeof buildStores>;
 
 function describeFeed(f: FeedState): string {
   const lines = [f.url, `  added ${f.addedAt}`];
-  lines.push(`  last fetch ${f.lastFetchAt ?? 'never'}${f.lastOkAt ? `, last ok ${f.lastOkAt}` : ''}`);
+  lines.push(
+    `  last fetch ${f.lastFetchAt ?? 'never'}${f.lastOkAt ? `, last ok ${f.lastOkAt}` : ''}`,
+  );
   if (f.lastResult) {
-    lines.push(`  last result: ${f.lastResult.new} new, ${f.lastResult.updated} updated, ${f.lastResult.unchanged} unchanged`);
+    lines.push(
+      `  last result: ${f.lastResult.new} new, ${f.lastResult.updated} updated, ${f.lastResult.unchanged} unchanged`,
+    );
   }
   if (f.lastError) lines.push(`  last error at ${f.lastErrorAt ?? '?'}: ${f.lastError}`);
   return lines.join('\n');

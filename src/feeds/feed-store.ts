@@ -34,7 +34,8 @@ return 1
  */
 export function normaliseSource(source: string): string {
   const s = source.trim();
-  if (!s) throw new ValidationError('FEED_INVALID_SOURCE', 'a feed needs an http(s) URL or a file path');
+  if (!s)
+    throw new ValidationError('FEED_INVALID_SOURCE', 'a feed needs an http(s) URL or a file path');
   if (isHttpSource(s)) {
     let url: URL;
     try {
@@ -43,13 +44,19 @@ export function normaliseSource(source: string): string {
       throw new ValidationError('FEED_INVALID_SOURCE', `not a valid URL: ${s}`);
     }
     if (url.username || url.password) {
-      throw new ValidationError('FEED_INVALID_SOURCE', 'feed URLs with credentials are not supported');
+      throw new ValidationError(
+        'FEED_INVALID_SOURCE',
+        'feed URLs with credentials are not supported',
+      );
     }
     url.hash = '';
     return url.href;
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(s)) {
-    throw new ValidationError('FEED_INVALID_SOURCE', `only http(s) URLs and file paths are feeds: ${s}`);
+    throw new ValidationError(
+      'FEED_INVALID_SOURCE',
+      `only http(s) URLs and file paths are feeds: ${s}`,
+    );
   }
   return path.resolve(s);
 }
@@ -71,7 +78,8 @@ export function createFeedStore(deps: { redis: RedisClient; keys: Keys }) {
       const url = normaliseSource(source);
       if (!isHttpSource(url)) {
         const info = await stat(url).catch(() => undefined);
-        if (!info?.isFile()) throw new ValidationError('FEED_INVALID_SOURCE', `no such file: ${url}`);
+        if (!info?.isFile())
+          throw new ValidationError('FEED_INVALID_SOURCE', `no such file: ${url}`);
       }
       const state: FeedState = { url, addedAt: new Date().toISOString() };
       await redis.hsetnx(keys.feeds, url, JSON.stringify(state));
@@ -105,7 +113,11 @@ export function createFeedStore(deps: { redis: RedisClient; keys: Keys }) {
 export type FeedStore = ReturnType<typeof createFeedStore>;
 
 /** Adds the feeds named in FEEDS at start; a bad entry is logged, never fatal. */
-export async function addConfiguredFeeds(feedStore: FeedStore, sources: readonly string[], log: Logger): Promise<void> {
+export async function addConfiguredFeeds(
+  feedStore: FeedStore,
+  sources: readonly string[],
+  log: Logger,
+): Promise<void> {
   for (const source of sources) {
     try {
       await feedStore.add(source);

@@ -25,7 +25,10 @@ export function resolveHttpUrl(ref: string | undefined, base?: string): string |
 }
 
 /** The first argument that resolves to an http(s) URL. */
-export function firstHttpUrl(base: string | undefined, ...refs: (string | undefined)[]): string | undefined {
+export function firstHttpUrl(
+  base: string | undefined,
+  ...refs: (string | undefined)[]
+): string | undefined {
   for (const ref of refs) {
     const url = resolveHttpUrl(ref, base);
     if (url) return url;
@@ -74,12 +77,15 @@ export function parseFeedDate(raw: string | undefined, now: Date): Date | undefi
  * Inline markup that feeds put in titles. Anything else that looks like a tag is kept as text:
  * a post titled "Escaping <script> in email" means those words (it is escaped on output).
  */
-const TITLE_TAGS = /<\/?(?:a|b|i|u|s|em|strong|code|kbd|span|abbr|sup|sub|small|mark|q|cite|font|del|ins|br)\b[^<>]*>/gi;
+const TITLE_TAGS =
+  /<\/?(?:a|b|i|u|s|em|strong|code|kbd|span|abbr|sup|sub|small|mark|q|cite|font|del|ins|br)\b[^<>]*>/gi;
 
 /** A title as plain text: inline HTML stripped, entities decoded, whitespace collapsed, bounded. */
 export function plainTitle(value: string | undefined, isHtml = true): string | undefined {
   if (!value) return undefined;
-  const text = isHtml ? collapseWhitespace(decodeHTML(value.replace(TITLE_TAGS, ''))) : collapseWhitespace(value);
+  const text = isHtml
+    ? collapseWhitespace(decodeHTML(value.replace(TITLE_TAGS, '')))
+    : collapseWhitespace(value);
   return text ? truncateText(text, TITLE_MAX) : undefined;
 }
 

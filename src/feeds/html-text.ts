@@ -11,8 +11,14 @@ export function htmlToText(html: string, maxInput = 64 * 1024): string {
   s = s
     .replace(/<!--[\s\S]*?(?:-->|$)/g, ' ')
     .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
-    .replace(/<(script|style|noscript|template|iframe|object|svg|math)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
-    .replace(/<\/?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|hr|section|article|figure|figcaption|header|footer|dd|dt)\b[^>]*>/gi, ' ')
+    .replace(
+      /<(script|style|noscript|template|iframe|object|svg|math)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi,
+      ' ',
+    )
+    .replace(
+      /<\/?(?:p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|hr|section|article|figure|figcaption|header|footer|dd|dt)\b[^>]*>/gi,
+      ' ',
+    )
     // Only things that look like tags: "a < b" in a text survives.
     .replace(/<\/?[a-zA-Z][^<>]*>/g, '')
     .replace(/<[!?][^<>]*>/g, '');
@@ -43,7 +49,9 @@ export function truncateText(text: string, max = 300): string {
 
 /** The first `<img src>` of an HTML fragment, raw (resolve and check it before use). */
 export function firstImageSrc(html: string): string | undefined {
-  const m = /<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(html.slice(0, 64 * 1024));
+  const m = /<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/i.exec(
+    html.slice(0, 64 * 1024),
+  );
   const raw = m?.[1] ?? m?.[2] ?? m?.[3];
   return raw ? decodeHTML(raw).trim() : undefined;
 }

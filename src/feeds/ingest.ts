@@ -6,7 +6,14 @@ import type { PostStore } from './post-store.js';
 import { fetchFeed, type FetchFeedOptions } from './safe-fetch.js';
 
 export type IngestResult =
-  | { feed: string; ok: true; new: number; updated: number; unchanged: number; notModified?: boolean }
+  | {
+      feed: string;
+      ok: true;
+      new: number;
+      updated: number;
+      unchanged: number;
+      notModified?: boolean;
+    }
   | { feed: string; ok: false; error: string };
 
 export interface IngestDeps {
@@ -43,10 +50,18 @@ export function createIngest(deps: IngestDeps) {
         lastModified: state.lastModified,
       });
       if (res.notModified) {
-        await deps.feedStore.update(feed, { lastFetchAt: startedAt, lastOkAt: startedAt, ...noError });
+        await deps.feedStore.update(feed, {
+          lastFetchAt: startedAt,
+          lastOkAt: startedAt,
+          ...noError,
+        });
         return { feed, ok: true, new: 0, updated: 0, unchanged: 0, notModified: true };
       }
-      const parsed = parseFeed(res.body, { contentType: res.contentType, baseUrl: res.url, now: now() });
+      const parsed = parseFeed(res.body, {
+        contentType: res.contentType,
+        baseUrl: res.url,
+        now: now(),
+      });
       const counts = { new: 0, updated: 0, unchanged: 0 };
       const seenAt = now();
       for (const item of parsed.items) {
@@ -66,7 +81,8 @@ export function createIngest(deps: IngestDeps) {
       return { feed, ok: true, ...counts };
     } catch (err) {
       const error = describeFeedError(err);
-      if (!(err instanceof FeedError)) deps.log.error({ feed, err }, 'feed ingest failed unexpectedly');
+      if (!(err instanceof FeedError))
+        deps.log.error({ feed, err }, 'feed ingest failed unexpectedly');
       else deps.log.warn({ feed, error }, 'feed ingest failed');
       await deps.feedStore
         .update(feed, { lastFetchAt: startedAt, lastError: error, lastErrorAt: startedAt })

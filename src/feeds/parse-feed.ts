@@ -78,7 +78,11 @@ export function parseFeed(input: Uint8Array | string, opts: ParseFeedOptions = {
   try {
     parsed = parseAnyFeed<string>(text, { maxItems: opts.maxItems ?? 500 });
   } catch (err) {
-    throw new FeedError('FEED_PARSE', `not a readable RSS, Atom or JSON feed (${(err as Error).message})`, 422);
+    throw new FeedError(
+      'FEED_PARSE',
+      `not a readable RSS, Atom or JSON feed (${(err as Error).message})`,
+      422,
+    );
   }
   const now = opts.now ?? new Date();
   let title: string | undefined;
@@ -107,9 +111,18 @@ export function parseFeed(input: Uint8Array | string, opts: ParseFeedOptions = {
     if (item) items.push(item);
   }
   if (items.length === 0 && raws.length > 0) {
-    throw new FeedError('FEED_NO_LINKS', `none of its ${raws.length} items has an http(s) link`, 422);
+    throw new FeedError(
+      'FEED_NO_LINKS',
+      `none of its ${raws.length} items has an http(s) link`,
+      422,
+    );
   }
-  return { format: parsed.format, title: plainTitle(title), items, skipped: raws.length - items.length };
+  return {
+    format: parsed.format,
+    title: plainTitle(title),
+    items,
+    skipped: raws.length - items.length,
+  };
 }
 
 function normalise(raw: RawItem, now: Date): ParsedItem | undefined {
@@ -119,13 +132,20 @@ function normalise(raw: RawItem, now: Date): ParsedItem | undefined {
   if (!url) return undefined;
   const summary = plainSummary(raw.summary ?? raw.html, raw.summary ? raw.summaryIsHtml : true);
   // Some feeds (Mastodon, micro-blogs) have no titles: the start of the text stands in.
-  const title = plainTitle(raw.title, raw.titleIsHtml) ?? (summary ? plainTitle(summary.slice(0, 80), false) : undefined) ?? url;
+  const title =
+    plainTitle(raw.title, raw.titleIsHtml) ??
+    (summary ? plainTitle(summary.slice(0, 80), false) : undefined) ??
+    url;
   let publishedAt: Date | undefined;
   for (const d of raw.dates) {
     publishedAt = parseFeedDate(d, now);
     if (publishedAt) break;
   }
-  const imageUrl = firstHttpUrl(raw.base, ...raw.images, raw.html ? firstImageSrc(raw.html) : undefined);
+  const imageUrl = firstHttpUrl(
+    raw.base,
+    ...raw.images,
+    raw.html ? firstImageSrc(raw.html) : undefined,
+  );
   return {
     ...(guid ? { guid } : {}),
     url,
@@ -149,9 +169,17 @@ function rssItems(feed: RssFeed.Feed<string>, baseUrl?: string): RawItem[] {
       base,
       title: item.title ?? item.dc?.titles?.[0] ?? item.media?.title?.value,
       titleIsHtml: true,
-      author: item.authors?.[0]?.name ?? item.dc?.creators?.[0] ?? item.itunes?.author ?? item.authors?.[0]?.email,
+      author:
+        item.authors?.[0]?.name ??
+        item.dc?.creators?.[0] ??
+        item.itunes?.author ??
+        item.authors?.[0]?.email,
       dates: [item.pubDate, item.dc?.dates?.[0], item.atom?.published, item.atom?.updated],
-      summary: item.description ?? item.content?.encoded ?? item.media?.description?.value ?? item.itunes?.summary,
+      summary:
+        item.description ??
+        item.content?.encoded ??
+        item.media?.description?.value ??
+        item.itunes?.summary,
       summaryIsHtml: true,
       html,
       images: [
@@ -182,7 +210,10 @@ function rdfItems(feed: RdfFeed.Feed<string>, baseUrl?: string): RawItem[] {
 
 function atomItems(feed: AtomFeed.Feed<string>, baseUrl?: string): RawItem[] {
   // Atom resolves against xml:base, else the document's own URL (RFC 4287 §2).
-  const feedBase = firstHttpUrl(baseUrl, feed.xml?.base) ?? baseUrl ?? firstHttpUrl(undefined, ...alternateLinks(feed.links));
+  const feedBase =
+    firstHttpUrl(baseUrl, feed.xml?.base) ??
+    baseUrl ??
+    firstHttpUrl(undefined, ...alternateLinks(feed.links));
   const feedAuthor = feed.authors?.[0]?.name;
   return (feed.entries ?? []).map((entry) => {
     const base = resolveHttpUrl(entry.xml?.base, feedBase) ?? feedBase;
@@ -196,10 +227,16 @@ function atomItems(feed: AtomFeed.Feed<string>, baseUrl?: string): RawItem[] {
       author: entry.authors?.[0]?.name ?? entry.dc?.creators?.[0] ?? feedAuthor,
       dates: [entry.published, entry.updated, entry.dc?.dates?.[0]],
       summary: entry.summary?.value ?? content ?? entry.media?.description?.value,
-      summaryIsHtml: entry.summary ? isHtmlType(entry.summary.type) : content ? isHtmlType(entry.content?.type) : true,
+      summaryIsHtml: entry.summary
+        ? isHtmlType(entry.summary.type)
+        : content
+          ? isHtmlType(entry.content?.type)
+          : true,
       html: content && isHtmlType(entry.content?.type) ? content : undefined,
       images: [
-        ...(entry.links ?? []).filter((l) => l.rel === 'enclosure' && looksLikeImage(l.type, l.href)).map((l) => l.href),
+        ...(entry.links ?? [])
+          .filter((l) => l.rel === 'enclosure' && looksLikeImage(l.type, l.href))
+          .map((l) => l.href),
         ...mediaImages(entry.media),
       ],
     };
@@ -224,13 +261,17 @@ function jsonItems(feed: JsonFeed.Feed<string>, baseUrl?: string): RawItem[] {
     images: [
       item.image,
       item.banner_image,
-      ...(item.attachments ?? []).filter((a) => looksLikeImage(a.mime_type, a.url)).map((a) => a.url),
+      ...(item.attachments ?? [])
+        .filter((a) => looksLikeImage(a.mime_type, a.url))
+        .map((a) => a.url),
     ],
   }));
 }
 
 /** Links meant for people: rel="alternate" or no rel, alternate first. */
-function alternateLinks(links: { href?: string; rel?: string }[] | undefined): (string | undefined)[] {
+function alternateLinks(
+  links: { href?: string; rel?: string }[] | undefined,
+): (string | undefined)[] {
   if (!links) return [];
   const alternate = links.filter((l) => !l.rel || l.rel === 'alternate');
   alternate.sort((a, b) => (a.rel === 'alternate' ? 0 : 1) - (b.rel === 'alternate' ? 0 : 1));
@@ -239,7 +280,10 @@ function alternateLinks(links: { href?: string; rel?: string }[] | undefined): (
 
 function mediaImages(media: MediaNs.ItemOrFeed | undefined): (string | undefined)[] {
   if (!media) return [];
-  const contents = [...(media.contents ?? []), ...(media.groups ?? []).flatMap((g) => g.contents ?? [])];
+  const contents = [
+    ...(media.contents ?? []),
+    ...(media.groups ?? []).flatMap((g) => g.contents ?? []),
+  ];
   return [
     ...contents
       .filter((c) => c.medium === 'image' || looksLikeImage(c.type, c.url))

@@ -170,7 +170,10 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
     },
 
     /** Newest published first. */
-    async list(opts: { limit: number; offset?: number }): Promise<{ posts: Post[]; total: number }> {
+    async list(opts: {
+      limit: number;
+      offset?: number;
+    }): Promise<{ posts: Post[]; total: number }> {
       const offset = Math.max(0, opts.offset ?? 0);
       const limit = Math.max(1, Math.min(opts.limit, 1000));
       const [ids, total] = await Promise.all([
@@ -200,7 +203,9 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
      * call and those this same digest claimed before, so a retried build gets the same posts.
      */
     async markUsed(ids: string[], date: string): Promise<string[]> {
-      const results = await Promise.all(ids.map((id) => markUsedScript(redis, [keys.post(id)], [date])));
+      const results = await Promise.all(
+        ids.map((id) => markUsedScript(redis, [keys.post(id)], [date])),
+      );
       return ids.filter((_, i) => results[i] === date);
     },
   };

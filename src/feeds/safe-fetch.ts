@@ -58,7 +58,11 @@ export function isHttpSource(source: string): boolean {
 export async function fetchFeed(source: string, opts: FetchFeedOptions): Promise<FetchFeedResult> {
   if (!isHttpSource(source)) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(source) && !/^[a-z]:[\\/]/i.test(source)) {
-      throw new FeedError('FEED_INVALID_SOURCE', `only http(s) URLs and file paths are feeds: ${source}`, 400);
+      throw new FeedError(
+        'FEED_INVALID_SOURCE',
+        `only http(s) URLs and file paths are feeds: ${source}`,
+        400,
+      );
     }
     return readFeedFile(source, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   }
@@ -69,7 +73,10 @@ export async function fetchFeed(source: string, opts: FetchFeedOptions): Promise
     return await fetchWithRedirects(source, opts, controller.signal);
   } catch (err) {
     if (controller.signal.aborted) {
-      throw new FeedError('FEED_TIMEOUT', `no complete answer from ${source} within ${timeoutMs} ms`);
+      throw new FeedError(
+        'FEED_TIMEOUT',
+        `no complete answer from ${source} within ${timeoutMs} ms`,
+      );
     }
     throw err;
   } finally {
@@ -91,9 +98,16 @@ async function fetchWithRedirects(
     if ([301, 302, 303, 307, 308].includes(status)) {
       res.resume();
       const location = res.headers.location;
-      if (!location) throw new FeedError('FEED_HTTP_STATUS', `HTTP ${status} without a Location from ${url.href}`);
+      if (!location)
+        throw new FeedError(
+          'FEED_HTTP_STATUS',
+          `HTTP ${status} without a Location from ${url.href}`,
+        );
       if (hop >= maxRedirects) {
-        throw new FeedError('FEED_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects from ${source}`);
+        throw new FeedError(
+          'FEED_TOO_MANY_REDIRECTS',
+          `more than ${maxRedirects} redirects from ${source}`,
+        );
       }
       url = parseHttpUrl(location, url);
       continue;
@@ -150,7 +164,9 @@ function readBody(res: IncomingMessage, maxBytes: number, href: string): Promise
     res.destroy();
     return Promise.reject(tooLarge(href, maxBytes));
   }
-  const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase().trim();
+  const encoding = String(res.headers['content-encoding'] ?? '')
+    .toLowerCase()
+    .trim();
   const decoder =
     encoding === 'gzip' || encoding === 'x-gzip'
       ? zlib.createGunzip()
@@ -177,9 +193,14 @@ function readBody(res: IncomingMessage, maxBytes: number, href: string): Promise
     stream.once('end', () => resolve(Buffer.concat(chunks)));
     // A connection cut mid-body (or aborted by the timeout) must not pass for a short feed.
     res.once('close', () => {
-      if (!res.complete) fail(networkError(new URL(href), new Error('connection closed before the end of the body')));
+      if (!res.complete)
+        fail(
+          networkError(new URL(href), new Error('connection closed before the end of the body')),
+        );
     });
-    stream.once('error', (err) => fail(err instanceof FeedError ? err : networkError(new URL(href), err)));
+    stream.once('error', (err) =>
+      fail(err instanceof FeedError ? err : networkError(new URL(href), err)),
+    );
     if (decoder) res.once('error', (err) => fail(networkError(new URL(href), err)));
   });
 }
@@ -208,7 +229,11 @@ function parseHttpUrl(raw: string, base?: URL): URL {
     throw new FeedError('FEED_INVALID_SOURCE', `not a valid URL: ${raw}`, 400);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new FeedError('FEED_INVALID_SOURCE', `only http(s) URLs are fetched, not ${url.protocol}`, 400);
+    throw new FeedError(
+      'FEED_INVALID_SOURCE',
+      `only http(s) URLs are fetched, not ${url.protocol}`,
+      400,
+    );
   }
   url.hash = '';
   return url;
@@ -222,7 +247,10 @@ function header(res: IncomingMessage, name: string): string | undefined {
 }
 
 function tooLarge(where: string, maxBytes: number): FeedError {
-  return new FeedError('FEED_TOO_LARGE', `${where} is larger than ${Math.round(maxBytes / 1024)} KB`);
+  return new FeedError(
+    'FEED_TOO_LARGE',
+    `${where} is larger than ${Math.round(maxBytes / 1024)} KB`,
+  );
 }
 
 function networkError(url: URL, err: Error): FeedError {

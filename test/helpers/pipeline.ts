@@ -65,7 +65,11 @@ export async function startPipeline(name: string, env: Record<string, string> = 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
 /** Waits until `check` returns a truthy value, polling; fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

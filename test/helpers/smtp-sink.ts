@@ -27,14 +27,16 @@ export type DataFault =
  * A real SMTP server (nodemailer's `smtp-server`) in the test process. `reply(rcpt, count)`
  * decides per recipient: undefined accepts; an error with responseCode refuses (e.g. 451, 550).
  */
-export async function startSmtpSink(opts: {
-  port?: number;
-  reply?: (rcpt: string, attempt: number) => { code: number; message: string } | undefined;
-  /** ms to wait before answering DATA, to keep messages in flight. */
-  dataDelayMs?: number;
-  /** Decides a fault per DATA command (`n` counts them from 1); undefined accepts. */
-  data?: (n: number, rcpts: string[]) => DataFault | undefined;
-} = {}) {
+export async function startSmtpSink(
+  opts: {
+    port?: number;
+    reply?: (rcpt: string, attempt: number) => { code: number; message: string } | undefined;
+    /** ms to wait before answering DATA, to keep messages in flight. */
+    dataDelayMs?: number;
+    /** Decides a fault per DATA command (`n` counts them from 1); undefined accepts. */
+    data?: (n: number, rcpts: string[]) => DataFault | undefined;
+  } = {},
+) {
   const messages: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
   const faults = { dropMid: 0, dropAfter: 0, delayed: 0, refused: 0 };
@@ -63,7 +65,10 @@ export async function startSmtpSink(opts: {
     },
     onData(stream: SMTPServerDataStream, session, callback) {
       const chunks: Buffer[] = [];
-      const fault = opts.data?.(++dataCount, session.envelope.rcptTo.map((r) => r.address));
+      const fault = opts.data?.(
+        ++dataCount,
+        session.envelope.rcptTo.map((r) => r.address),
+      );
       if (fault?.kind === 'drop-mid') {
         faults.dropMid++;
         stream.once('data', () => dropConnection(session));

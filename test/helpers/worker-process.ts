@@ -21,13 +21,19 @@ export interface WorkerProcess {
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
     cwd: root,
-    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL === 'silent' || !env.LOG_LEVEL ? 'info' : env.LOG_LEVEL },
+    env: {
+      ...process.env,
+      ...env,
+      LOG_LEVEL: env.LOG_LEVEL === 'silent' || !env.LOG_LEVEL ? 'info' : env.LOG_LEVEL,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8_000)));
   let exited = child.exitCode !== null;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const gone = new Promise<void>((resolve) =>
+    child.once('exit', () => ((exited = true), resolve())),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (b: Buffer) => {
@@ -37,7 +43,9 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
         resolve();
       } else if (buf.length > 100_000) buf = buf.slice(-1000);
     });
-    child.once('exit', (code) => reject(new Error(`worker process exited (${code}) before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`worker process exited (${code}) before it was ready`)),
+    );
   });
   ready.catch(() => {});
   return {

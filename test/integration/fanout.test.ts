@@ -10,7 +10,11 @@ let p: Pipeline;
 beforeAll(async () => {
   p = await startPipeline('fanout');
   await p.services.posts.addManual(
-    { title: 'One post', url: 'https://blog.example.com/one', date: new Date('2026-11-25T10:00:00Z') },
+    {
+      title: 'One post',
+      url: 'https://blog.example.com/one',
+      date: new Date('2026-11-25T10:00:00Z'),
+    },
     new Date(),
   );
   // 4 500 confirmed subscribers with a few others in between: fan-out pages over 2 000.
@@ -82,7 +86,11 @@ describe('fan-out', () => {
     // A stall taken for a death: the old builder goes on while the retry starts.
     const date = '2026-12-07';
     await p.services.posts.addManual(
-      { title: 'Another post', url: 'https://blog.example.com/two', date: new Date('2026-12-02T10:00:00Z') },
+      {
+        title: 'Another post',
+        url: 'https://blog.example.com/two',
+        date: new Date('2026-12-02T10:00:00Z'),
+      },
       new Date(),
     );
     const jobIds = new Set<string>();

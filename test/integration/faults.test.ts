@@ -82,7 +82,10 @@ async function setUp(name: string, n: number, env: Record<string, string>) {
   const { ingest, build, send } = p.services.queues;
   for (const q of [ingest, build, send]) q.on('error', () => {});
   const added = await p.services.subscribers.addMany(
-    Array.from({ length: n }, (_, i) => ({ email: `f${i}@example.org`, status: 'confirmed' as const })),
+    Array.from({ length: n }, (_, i) => ({
+      email: `f${i}@example.org`,
+      status: 'confirmed' as const,
+    })),
   );
   return { pipeline: p, ids: added.items.map((it) => it.id!) };
 }
@@ -115,7 +118,12 @@ async function fanout(pipeline: Pipeline) {
     'fanoutDone',
     'recipients',
   );
-  return { built: Boolean(builtAt), cursor: Number(cursor ?? 0), done: done === '1', recipients: Number(recipients ?? 0) };
+  return {
+    built: Boolean(builtAt),
+    cursor: Number(cursor ?? 0),
+    done: done === '1',
+    recipients: Number(recipients ?? 0),
+  };
 }
 
 /** Polls fast (fan-out takes a moment only) until `ready` holds for the fan-out state. */
@@ -177,8 +185,18 @@ async function verify(
       `${fromKills} in the crash window (bound ${killBound} = ${kills} kill(s) x ${IN_FLIGHT_PER_KILL} in flight)`,
   );
   expect(d.status).toBe('sent');
-  expect(d.counters).toMatchObject({ recipients: ids.length, sent: ids.length, failed: 0, skipped: 0, pending: 0 });
-  expect(Object.keys(ledger).map(Number).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
+  expect(d.counters).toMatchObject({
+    recipients: ids.length,
+    sent: ids.length,
+    failed: 0,
+    skipped: 0,
+    pending: 0,
+  });
+  expect(
+    Object.keys(ledger)
+      .map(Number)
+      .sort((a, b) => a - b),
+  ).toEqual([...ids].sort((a, b) => a - b));
   expect(notFinal).toEqual([]);
   expect(copies.size).toBe(ids.length);
   expect(fromKills).toBeLessThanOrEqual(killBound);
@@ -186,132 +204,146 @@ async function verify(
 }
 
 describe('fault suite', () => {
-  it('survives SIGKILLs during fan-out and sends, with a flaky SMTP server', { timeout: 150_000 }, async () => {
-    const N = 3_000;
-    const started = Date.now();
-    // Deterministic SMTP faults by message and recipient count.
-    let rcptCount = 0;
-    const droppedAfter = new Map<string, number>();
-    const refusals = { '451': 0, '421': 0 };
-    sink = await startSmtpSink({
-      reply: () => {
-        const r = ++rcptCount;
-        if ((r >= 400 && r < 430) || (r >= 1500 && r < 1520)) {
-          refusals['451']++;
-          return { code: 451, message: '4.3.0 Temporary failure, try again' };
-        }
-        if (r >= 2200 && r < 2204) {
-          refusals['421']++;
-          return { code: 421, message: '4.7.0 Too many connections, slow down' };
-        }
-        return undefined;
-      },
-      data: (n, to): DataFault | undefined => {
-        if (n % 97 === 0) return { kind: 'drop-mid' };
-        if (n % 211 === 0) {
-          for (const r of to) droppedAfter.set(r, (droppedAfter.get(r) ?? 0) + 1);
-          return { kind: 'drop-after' };
-        }
-        if (n % 53 === 0) return { kind: 'delay', ms: 700 };
-        return undefined;
-      },
-    });
-    const { pipeline, ids } = await setUp('faults-kill', N, {});
-    const kills: string[] = [];
+  it(
+    'survives SIGKILLs during fan-out and sends, with a flaky SMTP server',
+    { timeout: 150_000 },
+    async () => {
+      const N = 3_000;
+      const started = Date.now();
+      // Deterministic SMTP faults by message and recipient count.
+      let rcptCount = 0;
+      const droppedAfter = new Map<string, number>();
+      const refusals = { '451': 0, '421': 0 };
+      sink = await startSmtpSink({
+        reply: () => {
+          const r = ++rcptCount;
+          if ((r >= 400 && r < 430) || (r >= 1500 && r < 1520)) {
+            refusals['451']++;
+            return { code: 451, message: '4.3.0 Temporary failure, try again' };
+          }
+          if (r >= 2200 && r < 2204) {
+            refusals['421']++;
+            return { code: 421, message: '4.7.0 Too many connections, slow down' };
+          }
+          return undefined;
+        },
+        data: (n, to): DataFault | undefined => {
+          if (n % 97 === 0) return { kind: 'drop-mid' };
+          if (n % 211 === 0) {
+            for (const r of to) droppedAfter.set(r, (droppedAfter.get(r) ?? 0) + 1);
+            return { kind: 'drop-after' };
+          }
+          if (n % 53 === 0) return { kind: 'delay', ms: 700 };
+          return undefined;
+        },
+      });
+      const { pipeline, ids } = await setUp('faults-kill', N, {});
+      const kills: string[] = [];
 
-    // Fan-out, first kill: one worker builds; it dies between two pages of fan-out (or, when
-    // its first page was the last one, right after).
-    const w1 = spawnWorker(pipeline);
-    await w1.ready;
-    await pipeline.services.digestService.trigger(DATE);
-    await fanoutWhen(pipeline, (f) => f.recipients > 0 || f.done, 'the first page of fan-out');
-    await killWorker(w1);
-    let f = await fanout(pipeline);
-    kills.push(`fan-out (${f.recipients} of ${N} enqueued, done ${f.done})`);
+      // Fan-out, first kill: one worker builds; it dies between two pages of fan-out (or, when
+      // its first page was the last one, right after).
+      const w1 = spawnWorker(pipeline);
+      await w1.ready;
+      await pipeline.services.digestService.trigger(DATE);
+      await fanoutWhen(pipeline, (f) => f.recipients > 0 || f.done, 'the first page of fan-out');
+      await killWorker(w1);
+      let f = await fanout(pipeline);
+      kills.push(`fan-out (${f.recipients} of ${N} enqueued, done ${f.done})`);
 
-    // Fan-out, second kill: the build resumes in the next worker (its job stalled); that worker
-    // dies too, at a random point soon after the build restarted.
-    const w2 = spawnWorker(pipeline);
-    await w2.ready;
-    const buildKey = pipeline.services.queues.build.toKey(jobIds.build(DATE));
-    await fanoutWhen(
-      pipeline,
-      async (s) => s.done || Number(await pipeline.ctx.redis.hget(buildKey, 'ats')) >= 2,
-      'the build to resume',
-    );
-    await sleep(Math.floor(random() * 20));
-    await killWorker(w2);
-    f = await fanout(pipeline);
-    kills.push(`resumed fan-out (${f.recipients} of ${N} enqueued, done ${f.done})`);
+      // Fan-out, second kill: the build resumes in the next worker (its job stalled); that worker
+      // dies too, at a random point soon after the build restarted.
+      const w2 = spawnWorker(pipeline);
+      await w2.ready;
+      const buildKey = pipeline.services.queues.build.toKey(jobIds.build(DATE));
+      await fanoutWhen(
+        pipeline,
+        async (s) => s.done || Number(await pipeline.ctx.redis.hget(buildKey, 'ats')) >= 2,
+        'the build to resume',
+      );
+      await sleep(Math.floor(random() * 20));
+      await killWorker(w2);
+      f = await fanout(pipeline);
+      kills.push(`resumed fan-out (${f.recipients} of ${N} enqueued, done ${f.done})`);
 
-    // Sends: two workers; three more kills at random points of what is left, each replaced.
-    spawnWorker(pipeline);
-    spawnWorker(pipeline);
-    const before = sink.messages.length;
-    for (const share of [0.2, 0.45, 0.7]) {
-      const target = before + (N - before) * share;
-      await waitFor(async () => sink!.messages.length >= target, 90_000, `${target} messages`);
-      const victim = procs[Math.floor(random() * procs.length)]!;
-      await victim.ready;
-      await sleep(Math.floor(random() * 300));
-      const at = sink.messages.length;
-      await killWorker(victim);
-      kills.push(`sends (${at} messages received)`);
+      // Sends: two workers; three more kills at random points of what is left, each replaced.
       spawnWorker(pipeline);
-    }
+      spawnWorker(pipeline);
+      const before = sink.messages.length;
+      for (const share of [0.2, 0.45, 0.7]) {
+        const target = before + (N - before) * share;
+        await waitFor(async () => sink!.messages.length >= target, 90_000, `${target} messages`);
+        const victim = procs[Math.floor(random() * procs.length)]!;
+        await victim.ready;
+        await sleep(Math.floor(random() * 300));
+        const at = sink.messages.length;
+        await killWorker(victim);
+        kills.push(`sends (${at} messages received)`);
+        spawnWorker(pipeline);
+      }
 
-    await finished(pipeline, 120_000);
-    const [builtAt, fanoutAt] = await pipeline.ctx.redis.hmget(pipeline.ctx.keys.digest(DATE), 'builtAt', 'fanoutAt');
-    console.log(`[faults-kill] fan-out finished ${Date.parse(fanoutAt!) - Date.parse(builtAt!)} ms after the content was stored`);
-    console.log(
-      `[faults-kill] seed ${seed}; injected: ${kills.length} SIGKILLs: ${kills.join('; ')}; SMTP: ` +
-        `${refusals['451']} x 451, ${refusals['421']} x 421 4.7.0, ${sink.faults.dropMid} drops mid-DATA, ` +
-        `${sink.faults.dropAfter} drops after DATA, ${sink.faults.delayed} slow answers (700 ms); ` +
-        `${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-    expect(sink.faults.dropMid).toBeGreaterThan(0);
-    expect(sink.faults.dropAfter).toBeGreaterThan(0);
-    expect(refusals['451']).toBe(50);
-    await verify(pipeline, sink, ids, kills.length, droppedAfter, 'faults-kill');
-  });
+      await finished(pipeline, 120_000);
+      const [builtAt, fanoutAt] = await pipeline.ctx.redis.hmget(
+        pipeline.ctx.keys.digest(DATE),
+        'builtAt',
+        'fanoutAt',
+      );
+      console.log(
+        `[faults-kill] fan-out finished ${Date.parse(fanoutAt!) - Date.parse(builtAt!)} ms after the content was stored`,
+      );
+      console.log(
+        `[faults-kill] seed ${seed}; injected: ${kills.length} SIGKILLs: ${kills.join('; ')}; SMTP: ` +
+          `${refusals['451']} x 451, ${refusals['421']} x 421 4.7.0, ${sink.faults.dropMid} drops mid-DATA, ` +
+          `${sink.faults.dropAfter} drops after DATA, ${sink.faults.delayed} slow answers (700 ms); ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+      expect(sink.faults.dropMid).toBeGreaterThan(0);
+      expect(sink.faults.dropAfter).toBeGreaterThan(0);
+      expect(refusals['451']).toBe(50);
+      await verify(pipeline, sink, ids, kills.length, droppedAfter, 'faults-kill');
+    },
+  );
 
   // It runs on its own single redis-server (to restart it): the cluster run would only repeat it.
-  it.skipIf(process.env.REDIS_CLUSTER === 'true')('carries on through Redis restarts (AOF) during fan-out and sends', { timeout: 120_000 }, async () => {
-    const N = 1_500;
-    const started = Date.now();
-    sink = await startSmtpSink({
-      // Slow answers keep messages in flight across the restart.
-      data: (n): DataFault | undefined => (n % 7 === 0 ? { kind: 'delay', ms: 300 } : undefined),
-    });
-    const { pipeline, ids } = await setUp('faults-redis', N, {});
-    const restarts: string[] = [];
-    // Down for 2 s: longer than ioredis's few quick reconnect attempts, as a restart loading a
-    // large AOF would be; shorter than a job lock (SEND_LEASE_SECONDS), so nothing stalls.
-    const restart = async (when: string) => {
-      const t0 = Date.now();
-      redisServer = await redisServer!.restart({ downMs: 2_000 });
-      restarts.push(`${when} (down ${Date.now() - t0} ms)`);
-    };
+  it.skipIf(process.env.REDIS_CLUSTER === 'true')(
+    'carries on through Redis restarts (AOF) during fan-out and sends',
+    { timeout: 120_000 },
+    async () => {
+      const N = 1_500;
+      const started = Date.now();
+      sink = await startSmtpSink({
+        // Slow answers keep messages in flight across the restart.
+        data: (n): DataFault | undefined => (n % 7 === 0 ? { kind: 'delay', ms: 300 } : undefined),
+      });
+      const { pipeline, ids } = await setUp('faults-redis', N, {});
+      const restarts: string[] = [];
+      // Down for 2 s: longer than ioredis's few quick reconnect attempts, as a restart loading a
+      // large AOF would be; shorter than a job lock (SEND_LEASE_SECONDS), so nothing stalls.
+      const restart = async (when: string) => {
+        const t0 = Date.now();
+        redisServer = await redisServer!.restart({ downMs: 2_000 });
+        restarts.push(`${when} (down ${Date.now() - t0} ms)`);
+      };
 
-    const workers = [spawnWorker(pipeline), spawnWorker(pipeline)];
-    await Promise.all(workers.map((w) => w.ready));
-    await pipeline.services.digestService.trigger(DATE);
-    // As soon as the content is stored: the restart lands in markUsed or the first addBulk.
-    const f = await fanoutWhen(pipeline, (s) => s.built || s.done, 'fan-out to start');
-    await restart(`during fan-out (${f.recipients} of ${N} enqueued, done ${f.done})`);
+      const workers = [spawnWorker(pipeline), spawnWorker(pipeline)];
+      await Promise.all(workers.map((w) => w.ready));
+      await pipeline.services.digestService.trigger(DATE);
+      // As soon as the content is stored: the restart lands in markUsed or the first addBulk.
+      const f = await fanoutWhen(pipeline, (s) => s.built || s.done, 'fan-out to start');
+      await restart(`during fan-out (${f.recipients} of ${N} enqueued, done ${f.done})`);
 
-    await waitFor(async () => sink!.messages.length >= N * 0.4, 90_000, '40% delivered');
-    await restart(`during sends (${sink.messages.length} received)`);
-    await waitFor(async () => sink!.messages.length >= N * 0.7, 90_000, '70% delivered');
-    await restart(`during sends (${sink.messages.length} received)`);
+      await waitFor(async () => sink!.messages.length >= N * 0.4, 90_000, '40% delivered');
+      await restart(`during sends (${sink.messages.length} received)`);
+      await waitFor(async () => sink!.messages.length >= N * 0.7, 90_000, '70% delivered');
+      await restart(`during sends (${sink.messages.length} received)`);
 
-    await finished(pipeline, 90_000);
-    console.log(
-      `[faults-redis] injected: ${restarts.length} Redis restarts (SIGTERM, AOF, same port): ` +
-        `${restarts.join('; ')}; ${sink.faults.delayed} slow answers (300 ms); ` +
-        `${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-    // No kill and no drop here: a Redis restart alone must not duplicate anything.
-    await verify(pipeline, sink, ids, 0, new Map(), 'faults-redis');
-  });
+      await finished(pipeline, 90_000);
+      console.log(
+        `[faults-redis] injected: ${restarts.length} Redis restarts (SIGTERM, AOF, same port): ` +
+          `${restarts.join('; ')}; ${sink.faults.delayed} slow answers (300 ms); ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+      // No kill and no drop here: a Redis restart alone must not duplicate anything.
+      await verify(pipeline, sink, ids, 0, new Map(), 'faults-redis');
+    },
+  );
 });

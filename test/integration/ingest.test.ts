@@ -71,8 +71,11 @@ const ingest = (opts: { allowPrivate?: boolean; timeoutMs?: number; maxBytes?: n
 
 const serveFeed = (path: string, body: () => string, headers: Record<string, string> = {}) =>
   routes.set(path, (req, res) => {
-    if (headers.etag && req.headers['if-none-match'] === headers.etag) return void res.writeHead(304).end();
-    res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', ...headers }).end(body());
+    if (headers.etag && req.headers['if-none-match'] === headers.etag)
+      return void res.writeHead(304).end();
+    res
+      .writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', ...headers })
+      .end(body());
   });
 
 describe('ingest over HTTP', () => {
@@ -85,7 +88,11 @@ describe('ingest over HTTP', () => {
     const first = await ingest().ingestOne(`${base}/rss`);
     expect(first).toEqual({ feed: `${base}/rss`, ok: true, new: 1, updated: 0, unchanged: 0 });
     const state = await feedStore.get(`${base}/rss`);
-    expect(state).toMatchObject({ etag: '"v1"', lastModified: 'Mon, 03 Mar 2025 10:00:00 GMT', lastResult: { new: 1, updated: 0, unchanged: 0 } });
+    expect(state).toMatchObject({
+      etag: '"v1"',
+      lastModified: 'Mon, 03 Mar 2025 10:00:00 GMT',
+      lastResult: { new: 1, updated: 0, unchanged: 0 },
+    });
     expect(seen[0]?.headers['user-agent']).toBe(UA);
 
     const second = await ingest().ingestOne(`${base}/rss`);
@@ -100,7 +107,14 @@ describe('ingest over HTTP', () => {
     routes.set('/new', (_req, res) =>
       res
         .writeHead(200, { 'content-type': 'application/rss+xml', 'content-encoding': 'gzip' })
-        .end(gzipSync(rss([{ link: 'rel/path', title: 'Moved' }]).replace('<link>https://site.example/</link>', ''))),
+        .end(
+          gzipSync(
+            rss([{ link: 'rel/path', title: 'Moved' }]).replace(
+              '<link>https://site.example/</link>',
+              '',
+            ),
+          ),
+        ),
     );
     const res = await fetchFeed(`${base}/old`, { allowPrivate: true, userAgent: UA });
     expect(res.notModified).toBe(false);
@@ -116,15 +130,21 @@ describe('ingest over HTTP', () => {
     let n = 0;
     routes.set('/loop', (_req, res) => res.writeHead(302, { location: `/loop?${++n}` }).end());
     for (let i = 1; i <= 10; i++) routes.set(`/loop?${i}`, routes.get('/loop')!);
-    await expect(fetchFeed(`${base}/loop`, { allowPrivate: true, userAgent: UA })).rejects.toMatchObject({
+    await expect(
+      fetchFeed(`${base}/loop`, { allowPrivate: true, userAgent: UA }),
+    ).rejects.toMatchObject({
       code: 'FEED_TOO_MANY_REDIRECTS',
     });
     expect(seen).toHaveLength(6);
   });
 
   it('refuses a redirect to a non-http scheme', async () => {
-    routes.set('/to-file', (_req, res) => res.writeHead(302, { location: 'file:///etc/passwd' }).end());
-    await expect(fetchFeed(`${base}/to-file`, { allowPrivate: true, userAgent: UA })).rejects.toMatchObject({
+    routes.set('/to-file', (_req, res) =>
+      res.writeHead(302, { location: 'file:///etc/passwd' }).end(),
+    );
+    await expect(
+      fetchFeed(`${base}/to-file`, { allowPrivate: true, userAgent: UA }),
+    ).rejects.toMatchObject({
       code: 'FEED_INVALID_SOURCE',
     });
   });
@@ -144,7 +164,9 @@ describe('ingest over HTTP', () => {
 
   it('aborts a body over the limit, declared or streamed', async () => {
     const chunk = 'x'.repeat(16 * 1024);
-    routes.set('/declared', (_req, res) => res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end());
+    routes.set('/declared', (_req, res) =>
+      res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end(),
+    );
     routes.set('/streamed', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/rss+xml' });
       const write = (i: number) => {
@@ -153,15 +175,21 @@ describe('ingest over HTTP', () => {
       };
       write(0);
     });
-    await expect(fetchFeed(`${base}/declared`, { allowPrivate: true, userAgent: UA })).rejects.toMatchObject({ code: 'FEED_TOO_LARGE' });
+    await expect(
+      fetchFeed(`${base}/declared`, { allowPrivate: true, userAgent: UA }),
+    ).rejects.toMatchObject({ code: 'FEED_TOO_LARGE' });
     await expect(
       fetchFeed(`${base}/streamed`, { allowPrivate: true, userAgent: UA, maxBytes: 256 * 1024 }),
     ).rejects.toMatchObject({ code: 'FEED_TOO_LARGE' });
     // A gzip bomb is measured after decompression.
     routes.set('/bomb', (_req, res) =>
-      res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20))),
+      res
+        .writeHead(200, { 'content-encoding': 'gzip' })
+        .end(gzipSync(Buffer.alloc(2 * 1024 * 1024, 0x20))),
     );
-    await expect(fetchFeed(`${base}/bomb`, { allowPrivate: true, userAgent: UA, maxBytes: 1024 * 1024 })).rejects.toMatchObject({
+    await expect(
+      fetchFeed(`${base}/bomb`, { allowPrivate: true, userAgent: UA, maxBytes: 1024 * 1024 }),
+    ).rejects.toMatchObject({
       code: 'FEED_TOO_LARGE',
     });
   });
@@ -170,19 +198,30 @@ describe('ingest over HTTP', () => {
     serveFeed('/rss', () => rss([{ link: 'https://site.example/p', title: 'P' }]));
     await feedStore.add(`${base}/rss`);
     const refused = await ingest({ allowPrivate: false }).ingestOne(`${base}/rss`);
-    expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/^FEED_PRIVATE_ADDRESS/) });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^FEED_PRIVATE_ADDRESS/),
+    });
     expect(seen).toHaveLength(0);
     const port = new URL(base).port;
-    for (const host of [`localhost:${port}`, `[::1]:${port}`, `[::ffff:127.0.0.1]:${port}`, `0.0.0.0:${port}`]) {
-      await expect(fetchFeed(`http://${host}/rss`, { allowPrivate: false, userAgent: UA })).rejects.toMatchObject({
+    for (const host of [
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      `[::ffff:127.0.0.1]:${port}`,
+      `0.0.0.0:${port}`,
+    ]) {
+      await expect(
+        fetchFeed(`http://${host}/rss`, { allowPrivate: false, userAgent: UA }),
+      ).rejects.toMatchObject({
         code: 'FEED_PRIVATE_ADDRESS',
       });
     }
     // The lookup hook is what node:http calls when it connects: the resolved address is checked.
     const err = await new Promise<Error>((resolve) => {
       http
-        .get({ host: 'localhost', port, path: '/rss', lookup: guardedLookup(false), agent: false }, () =>
-          resolve(new Error('connected')),
+        .get(
+          { host: 'localhost', port, path: '/rss', lookup: guardedLookup(false), agent: false },
+          () => resolve(new Error('connected')),
         )
         .once('error', resolve);
     });
@@ -192,36 +231,66 @@ describe('ingest over HTTP', () => {
   });
 
   it('classifies addresses', () => {
-    for (const a of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '127.0.0.1', '169.254.169.254', '0.0.0.0', '100.64.0.1', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '224.0.0.1']) {
+    for (const a of [
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '127.0.0.1',
+      '169.254.169.254',
+      '0.0.0.0',
+      '100.64.0.1',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+      '224.0.0.1',
+    ]) {
       expect(isPublicAddress(a), a).toBe(false);
     }
-    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) expect(isPublicAddress(a), a).toBe(true);
+    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])
+      expect(isPublicAddress(a), a).toBe(true);
   });
 
   it('a failing feed keeps its posts and records the error; the others go on', async () => {
     let broken = false;
     routes.set('/flaky', (_req, res) => {
       if (broken) return void res.writeHead(500).end('oops');
-      res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(rss([{ guid: 'f1', link: 'https://site.example/f1', title: 'F1' }]));
+      res
+        .writeHead(200, { 'content-type': 'application/rss+xml' })
+        .end(rss([{ guid: 'f1', link: 'https://site.example/f1', title: 'F1' }]));
     });
     serveFeed('/good', () => rss([{ guid: 'g1', link: 'https://site.example/g1', title: 'G1' }]));
-    routes.set('/garbage', (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>nope</html>'));
+    routes.set('/garbage', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>nope</html>'),
+    );
     for (const p of ['/flaky', '/good', '/garbage']) await feedStore.add(`${base}${p}`);
 
-    const byFeed = (results: IngestResult[]) => new Map(results.map((r) => [r.feed.slice(base.length), r]));
+    const byFeed = (results: IngestResult[]) =>
+      new Map(results.map((r) => [r.feed.slice(base.length), r]));
     const first = byFeed(await ingest().ingestAll());
     expect([...first.values()].map((r) => r.ok).sort()).toEqual([false, true, true]);
     broken = true;
     const second = byFeed(await ingest().ingestAll());
-    expect(second.get('/flaky')).toMatchObject({ ok: false, error: expect.stringMatching(/^FEED_HTTP_STATUS: HTTP 500/) });
+    expect(second.get('/flaky')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^FEED_HTTP_STATUS: HTTP 500/),
+    });
     expect(second.get('/good')).toMatchObject({ ok: true, unchanged: 1 });
-    expect(second.get('/garbage')).toMatchObject({ ok: false, error: expect.stringMatching(/^FEED_PARSE/) });
+    expect(second.get('/garbage')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^FEED_PARSE/),
+    });
 
     const flaky = await feedStore.get(`${base}/flaky`);
     expect(flaky?.lastError).toMatch(/^FEED_HTTP_STATUS/);
     expect(flaky?.lastErrorAt).toBeDefined();
     expect(flaky?.lastOkAt).toBeDefined();
-    expect((await postStore.list({ limit: 10 })).posts.map((p) => p.title).sort()).toEqual(['F1', 'G1']);
+    expect((await postStore.list({ limit: 10 })).posts.map((p) => p.title).sort()).toEqual([
+      'F1',
+      'G1',
+    ]);
 
     broken = false;
     await ingest().ingestOne(`${base}/flaky`);
@@ -270,10 +339,19 @@ describe('ingest over HTTP', () => {
   it('reads a local file feed, and a missing file is a clear error', async () => {
     const path = new URL('../fixtures/feeds/rss2.xml', import.meta.url).pathname;
     await feedStore.add(path);
-    expect(await ingest({ allowPrivate: false }).ingestOne(path)).toMatchObject({ ok: true, new: 4 });
-    await expect(fetchFeed('/no/such/feed.xml', { allowPrivate: false, userAgent: UA })).rejects.toMatchObject({ code: 'FEED_NOT_FOUND' });
-    await expect(feedStore.add('/no/such/feed.xml')).rejects.toMatchObject({ code: 'FEED_INVALID_SOURCE' });
-    await expect(feedStore.add('ftp://example.com/feed')).rejects.toMatchObject({ code: 'FEED_INVALID_SOURCE' });
+    expect(await ingest({ allowPrivate: false }).ingestOne(path)).toMatchObject({
+      ok: true,
+      new: 4,
+    });
+    await expect(
+      fetchFeed('/no/such/feed.xml', { allowPrivate: false, userAgent: UA }),
+    ).rejects.toMatchObject({ code: 'FEED_NOT_FOUND' });
+    await expect(feedStore.add('/no/such/feed.xml')).rejects.toMatchObject({
+      code: 'FEED_INVALID_SOURCE',
+    });
+    await expect(feedStore.add('ftp://example.com/feed')).rejects.toMatchObject({
+      code: 'FEED_INVALID_SOURCE',
+    });
   });
 
   it('a removed feed is not brought back by an ingest that was running', async () => {
@@ -318,19 +396,38 @@ describe('feed commands (in-process)', () => {
     expect(ingested).toContain(`${base}/down: error FEED_HTTP_STATUS: HTTP 503`);
     expect(process.exitCode).toBeUndefined();
     const listed = await run('feeds', 'list');
-    expect(listed).toMatch(/last error at \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d{3}Z: FEED_HTTP_STATUS/);
+    expect(listed).toMatch(
+      /last error at \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d{3}Z: FEED_HTTP_STATUS/,
+    );
     expect(listed).toContain('last result: 2 new, 0 updated, 0 unchanged');
 
-    await expect(run('posts', 'add', '--title', 'X', '--url', 'javascript:alert(1)')).rejects.toMatchObject({ code: 'POST_INVALID' });
-    await expect(run('posts', 'add', '--title', 'X', '--url', 'https://a.example/x', '--date', 'soon')).rejects.toMatchObject({
+    await expect(
+      run('posts', 'add', '--title', 'X', '--url', 'javascript:alert(1)'),
+    ).rejects.toMatchObject({ code: 'POST_INVALID' });
+    await expect(
+      run('posts', 'add', '--title', 'X', '--url', 'https://a.example/x', '--date', 'soon'),
+    ).rejects.toMatchObject({
       code: 'POST_INVALID',
     });
-    expect(await run('posts', 'add', '--title', 'By hand', '--url', 'https://a.example/x', '--date', '2025-03-09')).toMatch(
+    expect(
+      await run(
+        'posts',
+        'add',
+        '--title',
+        'By hand',
+        '--url',
+        'https://a.example/x',
+        '--date',
+        '2025-03-09',
+      ),
+    ).toMatch(
       /^Post [\w-]{16}: By hand <https:\/\/a\.example\/x> published 2025-03-09T00:00:00\.000Z$/,
     );
     // The undated Atom entry takes firstSeenAt (now), so it lists first.
     const posts = (await run('posts', 'list', '--limit', '2')).split('\n');
-    expect(posts[0]).toMatch(/^\d{4}-\d\d-\d\d {2}An XHTML title {2}<https:\/\/atom\.example\.org\/other\/entry-two>$/);
+    expect(posts[0]).toMatch(
+      /^\d{4}-\d\d-\d\d {2}An XHTML title {2}<https:\/\/atom\.example\.org\/other\/entry-two>$/,
+    );
     expect(posts[1]).toBe('2025-03-09  By hand  <https://a.example/x>');
     expect(posts[2]).toBe('(2 of 3)');
 

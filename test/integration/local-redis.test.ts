@@ -20,7 +20,10 @@ describe.skipIf(process.env.REDIS_CLUSTER === 'true')('the private redis-server'
     expect(first.url).toBe(`redis://127.0.0.1:${port}`);
     const client = new Redis(first.url);
     expect(await client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
-    expect(await client.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+    expect(await client.config('GET', 'maxmemory-policy')).toEqual([
+      'maxmemory-policy',
+      'noeviction',
+    ]);
     expect((await client.config('GET', 'dir'))[1]).toBe(path.resolve(dataDir, 'redis'));
     await client.set('{t}:kept', 'yes');
     client.disconnect();

@@ -21,7 +21,11 @@ afterAll(() => t.cleanup());
 
 describe('post store', () => {
   it('stores a post as a hash with an id derived from its guid', async () => {
-    const { id, result } = await store.upsert(item(1, { author: 'Ann', imageUrl: 'https://i.example/1.png' }), 'https://f.example/rss', NOW);
+    const { id, result } = await store.upsert(
+      item(1, { author: 'Ann', imageUrl: 'https://i.example/1.png' }),
+      'https://f.example/rss',
+      NOW,
+    );
     expect(result).toBe('new');
     expect(id).toBe(postId(dedupeKey({ guid: 'g-1', url: 'x' })));
     expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
@@ -49,13 +53,23 @@ describe('post store', () => {
 
   it('unchanged, updated in place (keeping firstSeenAt and digest), never duplicated', async () => {
     const { id } = await store.upsert(item(3), 'f', NOW);
-    expect((await store.upsert(item(3), 'f', new Date('2025-03-11T00:00:00Z'))).result).toBe('unchanged');
+    expect((await store.upsert(item(3), 'f', new Date('2025-03-11T00:00:00Z'))).result).toBe(
+      'unchanged',
+    );
     await store.markUsed([id], '2025-03-10');
     const later = new Date('2025-03-12T00:00:00Z');
-    const changed = await store.upsert(item(3, { title: 'Post 3, revised', author: undefined }), 'f', later);
+    const changed = await store.upsert(
+      item(3, { title: 'Post 3, revised', author: undefined }),
+      'f',
+      later,
+    );
     expect(changed).toEqual({ id, result: 'updated' });
     const post = await store.get(id);
-    expect(post).toMatchObject({ title: 'Post 3, revised', firstSeenAt: NOW.toISOString(), digest: '2025-03-10' });
+    expect(post).toMatchObject({
+      title: 'Post 3, revised',
+      firstSeenAt: NOW.toISOString(),
+      digest: '2025-03-10',
+    });
     expect((await store.list({ limit: 10 })).total).toBe(1);
   });
 
@@ -75,7 +89,11 @@ describe('post store', () => {
     const posts = await store.listPublishedBetween(start, end);
     expect(posts.map((p) => p.title)).toEqual(['Post 3', 'Post 2']);
     expect(await store.listPublishedBetween(end, start)).toEqual([]);
-    expect((await store.listPublishedBetween(start, end + 1)).map((p) => p.title)).toEqual(['Post 4', 'Post 3', 'Post 2']);
+    expect((await store.listPublishedBetween(start, end + 1)).map((p) => p.title)).toEqual([
+      'Post 4',
+      'Post 3',
+      'Post 2',
+    ]);
   });
 
   it('markUsed claims a post once: a later digest gets nothing, a retry of the same one its posts', async () => {
@@ -99,11 +117,24 @@ describe('post store', () => {
 
   it('addManual stores a post for a blog without a feed, de-duplicated by URL', async () => {
     const post = await store.addManual(
-      { title: '  Hand   made ', url: 'https://blog.example/hand', summary: 'A   summary', date: new Date('2025-03-05T00:00:00Z') },
+      {
+        title: '  Hand   made ',
+        url: 'https://blog.example/hand',
+        summary: 'A   summary',
+        date: new Date('2025-03-05T00:00:00Z'),
+      },
       NOW,
     );
-    expect(post).toMatchObject({ feed: 'manual', title: 'Hand made', summary: 'A summary', publishedAt: '2025-03-05T00:00:00.000Z' });
-    const again = await store.addManual({ title: 'Hand made', url: 'https://blog.example/hand' }, NOW);
+    expect(post).toMatchObject({
+      feed: 'manual',
+      title: 'Hand made',
+      summary: 'A summary',
+      publishedAt: '2025-03-05T00:00:00.000Z',
+    });
+    const again = await store.addManual(
+      { title: 'Hand made', url: 'https://blog.example/hand' },
+      NOW,
+    );
     expect(again.id).toBe(post.id);
     expect((await store.list({ limit: 10 })).total).toBe(1);
   });

@@ -29,15 +29,22 @@ async function seed(pipeline: Pipeline, n: number, tag: string) {
     new Date(),
   );
   await pipeline.services.subscribers.addMany(
-    Array.from({ length: n }, (_, i) => ({ email: `${tag}${i}@example.org`, status: 'confirmed' as const })),
+    Array.from({ length: n }, (_, i) => ({
+      email: `${tag}${i}@example.org`,
+      status: 'confirmed' as const,
+    })),
   );
 }
 
 async function sent(pipeline: Pipeline, timeoutMs: number) {
-  return waitFor(async () => {
-    const d = await pipeline.services.digestService.summary(DATE);
-    return d && ['sent', 'sent_with_failures'].includes(d.status) ? d : undefined;
-  }, timeoutMs, `digest ${DATE} to be sent`);
+  return waitFor(
+    async () => {
+      const d = await pipeline.services.digestService.summary(DATE);
+      return d && ['sent', 'sent_with_failures'].includes(d.status) ? d : undefined;
+    },
+    timeoutMs,
+    `digest ${DATE} to be sent`,
+  );
 }
 
 describe('SEND_RATE', () => {
@@ -75,73 +82,77 @@ describe('SEND_RATE', () => {
 });
 
 describe('SMTP throttling (421, 4.7.x)', () => {
-  it('pauses every worker and redelivers without using up an attempt', { timeout: 60_000 }, async () => {
-    const N = 80;
-    // Fewer than SEND_CONCURRENCY: only the first batch is throttled; the other job slot's batch
-    // goes through, and the pause must still hold that slot and the queue (BullMQ's limiter).
-    const K = 3;
-    let rcpts = 0;
-    const throttledAt: number[] = [];
-    sink = await startSmtpSink({
-      reply: () => {
-        if (++rcpts > K) return undefined;
-        throttledAt.push(Date.now());
-        return { code: 421, message: '4.7.0 Too many messages, slow down' };
-      },
-    });
-    // One attempt only: a throttled recipient that used it up would be recorded failed.
-    p = await startPipeline('throttle', {
-      SMTP_URL: sink.url,
-      SEND_ATTEMPTS: '1',
-      SEND_BATCH_SIZE: '10',
-      SEND_CONCURRENCY: '5',
-    });
-    await seed(p, N, 'thr');
-    // Two sets of workers, as two processes would have: the pause must hold the other one too.
-    const a = await p.startWorkers();
-    second = await startWorkers(p.services, { schedules: false });
-    const completed: Job[] = [];
-    const failed: string[] = [];
-    const madeWhenActive: number[] = [];
-    for (const w of [a.workers.send, second.workers.send]) {
-      w.on('active', (job) => madeWhenActive.push(job.attemptsMade));
-      w.on('completed', (job) => completed.push(job));
-      w.on('failed', (job, err) => failed.push(`${job?.id}: ${err.message}`));
-    }
+  it(
+    'pauses every worker and redelivers without using up an attempt',
+    { timeout: 60_000 },
+    async () => {
+      const N = 80;
+      // Fewer than SEND_CONCURRENCY: only the first batch is throttled; the other job slot's batch
+      // goes through, and the pause must still hold that slot and the queue (BullMQ's limiter).
+      const K = 3;
+      let rcpts = 0;
+      const throttledAt: number[] = [];
+      sink = await startSmtpSink({
+        reply: () => {
+          if (++rcpts > K) return undefined;
+          throttledAt.push(Date.now());
+          return { code: 421, message: '4.7.0 Too many messages, slow down' };
+        },
+      });
+      // One attempt only: a throttled recipient that used it up would be recorded failed.
+      p = await startPipeline('throttle', {
+        SMTP_URL: sink.url,
+        SEND_ATTEMPTS: '1',
+        SEND_BATCH_SIZE: '10',
+        SEND_CONCURRENCY: '5',
+      });
+      await seed(p, N, 'thr');
+      // Two sets of workers, as two processes would have: the pause must hold the other one too.
+      const a = await p.startWorkers();
+      second = await startWorkers(p.services, { schedules: false });
+      const completed: Job[] = [];
+      const failed: string[] = [];
+      const madeWhenActive: number[] = [];
+      for (const w of [a.workers.send, second.workers.send]) {
+        w.on('active', (job) => madeWhenActive.push(job.attemptsMade));
+        w.on('completed', (job) => completed.push(job));
+        w.on('failed', (job, err) => failed.push(`${job?.id}: ${err.message}`));
+      }
 
-    await p.services.digestService.trigger(DATE);
-    const s = await sent(p, 45_000);
-    // The digest turns sent inside the last job, just before BullMQ records it completed.
-    await waitFor(async () => completed.length >= N / 10, 10_000, 'every send job to complete');
+      await p.services.digestService.trigger(DATE);
+      const s = await sent(p, 45_000);
+      // The digest turns sent inside the last job, just before BullMQ records it completed.
+      await waitFor(async () => completed.length >= N / 10, 10_000, 'every send job to complete');
 
-    expect(failed).toEqual([]);
-    expect(s.status).toBe('sent');
-    expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
-    const got = sink.recipients();
-    expect(got).toHaveLength(N);
-    expect(new Set(got).size).toBe(N);
-    expect(throttledAt).toHaveLength(K);
-    // Every batch completed on its first attempt: throttling put jobs back without using one.
-    // (BullMQ counts the completing run itself, so attemptsMade is 1 after completion.)
-    expect(completed).toHaveLength(N / 10);
-    for (const job of completed) expect(job.attemptsMade).toBe(1);
-    expect(madeWhenActive.every((n) => n === 0)).toBe(true);
-    const rerun = completed.filter((j) => j.attemptsStarted > 1);
-    expect(rerun.length).toBeGreaterThanOrEqual(1);
-    const ledger = await p.ctx.redis.hvals(p.ctx.keys.ledger(DATE));
-    expect(ledger.every((v) => v.startsWith('s:250:'))).toBe(true);
-    // The throttled batch came back only after the queue-wide pause (5 s).
-    const last = Math.max(...sink.messages.map((m) => m.at));
-    const pausedFor = last - throttledAt[0]!;
-    // At most four batches (two workers x two slots) can be under way when the 421 comes; the
-    // rest of the queue waits out the pause, on both workers.
-    const late = sink.messages.filter((m) => m.at - throttledAt[0]! >= 3_000).length;
-    console.log(
-      `throttle: ${K} x 421 4.7.0; ${N} delivered once; ${rerun.length} job(s) rerun, ` +
-        `attemptsStarted ${rerun.map((j) => j.attemptsStarted).join(',')}, attemptsMade at start ` +
-        `always 0; last delivery ${pausedFor} ms after the first 421, ${late} delivered after the pause`,
-    );
-    expect(pausedFor).toBeGreaterThanOrEqual(4_000);
-    expect(late).toBeGreaterThanOrEqual(30);
-  });
+      expect(failed).toEqual([]);
+      expect(s.status).toBe('sent');
+      expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
+      const got = sink.recipients();
+      expect(got).toHaveLength(N);
+      expect(new Set(got).size).toBe(N);
+      expect(throttledAt).toHaveLength(K);
+      // Every batch completed on its first attempt: throttling put jobs back without using one.
+      // (BullMQ counts the completing run itself, so attemptsMade is 1 after completion.)
+      expect(completed).toHaveLength(N / 10);
+      for (const job of completed) expect(job.attemptsMade).toBe(1);
+      expect(madeWhenActive.every((n) => n === 0)).toBe(true);
+      const rerun = completed.filter((j) => j.attemptsStarted > 1);
+      expect(rerun.length).toBeGreaterThanOrEqual(1);
+      const ledger = await p.ctx.redis.hvals(p.ctx.keys.ledger(DATE));
+      expect(ledger.every((v) => v.startsWith('s:250:'))).toBe(true);
+      // The throttled batch came back only after the queue-wide pause (5 s).
+      const last = Math.max(...sink.messages.map((m) => m.at));
+      const pausedFor = last - throttledAt[0]!;
+      // At most four batches (two workers x two slots) can be under way when the 421 comes; the
+      // rest of the queue waits out the pause, on both workers.
+      const late = sink.messages.filter((m) => m.at - throttledAt[0]! >= 3_000).length;
+      console.log(
+        `throttle: ${K} x 421 4.7.0; ${N} delivered once; ${rerun.length} job(s) rerun, ` +
+          `attemptsStarted ${rerun.map((j) => j.attemptsStarted).join(',')}, attemptsMade at start ` +
+          `always 0; last delivery ${pausedFor} ms after the first 421, ${late} delivered after the pause`,
+      );
+      expect(pausedFor).toBeGreaterThanOrEqual(4_000);
+      expect(late).toBeGreaterThanOrEqual(30);
+    },
+  );
 });

@@ -17,7 +17,9 @@ describe('schedules', () => {
     let schedulers = await p.services.queues.build.getJobSchedulers();
     expect(schedulers.map((s) => s.key)).toEqual([SCHEDULER.digest]);
     expect(schedulers[0]).toMatchObject({ pattern: '0 9 * * 1', tz: 'UTC' });
-    expect((await p.services.queues.ingest.getJobSchedulers()).map((s) => s.key)).toEqual([SCHEDULER.ingest]);
+    expect((await p.services.queues.ingest.getJobSchedulers()).map((s) => s.key)).toEqual([
+      SCHEDULER.ingest,
+    ]);
     // One pending run of the weekly digest, not three.
     expect(await p.services.queues.build.getDelayedCount()).toBe(1);
 
@@ -34,10 +36,14 @@ describe('schedules', () => {
     // Monday 2026-11-30 09:00 in New York is 14:00 UTC; a run that starts 3 minutes late
     // still builds that Monday's digest.
     const fired = Date.parse('2026-11-30T14:00:00Z');
-    expect(scheduledDigestDate({ prevMillis: fired, timestamp: fired + 180_000 }, schedule)).toBe('2026-11-30');
+    expect(scheduledDigestDate({ prevMillis: fired, timestamp: fired + 180_000 }, schedule)).toBe(
+      '2026-11-30',
+    );
     // An early-morning schedule in a zone ahead of UTC: the local date, not the UTC one.
     const tokyo = { cron: '0 6 * * 1', tz: 'Asia/Tokyo' };
     const firedTokyo = Date.parse('2026-11-29T21:00:00Z'); // Monday 06:00 in Tokyo
-    expect(scheduledDigestDate({ prevMillis: firedTokyo, timestamp: firedTokyo }, tokyo)).toBe('2026-11-30');
+    expect(scheduledDigestDate({ prevMillis: firedTokyo, timestamp: firedTokyo }, tokyo)).toBe(
+      '2026-11-30',
+    );
   });
 });

@@ -30,17 +30,24 @@ async function seed(p: Pipeline, subscribers: number, posts = 3) {
   }
   const ids: number[] = [];
   for (let i = 0; i < subscribers; i++) {
-    const { subscriber } = await p.services.subscribers.add({ email: `reader${i}@example.org`, status: 'confirmed' });
+    const { subscriber } = await p.services.subscribers.add({
+      email: `reader${i}@example.org`,
+      status: 'confirmed',
+    });
     ids.push(subscriber.id);
   }
   return ids;
 }
 
 async function finished(p: Pipeline, date = DATE) {
-  return waitFor(async () => {
-    const s = await p.services.digestService.summary(date);
-    return s && ['sent', 'sent_with_failures', 'empty'].includes(s.status) ? s : undefined;
-  }, 30_000, `digest ${date} to finish`);
+  return waitFor(
+    async () => {
+      const s = await p.services.digestService.summary(date);
+      return s && ['sent', 'sent_with_failures', 'empty'].includes(s.status) ? s : undefined;
+    },
+    30_000,
+    `digest ${date} to finish`,
+  );
 }
 
 describe('sending a digest', () => {
@@ -60,7 +67,13 @@ describe('sending a digest', () => {
     const s = await finished(pipeline);
 
     expect(s.status).toBe('sent');
-    expect(s.counters).toMatchObject({ recipients: 25, sent: 25, failed: 0, skipped: 0, pending: 0 });
+    expect(s.counters).toMatchObject({
+      recipients: 25,
+      sent: 25,
+      failed: 0,
+      skipped: 0,
+      pending: 0,
+    });
     const rcpts = sink.recipients().sort();
     expect(rcpts).toHaveLength(25);
     expect(new Set(rcpts).size).toBe(25);
@@ -78,7 +91,10 @@ describe('sending a digest', () => {
       ids.add(mail.messageId!);
       // mailparser folds List-* headers into one object; read the raw lines instead.
       const header = (name: string) =>
-        mail.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, '').replace(/\r?\n\s+/g, ' ');
+        mail.headerLines
+          .find((h) => h.key === name)
+          ?.line.replace(/^[^:]+:\s*/, '')
+          .replace(/\r?\n\s+/g, ' ');
       expect(header('list-id')).toBe('"Example Digest" <example-digest.example.com>');
       expect(header('list-unsubscribe')).toMatch(
         /^<https:\/\/digest\.example\.com\/unsubscribe\?token=[A-Za-z0-9_-]+>, <mailto:unsubscribe@example\.com\?subject=unsubscribe>$/,
@@ -93,7 +109,12 @@ describe('sending a digest', () => {
     expect(ids.size).toBe(25);
 
     // Invariant 7: a send job's payload holds ids only.
-    const jobs = await pipeline.services.queues.send.getJobs(['completed', 'failed', 'waiting', 'delayed']);
+    const jobs = await pipeline.services.queues.send.getJobs([
+      'completed',
+      'failed',
+      'waiting',
+      'delayed',
+    ]);
     for (const j of jobs) expect(JSON.stringify(j.data)).not.toContain('@');
   });
 
@@ -109,7 +130,11 @@ describe('sending a digest', () => {
     const again = await pipeline.services.digestService.trigger(DATE);
     expect(again.created).toBe(false);
     // A build job for the same date reuses the digest: wait for it to run, then count again.
-    await waitFor(async () => (await pipeline!.services.queues.build.getJobCounts('waiting', 'active', 'delayed')).waiting === 0);
+    await waitFor(
+      async () =>
+        (await pipeline!.services.queues.build.getJobCounts('waiting', 'active', 'delayed'))
+          .waiting === 0,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(sink.messages).toHaveLength(5);
     expect((await pipeline.services.digestService.summary(DATE))!.counters.sent).toBe(5);
@@ -122,7 +147,9 @@ describe('sending a digest', () => {
     const workers = await pipeline.startWorkers();
     await workers.workers.send.pause();
     await pipeline.services.digestService.trigger(DATE);
-    await waitFor(async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 6);
+    await waitFor(
+      async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 6,
+    );
     await pipeline.services.subscribers.setStatus(ids[2]!, 'unsubscribed');
     workers.workers.send.resume();
 
@@ -134,7 +161,10 @@ describe('sending a digest', () => {
 
   it('retries 451 replies and delivers each recipient once', async () => {
     sink = await startSmtpSink({
-      reply: (rcpt, attempt) => (/reader[13]@/.test(rcpt) && attempt <= 2 ? { code: 451, message: '4.3.0 try again later' } : undefined),
+      reply: (rcpt, attempt) =>
+        /reader[13]@/.test(rcpt) && attempt <= 2
+          ? { code: 451, message: '4.3.0 try again later' }
+          : undefined,
     });
     pipeline = await startPipeline('send-451', { SMTP_URL: sink.url });
     await seed(pipeline, 5);
@@ -149,7 +179,10 @@ describe('sending a digest', () => {
 
   it('marks a 550 5.1.1 recipient bounced and delivers the others', async () => {
     sink = await startSmtpSink({
-      reply: (rcpt) => (rcpt === 'reader3@example.org' ? { code: 550, message: '5.1.1 no such mailbox' } : undefined),
+      reply: (rcpt) =>
+        rcpt === 'reader3@example.org'
+          ? { code: 550, message: '5.1.1 no such mailbox' }
+          : undefined,
     });
     pipeline = await startPipeline('send-550', { SMTP_URL: sink.url });
     const ids = await seed(pipeline, 5);
@@ -172,7 +205,11 @@ describe('sending a digest', () => {
     await seed(pipeline, 4);
     await pipeline.startWorkers();
     await pipeline.services.digestService.trigger(DATE);
-    await waitFor(async () => ((await pipeline!.services.queues.send.getJobCounts('delayed')).delayed ?? 0) > 0, 10_000, 'a retry');
+    await waitFor(
+      async () => ((await pipeline!.services.queues.send.getJobCounts('delayed')).delayed ?? 0) > 0,
+      10_000,
+      'a retry',
+    );
     expect((await pipeline.services.digestService.summary(DATE))!.counters.sent).toBe(0);
 
     sink = await startSmtpSink({ port });

@@ -18,7 +18,6 @@ let p: Pipeline;
 let sink: SmtpSink;
 const workers: WorkerProcess[] = [];
 
-
 beforeAll(async () => {
   // Slow DATA replies keep messages in flight when the worker dies.
   sink = await startSmtpSink({ dataDelayMs: 15 });
@@ -33,7 +32,10 @@ beforeAll(async () => {
     new Date(),
   );
   await p.services.subscribers.addMany(
-    Array.from({ length: N }, (_, i) => ({ email: `k${i}@example.org`, status: 'confirmed' as const })),
+    Array.from({ length: N }, (_, i) => ({
+      email: `k${i}@example.org`,
+      status: 'confirmed' as const,
+    })),
   );
 });
 
@@ -53,10 +55,14 @@ describe('a worker killed with SIGKILL mid-run', () => {
     expect(atKill).toBeLessThan(N);
 
     startWorker(p.env);
-    const s = await waitFor(async () => {
-      const d = await p.services.digestService.summary(DATE);
-      return d && d.status === 'sent' ? d : undefined;
-    }, 90_000, 'the digest to finish after the restart');
+    const s = await waitFor(
+      async () => {
+        const d = await p.services.digestService.summary(DATE);
+        return d && d.status === 'sent' ? d : undefined;
+      },
+      90_000,
+      'the digest to finish after the restart',
+    );
 
     expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
     const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
@@ -68,7 +74,9 @@ describe('a worker killed with SIGKILL mid-run', () => {
     expect(unique.size).toBe(N);
     // Duplicates only from the crash window: accepted by SMTP, not yet in the ledger.
     const inFlight = 2 * Math.min(BATCH, CONCURRENCY);
-    console.log(`kill test: ${atKill} delivered before SIGKILL; ${rcpts.length} messages for ${N} subscribers (${rcpts.length - N} duplicates, bound ${inFlight})`);
+    console.log(
+      `kill test: ${atKill} delivered before SIGKILL; ${rcpts.length} messages for ${N} subscribers (${rcpts.length - N} duplicates, bound ${inFlight})`,
+    );
     expect(rcpts.length).toBeLessThanOrEqual(N + inFlight);
   });
 });

@@ -17,7 +17,10 @@ beforeAll(async () => {
     new Date(),
   );
   await p.services.subscribers.addMany(
-    Array.from({ length: 5 }, (_, i) => ({ email: `m${i}@example.org`, status: 'confirmed' as const })),
+    Array.from({ length: 5 }, (_, i) => ({
+      email: `m${i}@example.org`,
+      status: 'confirmed' as const,
+    })),
   );
 });
 
@@ -33,7 +36,11 @@ describe('a worker process with METRICS_PORT', () => {
     worker = startWorkerProcess({ ...p.env, METRICS_PORT: String(port), HOST: '127.0.0.1' });
     await worker.ready;
     await p.services.digestService.trigger(DATE);
-    await waitFor(async () => (await p.services.digestService.summary(DATE))?.status === 'sent', 30_000, 'the digest');
+    await waitFor(
+      async () => (await p.services.digestService.summary(DATE))?.status === 'sent',
+      30_000,
+      'the digest',
+    );
 
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.status).toBe(200);

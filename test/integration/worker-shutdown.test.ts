@@ -16,7 +16,6 @@ let p: Pipeline;
 let sink: SmtpSink;
 const workers: WorkerProcess[] = [];
 
-
 beforeAll(async () => {
   sink = await startSmtpSink({ dataDelayMs: 20 });
   p = await startPipeline('shutdown', {
@@ -30,7 +29,10 @@ beforeAll(async () => {
     new Date(),
   );
   await p.services.subscribers.addMany(
-    Array.from({ length: N }, (_, i) => ({ email: `t${i}@example.org`, status: 'confirmed' as const })),
+    Array.from({ length: N }, (_, i) => ({
+      email: `t${i}@example.org`,
+      status: 'confirmed' as const,
+    })),
   );
 });
 
@@ -58,10 +60,14 @@ describe('a worker stopped with SIGTERM mid-run', () => {
 
     // Even with a long lease, a second worker picks up the rest at once.
     startWorker(p.env);
-    const s = await waitFor(async () => {
-      const d = await p.services.digestService.summary(DATE);
-      return d && d.status === 'sent' ? d : undefined;
-    }, 60_000, 'the digest to finish');
+    const s = await waitFor(
+      async () => {
+        const d = await p.services.digestService.summary(DATE);
+        return d && d.status === 'sent' ? d : undefined;
+      },
+      60_000,
+      'the digest to finish',
+    );
     expect(s.counters.sent).toBe(N);
     expect(sink.recipients()).toHaveLength(N);
     expect(new Set(sink.recipients()).size).toBe(N);

@@ -19,11 +19,15 @@ describe('config', () => {
   it('builds links for the local port when PUBLIC_URL is unset', () => {
     expect(loadConfig({}).site.publicUrl).toBe('http://localhost:3000');
     expect(loadConfig({ PORT: '8080' }).site.publicUrl).toBe('http://localhost:8080');
-    expect(loadConfig({ PORT: '8080', PUBLIC_URL: 'https://news.example.com/' }).site.publicUrl).toBe('https://news.example.com');
+    expect(
+      loadConfig({ PORT: '8080', PUBLIC_URL: 'https://news.example.com/' }).site.publicUrl,
+    ).toBe('https://news.example.com');
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ REDIS_PREFIX: '', SECRET: '', DIGEST_MAX_POSTS: '' }).digest.maxPosts).toBe(20);
+    expect(loadConfig({ REDIS_PREFIX: '', SECRET: '', DIGEST_MAX_POSTS: '' }).digest.maxPosts).toBe(
+      20,
+    );
   });
 
   it.each([
@@ -53,7 +57,9 @@ describe('config', () => {
       expect.objectContaining({ variable: 'REDIS_PREFIX' }),
     );
     expect(() => loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: '{}x' })).toThrow(ConfigError);
-    expect(loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: 'app{news}' }).redis.cluster).toBe(true);
+    expect(loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: 'app{news}' }).redis.cluster).toBe(
+      true,
+    );
     expect(loadConfig({ REDIS_PREFIX: 'newsletter' }).redis.prefix).toBe('newsletter');
   });
 

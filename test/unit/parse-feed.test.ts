@@ -73,10 +73,11 @@ describe('parseFeed: RSS 2.0', () => {
   });
 
   it('prefers the fetched URL over nothing when a relative link has no channel link', () => {
-    const xml = '<rss version="2.0"><channel><title>t</title><item><title>x</title><link>a/b</link></item></channel></rss>';
-    expect(parseFeed(xml, { baseUrl: 'https://host.example/feeds/rss.xml', now: NOW }).items[0]?.url).toBe(
-      'https://host.example/feeds/a/b',
-    );
+    const xml =
+      '<rss version="2.0"><channel><title>t</title><item><title>x</title><link>a/b</link></item></channel></rss>';
+    expect(
+      parseFeed(xml, { baseUrl: 'https://host.example/feeds/rss.xml', now: NOW }).items[0]?.url,
+    ).toBe('https://host.example/feeds/a/b');
   });
 });
 
@@ -121,7 +122,10 @@ describe('parseFeed: JSON Feed 1.1', () => {
 
   it('reads items, resolves relative URLs, drops javascript: ones', () => {
     expect(feed.format).toBe('json');
-    expect(feed.items.map((i) => i.url)).toEqual(['https://json.example.net/p/1', 'https://json.example.net/p/2']);
+    expect(feed.items.map((i) => i.url)).toEqual([
+      'https://json.example.net/p/1',
+      'https://json.example.net/p/2',
+    ]);
   });
 
   it('strips HTML (and style content) and keeps plain text as text', () => {
@@ -148,7 +152,10 @@ describe('parseFeed: encodings', () => {
   });
 
   it('falls back to the XML declaration when a server claims UTF-8 wrongly', () => {
-    const feed = parseFeed(fixture('latin1.xml'), { contentType: 'text/xml; charset=utf-8', now: NOW });
+    const feed = parseFeed(fixture('latin1.xml'), {
+      contentType: 'text/xml; charset=utf-8',
+      now: NOW,
+    });
     expect(feed.title).toBe('Café Müller');
   });
 
@@ -163,9 +170,15 @@ describe('parseFeed: encodings', () => {
 describe('parseFeed: bad input', () => {
   it('a malformed feed fails with FEED_PARSE', () => {
     expect(feedError(() => parseFeed(fixture('malformed.xml'))).code).toBe('FEED_PARSE');
-    expect(feedError(() => parseFeed('<html><body>not a feed</body></html>')).code).toBe('FEED_PARSE');
-    expect(feedError(() => parseFeed('{"version": "https://jsonfeed.org/version/1.1", "items": [')).code).toBe('FEED_PARSE');
-    expect(feedError(() => parseFeed(Buffer.from([0x00, 0xff, 0x13, 0x37]))).code).toBe('FEED_PARSE');
+    expect(feedError(() => parseFeed('<html><body>not a feed</body></html>')).code).toBe(
+      'FEED_PARSE',
+    );
+    expect(
+      feedError(() => parseFeed('{"version": "https://jsonfeed.org/version/1.1", "items": [')).code,
+    ).toBe('FEED_PARSE');
+    expect(feedError(() => parseFeed(Buffer.from([0x00, 0xff, 0x13, 0x37]))).code).toBe(
+      'FEED_PARSE',
+    );
   });
 
   it('an XML entity bomb fails fast with FEED_ENTITY_LIMIT', () => {
@@ -194,9 +207,12 @@ describe('parseFeed: bad input', () => {
   });
 
   it('items without any http(s) link give FEED_NO_LINKS, an empty feed gives no items', () => {
-    const noLinks = '<rss version="2.0"><channel><title>t</title><item><description>x</description></item></channel></rss>';
+    const noLinks =
+      '<rss version="2.0"><channel><title>t</title><item><description>x</description></item></channel></rss>';
     expect(feedError(() => parseFeed(noLinks)).code).toBe('FEED_NO_LINKS');
-    expect(parseFeed('<rss version="2.0"><channel><title>t</title></channel></rss>').items).toEqual([]);
+    expect(parseFeed('<rss version="2.0"><channel><title>t</title></channel></rss>').items).toEqual(
+      [],
+    );
   });
 
   it('a huge feed (3 MB) parses in bounded time and items are capped', () => {
@@ -232,9 +248,11 @@ describe('parseFeed: bad input', () => {
 
 describe('htmlToText and truncateText', () => {
   it('drops script and style content, comments and tags; decodes entities', () => {
-    expect(htmlToText('<p>a<script>var x = "<p>";</script> b<!-- c --> &amp; &#x41;&#66;&nbsp;d</p><style>p{}</style>')).toBe(
-      'a b & AB d',
-    );
+    expect(
+      htmlToText(
+        '<p>a<script>var x = "<p>";</script> b<!-- c --> &amp; &#x41;&#66;&nbsp;d</p><style>p{}</style>',
+      ),
+    ).toBe('a b & AB d');
     expect(htmlToText('1 < 2 and 3 > 2')).toBe('1 < 2 and 3 > 2');
   });
 
@@ -254,6 +272,9 @@ describe('titles', () => {
       <item><title>&lt;b&gt;Bold&lt;/b&gt; and &lt;em&gt;loud&lt;/em&gt;</title><link>https://b.example/2</link></item>
     </channel></rss>`;
     const { items } = parseFeed(xml);
-    expect(items.map((i) => i.title)).toEqual(['Escaping <script> in email & why it matters', 'Bold and loud']);
+    expect(items.map((i) => i.title)).toEqual([
+      'Escaping <script> in email & why it matters',
+      'Bold and loud',
+    ]);
   });
 });

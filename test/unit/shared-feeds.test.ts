@@ -15,7 +15,9 @@ const dir = path.resolve(repoRoot, '../shared/feeds');
 const present = existsSync(path.join(dir, 'INDEX.tsv'));
 
 if (!present) {
-  console.warn(`shared-feeds: skipped, ${dir} is absent (it exists on developer machines and in CI)`);
+  console.warn(
+    `shared-feeds: skipped, ${dir} is absent (it exists on developer machines and in CI)`,
+  );
 }
 
 const rows = present
@@ -62,7 +64,8 @@ describe.skipIf(!present)('shared sample feeds', () => {
       expect(() => new URL(item.url)).not.toThrow();
       expect(item.summary.length).toBeLessThanOrEqual(300);
       if (item.imageUrl) expect(item.imageUrl).toMatch(/^https?:\/\//);
-      if (!UNDATED_OK.test(title)) expect(item.publishedAt, `${title}: ${item.title}`).toBeInstanceOf(Date);
+      if (!UNDATED_OK.test(title))
+        expect(item.publishedAt, `${title}: ${item.title}`).toBeInstanceOf(Date);
     }
   });
 });

@@ -60,7 +60,7 @@ export function dashboardPage(
   site: Site,
   input: {
     csrf: string;
-    next: { date: string; sendAt: string; posts: Post[] };
+    next: { date: string; sendAt: string; posts: Post[]; status?: string };
     digests: DigestListItem[];
     counts: Record<SubscriberStatus, number>;
     message?: string;
@@ -81,13 +81,19 @@ export function dashboardPage(
       <section aria-labelledby="next-h">
         <h2 id="next-h">Next digest: ${next.date}</h2>
         <p class="note">
-          Scheduled for ${when(next.sendAt)} · ${next.posts.length} post(s) would go out if it were
-          built now.
+          ${
+            next.status
+              ? html`Already built (${next.status}), ahead of its time ${when(next.sendAt)}: it
+                carried ${next.posts.length} post(s), and the schedule will send nothing more for
+                it.`
+              : html`Scheduled for ${when(next.sendAt)} · ${next.posts.length} post(s) would go out
+                if it were built now.`
+          }
         </p>
         ${postList(next.posts)}
         <p>
           <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
-          <a class="button" href="/admin/trigger?date=${next.date}">Send now…</a>
+          ${next.status ? '' : html`<a class="button" href="/admin/trigger?date=${next.date}">Send now…</a>`}
         </p>
       </section>
       <section aria-labelledby="last-h">
