@@ -8,7 +8,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { createContext } from '../src/context.js';
 import { listIdFor } from '../src/mail/headers.js';
 import { prepareDigestMessage } from '../src/mail/digest-message.js';
 import { startLocalRedis } from '../src/redis.js';
+import { freePort } from '../test/helpers/redis-server.js';
 import { createServices } from '../src/services.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,17 +39,6 @@ const DATE = '2026-11-30';
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** smtp-sink / smtp-source: env SMTP_SINK / SMTP_SOURCE, then PATH, then ../shared/tools/postfix-tool. */
 function postfixCommand(name: 'smtp-sink' | 'smtp-source'): string[] | undefined {

@@ -104,6 +104,34 @@ export class RedisUnavailableError extends Error {
   readonly code = 'REDIS_UNAVAILABLE';
 }
 
+/**
+ * Arguments for a redis-server that holds data, not cache: loopback only, AOF (unless turned
+ * off), no RDB snapshots, never evicting keys.
+ */
+export function redisServerArgs(o: {
+  port: number;
+  dir: string;
+  appendonly?: boolean;
+  maxmemoryPolicy?: string;
+}): string[] {
+  return [
+    '--port',
+    String(o.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    o.dir,
+    '--appendonly',
+    o.appendonly === false ? 'no' : 'yes',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    o.maxmemoryPolicy ?? 'noeviction',
+    '--protected-mode',
+    'yes',
+  ];
+}
+
 export interface LocalRedis {
   url: string;
   stop(): Promise<void>;
@@ -131,22 +159,7 @@ export async function startLocalRedis(opts: {
   mkdirSync(dir, { recursive: true });
   const child: ChildProcess = spawn(
     'redis-server',
-    [
-      '--port',
-      String(opts.port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      opts.appendonly === false ? 'no' : 'yes',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-      '--protected-mode',
-      'yes',
-    ],
+    redisServerArgs({ port: opts.port, dir, appendonly: opts.appendonly !== false }),
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   let exited = false;

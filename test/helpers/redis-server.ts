@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isListening } from '../../src/redis.js';
+import { isListening, redisServerArgs } from '../../src/redis.js';
 
 /** A free TCP port on 127.0.0.1 (the OS picks one; we close and hand it on). */
 export async function freePort(): Promise<number> {
@@ -57,20 +57,12 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   const child = spawn(
     'redis-server',
     [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      opts.appendonly === false ? 'no' : 'yes',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      opts.maxmemoryPolicy ?? 'noeviction',
-      '--protected-mode',
-      'yes',
+      ...redisServerArgs({
+        port,
+        dir,
+        appendonly: opts.appendonly,
+        maxmemoryPolicy: opts.maxmemoryPolicy,
+      }),
       ...(opts.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
