@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
 
 /**
  * Reads a secret kept in a file under DATA_DIR, or makes one. `wx` makes the first writer win

@@ -9,13 +9,15 @@ import { createBatchSender } from './delivery/send-batch.js';
 import { createFeedStore } from './feeds/feed-store.js';
 import { createIngest } from './feeds/ingest.js';
 import { createPostStore } from './feeds/post-store.js';
-import { ensureAdminToken, ensureSecret } from './http/admin-token.js';
+import { feedUserAgent } from './feeds/safe-fetch.js';
 import { createMailTransport } from './mail/transport.js';
 import { createMetrics } from './metrics.js';
 import { createQueues } from './queues.js';
 import { createRedis } from './redis.js';
 import { createRenderer } from './render/render-digest.js';
+import { ensureAdminToken, ensureSecret } from './secrets.js';
 import { createSubscriberStore } from './subscribers/subscriber-store.js';
+import { createLinks } from './subscribers/links.js';
 import { createTokens } from './subscribers/tokens.js';
 
 /**
@@ -29,6 +31,7 @@ export function createServices(ctx: Context) {
   const posts = createPostStore({ redis, keys });
   const subscribers = createSubscriberStore({ redis, keys });
   const tokens = createTokens(secret);
+  const links = createLinks({ publicUrl: config.site.publicUrl, tokens });
   const digests = createDigestStore({ redis, keys });
   const ledger = createLedger({ redis, keys, leaseMs: config.send.leaseMs });
   const renderer = createRenderer({
@@ -44,7 +47,7 @@ export function createServices(ctx: Context) {
     postStore: posts,
     log,
     allowPrivate: config.feedAllowPrivate,
-    userAgent: `weekly-digest/0.1 (+${config.site.publicUrl})`,
+    userAgent: feedUserAgent(config.site.publicUrl),
   });
   let transport: ReturnType<typeof createMailTransport> | undefined;
   const mailer = () =>
@@ -77,6 +80,7 @@ export function createServices(ctx: Context) {
     posts,
     subscribers,
     tokens,
+    links,
     digests,
     ledger,
     renderer,
@@ -102,7 +106,7 @@ export function createServices(ctx: Context) {
         subscribers,
         ledger,
         transport: mailer(),
-        tokens,
+        links,
         mail: config.mail,
         site: config.site,
         parallel: config.send.concurrency,

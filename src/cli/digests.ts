@@ -1,14 +1,17 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
-import { createServices, type Services } from '../services.js';
+import type { DigestListItem } from '../digests/digest-service.js';
+import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
-import type { DigestListItem } from './digest-service.js';
+import { withServices, type OpenServices } from './open-services.js';
 
 const FINAL = new Set(['sent', 'sent_with_failures', 'empty']);
 
-/** `send`, `runs`, `test-send` and `worker`: thin calls into the digest service and workers. */
-export function registerDigestCommands(program: Command, getContext: () => Promise<Context>) {
+/**
+ * `send`, `runs`, `test-send` and `worker`: thin calls into the digest service. `send --wait`
+ * with no worker running starts the workers in this process (the CLI is an entry point: it may).
+ */
+export function registerDigestCommands(program: Command, open: OpenServices) {
   program
     .command('send')
     .description(
@@ -16,69 +19,37 @@ export function registerDigestCommands(program: Command, getContext: () => Promi
     )
     .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
     .option('--wait', 'show progress until it is done; exit 1 if any delivery failed')
-    .action(async (opts: { date?: string; wait?: boolean }) => {
-      const ctx = await getContext();
-      const services = createServices(ctx);
-      let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
-      try {
-        const { date, created } = await services.digestService.trigger(opts.date);
-        console.log(
-          created
-            ? `Digest ${date}: queued to build and send.`
-            : `Digest ${date} exists already: nothing new is sent.`,
-        );
-        if (!opts.wait) return;
-        if ((await services.queues.build.getWorkersCount()) === 0) {
-          console.log('No worker is running: sending from this process.');
-          workers = await startWorkers(services, { schedules: false });
-        }
-        const final = await waitWithProgress(services, date);
-        console.log(describe(final));
-        if (final.counters.failed > 0) process.exitCode = 1;
-      } finally {
-        await workers?.close();
-        await services.close();
-        await ctx.close();
-      }
-    });
+    .action((opts: { date?: string; wait?: boolean }) =>
+      withServices(open, (services) => send(services, opts)),
+    );
 
   program
     .command('runs')
     .description('digests with their status and counters')
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'how many', '20')
-    .action(async (opts: { json?: boolean; limit: string }) => {
-      const ctx = await getContext();
-      const services = createServices(ctx);
-      try {
+    .action((opts: { json?: boolean; limit: string }) =>
+      withServices(open, async (services) => {
         const runs = await services.digestService.list(Number(opts.limit) || 20);
         if (opts.json) console.log(JSON.stringify(runs, null, 2));
         else if (runs.length === 0) console.log('No digests yet.');
         else for (const r of runs) console.log(describe(r));
-      } finally {
-        await services.close();
-        await ctx.close();
-      }
-    });
+      }),
+    );
 
   program
     .command('test-send <email>')
     .description('send one copy marked [Test] to <email>, outside the ledger')
     .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
-    .action(async (email: string, opts: { date?: string }) => {
-      const ctx = await getContext();
-      const services = createServices(ctx);
-      try {
+    .action((email: string, opts: { date?: string }) =>
+      withServices(open, async (services) => {
         const date = opts.date ?? (await services.digestService.next()).date;
         await services.digestService.testSend(date, email);
         console.log(
           `Sent a test copy of the digest of ${date} to ${email} (${services.mailer().kind}).`,
         );
-      } finally {
-        await services.close();
-        await ctx.close();
-      }
-    });
+      }),
+    );
 
   program
     .command('worker')
@@ -86,6 +57,29 @@ export function registerDigestCommands(program: Command, getContext: () => Promi
     .action(async () => {
       await import('../../workers/main.js');
     });
+}
+
+/** `send`: triggers the build; with `--wait`, follows it to the end (workers in-process if none). */
+async function send(services: Services, opts: { date?: string; wait?: boolean }): Promise<void> {
+  let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
+  try {
+    const { date, created } = await services.digestService.trigger(opts.date);
+    console.log(
+      created
+        ? `Digest ${date}: queued to build and send.`
+        : `Digest ${date} exists already: nothing new is sent.`,
+    );
+    if (!opts.wait) return;
+    if ((await services.queues.build.getWorkersCount()) === 0) {
+      console.log('No worker is running: sending from this process.');
+      workers = await startWorkers(services, { schedules: false });
+    }
+    const final = await waitWithProgress(services, date);
+    console.log(describe(final));
+    if (final.counters.failed > 0) process.exitCode = 1;
+  } finally {
+    await workers?.close();
+  }
 }
 
 /** Polls the digest's counters until it is done, with a progress bar on a terminal. */

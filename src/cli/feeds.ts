@@ -1,73 +1,27 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import type { Context } from '../context.js';
 import { ValidationError } from '../errors.js';
-import { createFeedStore, type FeedState } from './feed-store.js';
-import { createIngest, type IngestResult } from './ingest.js';
-import { createPostStore } from './post-store.js';
-import type { Post } from './post.js';
-import { feedUserAgent } from './safe-fetch.js';
-
-/** Input of `posts add`: checked here, at the boundary. */
-export const ManualPostInput = z.object({
-  title: z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters'),
-  url: z
-    .string()
-    .trim()
-    .url('must be a URL')
-    .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL'),
-  date: z
-    .string()
-    .trim()
-    .optional()
-    .transform((s, ctx) => {
-      if (!s) return undefined;
-      const d = new Date(s);
-      if (Number.isNaN(d.getTime())) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'must be a date such as 2025-03-01 or 2025-03-01T09:00:00Z',
-        });
-        return z.NEVER;
-      }
-      return d;
-    }),
-  summary: z.string().max(5000, 'must be at most 5000 characters').optional(),
-});
-export type ManualPostInput = z.input<typeof ManualPostInput>;
-
-/** Parses `posts add` options; throws ValidationError naming the bad option. */
-export function parseManualPost(input: ManualPostInput) {
-  const parsed = ManualPostInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ValidationError('POST_INVALID', `--${String(issue.path[0] ?? '?')} ${issue.message}`);
-  }
-  return parsed.data;
-}
+import type { FeedState } from '../feeds/feed-store.js';
+import type { IngestResult } from '../feeds/ingest.js';
+import { parseManualPost, type ManualPostInput } from '../feeds/manual-post.js';
+import type { Post } from '../feeds/post.js';
+import type { Services } from '../services.js';
+import { withServices, type OpenServices } from './open-services.js';
 
 /** `feeds add|list|remove`, `ingest`, `posts add|list`. Output goes to `out` (stdout). */
 export function registerFeedCommands(
   program: Command,
-  getContext: () => Promise<Context>,
+  open: OpenServices,
   out: (line: string) => void = (line) => console.log(line),
 ): void {
-  const withStores = async (fn: (ctx: Context, stores: FeedStores) => Promise<void>) => {
-    const ctx = await getContext();
-    try {
-      await fn(ctx, buildStores(ctx));
-    } finally {
-      await ctx.close();
-    }
-  };
+  const withStores = (fn: (s: Services) => Promise<void>) => withServices(open, fn);
 
   const feeds = program.command('feeds').description('the feeds that posts come from');
   feeds
     .command('add <source>')
     .description('add a feed: an http(s) URL or a file path (RSS, Atom or JSON Feed)')
     .action((source: string) =>
-      withStores(async (_ctx, s) => {
-        const feed = await s.feedStore.add(source);
+      withStores(async (s) => {
+        const feed = await s.feeds.add(source);
         out(`Feed added: ${feed.url}`);
       }),
     );
@@ -75,8 +29,8 @@ export function registerFeedCommands(
     .command('list')
     .description('every feed with its last fetch and last error')
     .action(() =>
-      withStores(async (_ctx, s) => {
-        const list = await s.feedStore.list();
+      withStores(async (s) => {
+        const list = await s.feeds.list();
         if (list.length === 0) out('No feeds. Add one with `feeds add <url|path>`.');
         for (const feed of list) out(describeFeed(feed));
       }),
@@ -85,8 +39,8 @@ export function registerFeedCommands(
     .command('remove <source>')
     .description('remove a feed (its posts stay)')
     .action((source: string) =>
-      withStores(async (_ctx, s) => {
-        const removed = await s.feedStore.remove(source);
+      withStores(async (s) => {
+        const removed = await s.feeds.remove(source);
         out(removed ? `Feed removed: ${source}` : `No such feed: ${source}`);
         if (!removed) process.exitCode = 1;
       }),
@@ -96,7 +50,7 @@ export function registerFeedCommands(
     .command('ingest')
     .description('fetch every feed now; exit 1 if every feed failed')
     .action(() =>
-      withStores(async (_ctx, s) => {
+      withStores(async (s) => {
         const results = await s.ingest.ingestAll();
         if (results.length === 0) out('No feeds. Add one with `feeds add <url|path>`.');
         for (const r of results) out(describeResult(r));
@@ -113,9 +67,9 @@ export function registerFeedCommands(
     .option('--date <date>', 'published date, e.g. 2025-03-01 (default: now)')
     .option('--summary <summary>', 'a short plain-text summary')
     .action((opts: ManualPostInput) =>
-      withStores(async (_ctx, s) => {
+      withStores(async (s) => {
         const input = parseManualPost(opts);
-        const post = await s.postStore.addManual(input, new Date());
+        const post = await s.posts.addManual(input, new Date());
         out(`Post ${post.id}: ${post.title} <${post.url}> published ${post.publishedAt}`);
       }),
     );
@@ -124,7 +78,7 @@ export function registerFeedCommands(
     .description('the newest posts')
     .option('--limit <n>', 'how many (1-1000)', '20')
     .action((opts: { limit: string }) =>
-      withStores(async (_ctx, s) => {
+      withStores(async (s) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
           throw new ValidationError(
@@ -132,28 +86,13 @@ export function registerFeedCommands(
             '--limit must be a whole number from 1 to 1000',
           );
         }
-        const { posts: list, total } = await s.postStore.list({ limit });
+        const { posts: list, total } = await s.posts.list({ limit });
         if (total === 0) out('No posts yet. Run `ingest`, or add one with `posts add`.');
         for (const p of list) out(describePost(p));
         if (total > list.length) out(`(${list.length} of ${total})`);
       }),
     );
 }
-
-function buildStores(ctx: Context) {
-  const feedStore = createFeedStore({ redis: ctx.redis, keys: ctx.keys });
-  const postStore = createPostStore({ redis: ctx.redis, keys: ctx.keys });
-  const ingest = createIngest({
-    feedStore,
-    postStore,
-    log: ctx.log,
-    allowPrivate: ctx.config.feedAllowPrivate,
-    userAgent: feedUserAgent(ctx.config.site.publicUrl),
-  });
-  return { feedStore, postStore, ingest };
-}
-
-type FeedStores = ReturnType<typeof buildStores>;
 
 function describeFeed(f: FeedState): string {
   const lines = [f.url, `  added ${f.addedAt}`];

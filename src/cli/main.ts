@@ -1,16 +1,19 @@
 import { Command } from 'commander';
-import { loadConfigOrExit } from './config.js';
-import { createContext, type Context } from './context.js';
-import { AppError } from './errors.js';
-import { registerBounceCommands } from './delivery/bounce-commands.js';
-import { registerDigestCommands } from './digests/commands.js';
-import { registerPreviewCommand } from './digests/preview-command.js';
-import { registerFeedCommands } from './feeds/commands.js';
-import { registerSubscriberCommands } from './subscribers/commands.js';
+import { loadConfigOrExit } from '../config.js';
+import { createContext } from '../context.js';
+import { AppError } from '../errors.js';
+import { createServices } from '../services.js';
+import { registerBounceCommands } from './bounces.js';
+import { registerDigestCommands } from './digests.js';
+import type { OpenServices } from './open-services.js';
+import { registerFeedCommands } from './feeds.js';
+import { registerPreviewCommand } from './preview.js';
+import { registerSubscriberCommands } from './subscribers.js';
 
 /**
- * The `digest` command: the admin actions from a terminal. Each subcommand is a thin call into
- * its feature module; this file only wires them. Run it with `npm run digest -- <command>`.
+ * The `digest` command: the admin actions from a terminal. Each command group lives in its own
+ * file under src/cli/ and calls into its feature; this file only wires them to the composition
+ * root (src/services.ts). Run it with `npm run digest -- <command>`.
  */
 // `digest subscribers export | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -23,23 +26,34 @@ const program = new Command('digest')
   .showHelpAfterError();
 
 // Config and Redis are loaded only when a command needs them, so --help works anywhere.
-const getContext = (): Promise<Context> =>
-  createContext(loadConfigOrExit(), { logName: 'cli', checkRedis: false }).catch((err: unknown) => {
-    console.error((err as Error).message);
-    process.exit(1);
-  });
+const open: OpenServices = async () => {
+  const ctx = await createContext(loadConfigOrExit(), { logName: 'cli', checkRedis: false }).catch(
+    (err: unknown) => {
+      console.error((err as Error).message);
+      process.exit(1);
+    },
+  );
+  const services = createServices(ctx);
+  return {
+    services,
+    async close() {
+      await services.close();
+      await ctx.close();
+    },
+  };
+};
 
-registerFeedCommands(program, getContext);
-registerSubscriberCommands(program, getContext);
-registerPreviewCommand(program, getContext);
-registerDigestCommands(program, getContext);
-registerBounceCommands(program, getContext);
+registerFeedCommands(program, open);
+registerSubscriberCommands(program, open);
+registerPreviewCommand(program, open);
+registerDigestCommands(program, open);
+registerBounceCommands(program, open);
 
 program
   .command('serve')
   .description('run the HTTP server (public pages and admin) alone')
   .action(async () => {
-    await import('./server.js');
+    await import('../server.js');
   });
 
 try {

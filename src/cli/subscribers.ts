@@ -1,11 +1,20 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import type { Context } from '../context.js';
-import { NotFoundError, ValidationError } from '../errors.js';
-import { exportSubscribersCsv } from './export-csv.js';
-import { importSubscribers, type ImportProgress, type ImportSummary } from './import-csv.js';
-import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus } from './subscriber.js';
-import { createSubscriberStore, type SubscriberStore } from './subscriber-store.js';
+import { ValidationError } from '../errors.js';
+import { exportSubscribersCsv } from '../subscribers/export-csv.js';
+import {
+  importSubscribers,
+  type ImportProgress,
+  type ImportSummary,
+} from '../subscribers/import-csv.js';
+import { removeSubscriberByEmail } from '../subscribers/remove-subscriber.js';
+import {
+  SUBSCRIBER_STATUSES,
+  type Subscriber,
+  type SubscriberStatus,
+} from '../subscribers/subscriber.js';
+import type { SubscriberStore } from '../subscribers/subscriber-store.js';
+import { withServices, type OpenServices } from './open-services.js';
 
 type Out = (line: string) => void;
 
@@ -86,21 +95,15 @@ function printSummary(r: ImportSummary, out: Out): void {
  */
 export function registerSubscriberCommands(
   program: Command,
-  getContext: () => Promise<Context>,
+  open: OpenServices,
   out: Out = (line) => console.log(line),
   write: (chunk: string) => Promise<void> = (chunk) =>
     new Promise((resolve) =>
       process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', resolve),
     ),
 ): void {
-  const withStore = async (fn: (store: SubscriberStore) => Promise<void>) => {
-    const ctx = await getContext();
-    try {
-      await fn(createSubscriberStore({ redis: ctx.redis, keys: ctx.keys }));
-    } finally {
-      await ctx.close();
-    }
-  };
+  const withStore = (fn: (store: SubscriberStore) => Promise<void>) =>
+    withServices(open, (services) => fn(services.subscribers));
 
   const cmd = program.command('subscribers').description('manage subscribers');
 
@@ -205,19 +208,12 @@ export function registerSubscriberCommands(
     .option('--erase', 'erase and suppress (GDPR erasure)')
     .action((email: string, opts: { erase?: boolean }) =>
       withStore(async (store) => {
-        const s = await store.getByEmail(email);
-        if (!s)
-          throw new NotFoundError(
-            'SUBSCRIBER_NOT_FOUND',
-            `no subscriber with the address ${email}`,
-          );
-        if (opts.erase) {
-          await store.erase(s.id);
-          out(`erased ${s.email} (id ${s.id}); the address is suppressed`);
-        } else {
-          await store.remove(s.id);
-          out(`removed ${s.email} (id ${s.id})`);
-        }
+        const s = await removeSubscriberByEmail(store, email, { erase: opts.erase });
+        out(
+          opts.erase
+            ? `erased ${s.email} (id ${s.id}); the address is suppressed`
+            : `removed ${s.email} (id ${s.id})`,
+        );
       }),
     );
 

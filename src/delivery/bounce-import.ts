@@ -1,7 +1,5 @@
-import type { Command } from 'commander';
-import type { Context } from '../context.js';
 import { normaliseAddress } from '../subscribers/address.js';
-import { createSubscriberStore, type SubscriberStore } from '../subscribers/subscriber-store.js';
+import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import { parseReport, type BounceEvent, type ReportError } from './bounce-reports.js';
 import { readReportMessages } from './bounce-sources.js';
 
@@ -89,52 +87,4 @@ async function applyEvent(
   if (subscriber && event.kind === 'complained' && subscriber.status !== 'complained') {
     await store.setStatus(subscriber.id, 'complained');
   }
-}
-
-/** Registers `bounces import <path> [--dry-run] [--json]`. */
-export function registerBounceCommands(program: Command, getContext: () => Promise<Context>): void {
-  const bounces = program
-    .command('bounces')
-    .description('Bounce (DSN) and complaint (ARF) reports');
-  bounces
-    .command('import')
-    .description(
-      'Read DSN bounce reports (RFC 3464) and ARF complaint reports (RFC 5965) from a .eml file, an mbox, ' +
-        'or a directory of them; mark subscribers bounced (permanent failures only) or complained, ' +
-        'and suppress those addresses for good',
-    )
-    .argument('<path>', '.eml file, mbox file, or directory')
-    .option('--dry-run', 'read and count, change nothing')
-    .option('--json', 'print the result as JSON')
-    .action(async (target: string, opts: { dryRun?: boolean; json?: boolean }) => {
-      const ctx = await getContext();
-      try {
-        const store = createSubscriberStore({ redis: ctx.redis, keys: ctx.keys });
-        const result = await importBounces({ store }, target, { dryRun: opts.dryRun });
-        process.stdout.write(
-          opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result, opts.dryRun),
-        );
-        // Messages that are no report (auto-replies in a bounce mailbox) are normal; a path that
-        // cannot be read at all is a failure.
-        if (result.errors.some((e) => e.code === 'FILE_UNREADABLE')) process.exitCode = 1;
-      } finally {
-        await ctx.close();
-      }
-    });
-}
-
-/** The human summary: counts, then one line per file error. */
-export function formatResult(r: BounceImportResult, dryRun = false): string {
-  const lines = [
-    `${dryRun ? 'Dry run: nothing changed. ' : ''}Read ${r.messages} message(s).`,
-    `  bounced (permanent):  ${r.bounced}`,
-    `  complained:           ${r.complained}`,
-    `  ignored (temporary):  ${r.temporary}`,
-    `  ignored (other):      ${r.otherIgnored}`,
-    `  unknown addresses:    ${r.unknown}${r.unknown && !dryRun ? ' (suppressed)' : ''}`,
-    `  invalid addresses:    ${r.invalid}`,
-    `  file errors:          ${r.errors.length}`,
-    ...r.errors.map((e) => `    ${e.source}: ${e.code} ${e.message}`),
-  ];
-  return `${lines.join('\n')}\n`;
 }

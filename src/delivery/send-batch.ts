@@ -5,7 +5,7 @@ import { prepareDigestMessage } from '../mail/digest-message.js';
 import { listIdFor } from '../mail/headers.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
-import type { Tokens } from '../subscribers/tokens.js';
+import type { Links } from '../subscribers/links.js';
 import type { Ledger } from './ledger.js';
 import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
@@ -15,7 +15,8 @@ export interface SendBatchDeps {
   subscribers: Pick<SubscriberStore, 'sendInfo' | 'setStatus' | 'suppress'>;
   ledger: Ledger;
   transport: Pick<MailTransport, 'sendRaw'>;
-  tokens: Pick<Tokens, 'sign'>;
+  /** Each recipient's unsubscribe and preferences links (src/subscribers/links.ts). */
+  links: Pick<Links, 'recipient'>;
   mail: { from: string; fromAddress: string; listUnsubscribeMailto?: string };
   site: { name: string; publicUrl: string };
   /** Recipients of one batch handed to the SMTP pool at once. */
@@ -108,14 +109,6 @@ export function createBatchSender(deps: SendBatchDeps) {
     return c.kind === 'throttle' ? 'throttled' : 'transient';
   }
 
-  function linksFor(id: number) {
-    const base = deps.site.publicUrl;
-    return {
-      unsubscribeUrl: `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`,
-      preferencesUrl: `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`,
-    };
-  }
-
   return {
     /**
      * `finalAttempt`: transient failures become final failures instead of being released for
@@ -149,7 +142,7 @@ export function createBatchSender(deps: SendBatchDeps) {
       const sendOne = async ({ id, email }: { id: number; email: string }) => {
         let raw: Buffer;
         try {
-          raw = message.build({ email, ...linksFor(id) });
+          raw = message.build({ email, ...deps.links.recipient(id) });
         } catch (err) {
           // An address the message cannot carry (stored before validation was strict).
           await ledger.failed(date, id, undefined);

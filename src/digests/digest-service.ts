@@ -10,7 +10,7 @@ import { normaliseAddress } from '../subscribers/address.js';
 import type { DigestCounters, DigestStatus } from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
 import { digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
-import { previewDigest } from './preview-command.js';
+import { previewDigest } from './preview.js';
 
 export interface DigestListItem {
   date: string;

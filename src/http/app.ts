@@ -5,54 +5,16 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController } from 'fastify';
 import { AppError } from '../errors.js';
-import { createMetrics } from '../metrics.js';
-import { createAdminAuth } from './admin-auth.js';
-import { createBackground } from './background.js';
-import type { HttpDeps, HttpLimits } from './deps.js';
+import type { createBackground } from './background.js';
+import { createHttpContext } from './http-context.js';
+import type { HttpDeps } from './deps.js';
 import { createErrorHandler, createNotFoundHandler } from './http-errors.js';
-import { createLinks } from './links.js';
-import { registerAdminApi } from './routes/admin-api.js';
-import { registerAdminPages } from './routes/admin-pages.js';
+import { registerAdminApi } from './routes/admin-api/index.js';
+import { registerAdminPages } from './routes/admin-pages/index.js';
 import { registerAdminSession } from './routes/admin-session.js';
 import { registerAssets } from './routes/assets.js';
 import { registerHealth } from './routes/health.js';
 import { registerPublicRoutes } from './routes/public.js';
-import { createSubscription } from './subscription.js';
-
-const DEFAULT_LIMITS: Required<HttpLimits> = {
-  subscribePerIpPerMinute: 10,
-  confirmationsPerAddressPerDay: 3,
-  loginPerIp: 20,
-  bodyLimit: 64 * 1024,
-  importLimit: 20 * 1024 * 1024,
-};
-
-/** Everything route modules use: the deps plus what buildApp derives from them. */
-export function createHttpContext(deps: HttpDeps) {
-  const now = deps.now ?? (() => new Date());
-  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
-  const links = createLinks({ publicUrl: deps.config.site.publicUrl, tokens: deps.tokens });
-  const background = createBackground(deps.log);
-  return {
-    ...deps,
-    now,
-    limits,
-    links,
-    background,
-    site: deps.config.site,
-    secureCookies: deps.config.site.publicUrl.startsWith('https://'),
-    metrics: deps.metrics ?? createMetrics({ defaultMetrics: false }),
-    auth: createAdminAuth({ adminToken: deps.adminToken, now }),
-    subscription: createSubscription({
-      ...deps,
-      links,
-      now,
-      confirmationsPerDay: limits.confirmationsPerAddressPerDay,
-    }),
-  };
-}
-
-export type HttpContext = ReturnType<typeof createHttpContext>;
 
 /** The Content-Security-Policy of every page; digest HTML (preview, archive) gets its own. */
 function cspDirectives(https: boolean) {

@@ -1,7 +1,6 @@
 import { tz as inZone } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { Config } from '../config.js';
-import type { DigestWindow } from '../digests/digest-window.js';
 import type { Post } from '../feeds/post.js';
 import { PLACEHOLDERS } from './placeholders.js';
 import { cleanText, safeUrl, truncate, wrapText } from './sanitise.js';
@@ -75,7 +74,8 @@ export function postView(post: Post, tz: string): PostView {
 export function digestView(input: {
   date: string;
   posts: Post[];
-  window: DigestWindow;
+  /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
+  window: { windowStart: Date };
   site: Config['site'];
   tz: string;
 }) {

@@ -1,6 +1,5 @@
 import type mjml2html from 'mjml';
 import type { Config } from '../config.js';
-import type { DigestWindow } from '../digests/digest-window.js';
 import { AppError, ValidationError } from '../errors.js';
 import type { Post } from '../feeds/post.js';
 import { confirmView, digestView } from './digest-view.js';
@@ -58,7 +57,8 @@ export function createRenderer(deps: {
     renderDigest(input: {
       date: string;
       posts: Post[];
-      window: DigestWindow;
+      /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
+      window: { windowStart: Date };
     }): Promise<RenderedEmail> {
       return render('digest', digestView({ ...input, site: deps.site, tz }));
     },

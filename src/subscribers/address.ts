@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { ValidationError } from '../errors.js';
 
 /** Stable codes for a rejected address (HTTP answers and import reports carry them). */
 export type AddressErrorCode =
@@ -105,4 +106,11 @@ function normaliseDomain(input: string): string | undefined {
  */
 export function addressKey(normalisedEmail: string): string {
   return normalisedEmail.toLowerCase();
+}
+
+/** normaliseAddress for boundaries: the normalised address, or a ValidationError saying why. */
+export function requireAddress(input: unknown): string {
+  const a = normaliseAddress(input);
+  if (!a.ok) throw new ValidationError(a.code, a.message);
+  return a.email;
 }

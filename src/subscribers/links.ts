@@ -1,4 +1,4 @@
-import type { Tokens } from '../subscribers/tokens.js';
+import type { Tokens } from './tokens.js';
 
 /** Confirmation links expire after 48 hours (issue 4). */
 export const CONFIRM_TTL_SECONDS = 48 * 3600;
@@ -9,11 +9,20 @@ export const CONFIRM_TTL_SECONDS = 48 * 3600;
  */
 export function createLinks(deps: { publicUrl: string; tokens: Pick<Tokens, 'sign'> }) {
   const base = deps.publicUrl.replace(/\/+$/, '');
+  const unsubscribe = (id: number) =>
+    `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`;
+  const preferences = (id: number) =>
+    `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`;
   return {
     confirm: (id: number, now?: Date) =>
       `${base}/confirm?token=${deps.tokens.sign('confirm', id, CONFIRM_TTL_SECONDS, now)}`,
-    unsubscribe: (id: number) => `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`,
-    preferences: (id: number) => `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`,
+    unsubscribe,
+    preferences,
+    /** A recipient's personal links, as the digest's placeholders take them. */
+    recipient: (id: number) => ({
+      unsubscribeUrl: unsubscribe(id),
+      preferencesUrl: preferences(id),
+    }),
     archive: (date?: string) => (date ? `${base}/digests/${date}` : `${base}/digests`),
     adminLogin: () => `${base}/admin/login`,
   };

@@ -1,52 +1,51 @@
-import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
+import type { DigestService } from '../digests/digest-service.js';
 import type { Logger } from '../log.js';
+import type { MailTransport } from '../mail/transport.js';
 import type { Keys, RedisClient } from '../redis.js';
 import { fillPlaceholders } from '../render/placeholders.js';
-import type { Subscriber } from '../subscribers/subscriber.js';
-import type { Tokens } from '../subscribers/tokens.js';
-import type { Consent } from '../subscribers/subscriber-store.js';
-import type { DigestServiceLike, MailerLike, RendererLike, SubscriberStoreLike } from './deps.js';
+import type { Renderer } from '../render/render-digest.js';
+import { createConfirmationLimit } from './confirmation-limit.js';
 import type { Links } from './links.js';
-
-const DAY_SECONDS = 24 * 3600;
+import type { Subscriber } from './subscriber.js';
+import type { Consent, SubscriberStore } from './subscriber-store.js';
+import type { Tokens } from './tokens.js';
 
 export type ConfirmOutcome =
   | { ok: true; subscriber: Subscriber; already: boolean }
   | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'SUBSCRIBER_BLOCKED' };
 
 /**
- * The double opt-in flow behind the public pages: request (sends a confirmation), confirm,
- * unsubscribe, resubscribe. HTTP routes call it; it never tells the caller what state an
- * address was in, so the answer to a subscribe request cannot reveal it.
+ * The double opt-in flow: request (sends a confirmation), confirm, unsubscribe, resubscribe,
+ * welcome. The public HTTP routes call it; it knows nothing of HTTP. It never tells the caller
+ * what state an address was in, so the answer to a subscribe request cannot reveal it.
  */
 export function createSubscription(deps: {
   config: Config;
   log: Pick<Logger, 'info' | 'warn'>;
   redis: RedisClient;
   keys: Keys;
-  subscribers: SubscriberStoreLike;
+  subscribers: Pick<
+    SubscriberStore,
+    'add' | 'get' | 'getByEmail' | 'setStatus' | 'update' | 'isSuppressed'
+  >;
   tokens: Pick<Tokens, 'verify'>;
-  links: Links;
-  mailer: MailerLike;
-  renderer: RendererLike;
-  digests: Pick<DigestServiceLike, 'list' | 'get'>;
+  links: Pick<Links, 'confirm' | 'recipient'>;
+  mailer: Pick<MailTransport, 'sendMail'>;
+  renderer: Pick<Renderer, 'renderConfirm'>;
+  digests: Pick<DigestService, 'list' | 'get'>;
   confirmationsPerDay: number;
   now: () => Date;
 }) {
   const { subscribers, config } = deps;
-
-  /** At most N confirmation emails per address per day; counts under keys.rate('confirm', …). */
-  async function takeConfirmationSlot(email: string): Promise<boolean> {
-    const id = createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 32);
-    const key = deps.keys.rate('confirm', id);
-    const res = await deps.redis.multi().set(key, 0, 'EX', DAY_SECONDS, 'NX').incr(key).exec();
-    const count = Number(res?.[1]?.[1] ?? Infinity);
-    return count <= deps.confirmationsPerDay;
-  }
+  const limit = createConfirmationLimit({
+    redis: deps.redis,
+    keys: deps.keys,
+    perDay: deps.confirmationsPerDay,
+  });
 
   async function sendConfirmation(sub: Subscriber): Promise<void> {
-    if (!(await takeConfirmationSlot(sub.email))) {
+    if (!(await limit.take(sub.email))) {
       deps.log.info(
         { subscriber: sub.id },
         'confirmation not sent: daily limit for this address reached',
@@ -68,11 +67,7 @@ export function createSubscription(deps: {
     );
     const digest = latest && (await deps.digests.get(latest.date));
     if (!digest) return;
-    const values = {
-      unsubscribeUrl: deps.links.unsubscribe(sub.id),
-      preferencesUrl: deps.links.preferences(sub.id),
-      email: sub.email,
-    };
+    const values = { ...deps.links.recipient(sub.id), email: sub.email };
     await deps.mailer.sendMail({
       from: config.mail.from,
       to: sub.email,

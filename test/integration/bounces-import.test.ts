@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importBounces } from '../../src/delivery/bounce-commands.js';
+import { importBounces } from '../../src/delivery/bounce-import.js';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
 import { testRedis } from '../helpers/redis.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdminAuth, SESSION_TTL_SECONDS } from '../../src/http/admin-auth.js';
-import { ensureAdminToken, ensureSecret } from '../../src/http/admin-token.js';
+import { ensureAdminToken, ensureSecret } from '../../src/secrets.js';
 import { escapeHtml, html, raw, safeHref } from '../../src/http/html.js';
 import { textOn } from '../../src/http/pages/layout.js';
 

@@ -3,9 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { Context } from '../../src/context.js';
-import { registerFeedCommands } from '../../src/feeds/commands.js';
+import { registerFeedCommands } from '../../src/cli/feeds.js';
 import { guardedLookup, isPublicAddress } from '../../src/feeds/address-guard.js';
 import { FeedError } from '../../src/feeds/feed-error.js';
 import { createFeedStore } from '../../src/feeds/feed-store.js';
@@ -13,7 +11,8 @@ import { createIngest, type IngestResult } from '../../src/feeds/ingest.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
 import { fetchFeed } from '../../src/feeds/safe-fetch.js';
 import { createLogger } from '../../src/log.js';
-import { connectTestRedis, deletePrefix, testRedis } from '../helpers/redis.js';
+import { openTestServices } from '../helpers/cli.js';
+import { deletePrefix, testRedis } from '../helpers/redis.js';
 
 const t = testRedis('ingest');
 const feedStore = createFeedStore({ redis: t.redis, keys: t.keys });
@@ -364,21 +363,11 @@ describe('ingest over HTTP', () => {
 });
 
 describe('feed commands (in-process)', () => {
+  const openCli = openTestServices(t.prefix, { FEED_ALLOW_PRIVATE: 'true' });
   const run = async (...args: string[]) => {
     const lines: string[] = [];
     const program = new Command('digest').exitOverride();
-    const getContext = async (): Promise<Context> => {
-      const redis = connectTestRedis();
-      return {
-        config: loadConfig({ REDIS_PREFIX: t.prefix, FEED_ALLOW_PRIVATE: 'true' }),
-        redis,
-        redisUrl: t.url,
-        keys: t.keys,
-        log,
-        close: async () => void (await redis.quit()),
-      };
-    };
-    registerFeedCommands(program, getContext, (line) => lines.push(line));
+    registerFeedCommands(program, openCli, (line) => lines.push(line));
     await program.parseAsync(['node', 'digest', ...args]);
     return lines.join('\n');
   };

@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import type { Context } from '../../src/context.js';
-import { previewDigest } from '../../src/digests/preview-command.js';
-import { registerPreviewCommand } from '../../src/digests/preview-command.js';
+import { registerPreviewCommand } from '../../src/cli/preview.js';
+import { previewDigest } from '../../src/digests/preview.js';
 import type { Post } from '../../src/feeds/post.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
-import { createLogger } from '../../src/log.js';
 import { createRenderer } from '../../src/render/render-digest.js';
+import { openTestServices } from '../helpers/cli.js';
 import { testRedis } from '../helpers/redis.js';
 
 // Weekly on Monday 09:00 UTC: the digest of 2026-03-09 covers 2026-03-02T09:00 .. 2026-03-09T09:00.
@@ -156,17 +155,14 @@ describe('previewDigest', () => {
 });
 
 describe('digest preview (CLI)', () => {
-  const ctx: Context = {
-    config,
-    redis: t.redis,
-    redisUrl: t.url,
-    keys: t.keys,
-    log: createLogger('silent'),
-    close: async () => {},
-  };
+  const openCli = openTestServices(t.prefix, {
+    PUBLIC_URL: 'https://blog.example',
+    SITE_NAME: 'Example Blog',
+    POSTAL_ADDRESS: '1 Example Street',
+  });
   const run = (...args: string[]) => {
     const program = new Command().exitOverride();
-    registerPreviewCommand(program, async () => ctx);
+    registerPreviewCommand(program, openCli);
     return program.parseAsync(['node', 'digest', 'preview', ...args]);
   };
   afterEach(() => vi.restoreAllMocks());

@@ -64,7 +64,7 @@ describe('config', () => {
   });
 
   it('stops the program with exit code 1 and a message naming the variable', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'runs'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'runs'], {
       cwd: root,
       env: { ...process.env, DIGEST_TZ: 'Nowhere/Land' },
       encoding: 'utf8',

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../admin-auth.js';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 import { sendError } from '../http-errors.js';
 import { loginPage } from '../pages/admin-pages.js';
 

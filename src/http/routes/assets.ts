@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 import { siteCss } from '../pages/layout.js';
 
 /** Fills the hidden time-zone field from the browser; the form works without it. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 
 const READY_TIMEOUT_MS = 1000;
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 import { archivePage } from '../pages/public-pages.js';
 
 /**

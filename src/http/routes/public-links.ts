@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isTimeZone } from '../../config.js';
 import type { Subscriber } from '../../subscribers/subscriber.js';
 import type { TokenPurpose } from '../../subscribers/tokens.js';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 import {
   badLinkPage,
   confirmedPage,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isTimeZone } from '../../config.js';
 import { ValidationError } from '../../errors.js';
 import { normaliseAddress } from '../../subscribers/address.js';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 import { wantsJson } from '../http-errors.js';
 import { homePage, subscribeDonePage } from '../pages/public-pages.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HttpContext } from '../app.js';
+import type { HttpContext } from '../http-context.js';
 import { registerArchive } from './public-archive.js';
 import { registerLinkRoutes } from './public-links.js';
 import { registerSubscribe } from './public-subscribe.js';
