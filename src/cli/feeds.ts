@@ -3,7 +3,7 @@ import { ValidationError } from '../errors.js';
 import type { FeedState } from '../feeds/feed-store.js';
 import type { IngestResult } from '../feeds/ingest.js';
 import { parseManualPost, type ManualPostInput } from '../feeds/manual-post.js';
-import type { Post } from '../feeds/post.js';
+import { dateNote, type Post } from '../feeds/post.js';
 import type { Services } from '../services.js';
 import { withServices, type OpenServices } from './open-services.js';
 
@@ -116,5 +116,5 @@ function describeResult(r: IngestResult): string {
 
 function describePost(p: Post): string {
   const used = p.digest ? ` [digest ${p.digest}]` : '';
-  return `${p.publishedAt.slice(0, 10)}  ${p.title}  <${p.url}>${used}`;
+  return `${p.publishedAt.slice(0, 10)}  ${p.title}  <${p.url}>${dateNote(p)}${used}`;
 }

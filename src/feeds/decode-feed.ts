@@ -1,73 +1,62 @@
-import { FeedError } from './feed-error.js';
-
-/** At most this many entity declarations in a DTD; real feeds declare none. */
-export const MAX_DTD_ENTITIES = 5;
+import iconv from 'iconv-lite';
 
 /**
  * Turns a feed's bytes into a string. Order: a byte-order mark, then the charset of the
- * Content-Type, then the XML declaration's encoding, then UTF-8. A declared UTF-8 that is not
- * valid UTF-8 falls through to the next candidate: servers often send `charset=utf-8` for
- * every file, while the document itself says ISO-8859-1. (TextDecoder maps ISO-8859-1 to
- * windows-1252, as browsers do.)
+ * Content-Type, then the XML declaration's encoding, then UTF-8, then windows-1252. A declared
+ * UTF-8 that is not valid UTF-8 falls through to the next candidate: servers often send
+ * `charset=utf-8` for every file, while the document itself says ISO-8859-1. Bytes that are
+ * valid in no declared encoding are sniffed: mostly good UTF-8 stays UTF-8 (a stray bad byte
+ * becomes U+FFFD), anything else is read as windows-1252, the encoding of undeclared legacy
+ * text on the web.
  */
 export function decodeFeedBytes(bytes: Uint8Array, contentType?: string): string {
   const bom = bomEncoding(bytes);
   if (bom) return new TextDecoder(bom).decode(bytes);
-  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 512));
-  const candidates = [charsetOf(contentType), xmlDeclEncoding(head), 'utf-8'];
-  for (const label of candidates) {
-    if (!label) continue;
-    try {
-      return new TextDecoder(label, { fatal: true }).decode(bytes);
-    } catch {
-      // Unknown label or invalid bytes for it: try the next candidate.
-    }
+  const head = new TextDecoder('utf-8').decode(bytes.subarray(0, 512));
+  for (const label of [charsetOf(contentType), xmlDeclEncoding(head), 'utf-8']) {
+    const text = label ? decodeAs(bytes, label) : undefined;
+    if (text !== undefined) return text;
   }
-  return new TextDecoder('utf-8').decode(bytes);
+  const lossy = new TextDecoder('utf-8').decode(bytes);
+  const bad = lossy.match(/\uFFFD/g)?.length ?? 0;
+  const good = lossy.match(/[^\p{ASCII}\uFFFD]/gu)?.length ?? 0;
+  return good > bad ? lossy : legacyDecode(bytes, 'windows-1252');
 }
 
 /**
- * Refuses XML whose DOCTYPE declares more than a handful of entities, parameter or external
- * entities, or entities that refer to other entities (the "billion laughs" shape). The parser
- * underneath (feedsmith on fast-xml-parser with processEntities off) does not expand DTD
- * entities at all; this check makes the limit explicit and fails fast instead of leaving
- * `&lol9;` text in a post.
+ * The text of `bytes` in the encoding `label` names, or undefined when the label is unknown
+ * or the bytes are not valid UTF-8 / UTF-16 for it. Labels resolve as the WHATWG Encoding
+ * Standard says (TextDecoder knows that table): `iso-8859-1`, `latin1` and `us-ascii` all
+ * mean windows-1252, which is what such feeds really contain.
  */
-export function checkDtd(xml: string): void {
-  const start = xml.search(/<!DOCTYPE/i);
-  if (start === -1) return;
-  const root = xml.slice(0, start).search(/<[A-Za-z]/);
-  if (root !== -1) return; // a DOCTYPE after the root element is not a prolog DTD
-  const end = findDoctypeEnd(xml, start);
-  const dtd = xml.slice(start, end);
-  const entities = dtd.match(/<!ENTITY\b[\s\S]*?>/gi) ?? [];
-  if (entities.length > MAX_DTD_ENTITIES) {
-    throw entityError(`declares ${entities.length} entities (limit ${MAX_DTD_ENTITIES})`);
-  }
-  for (const decl of entities) {
-    if (/<!ENTITY\s+%/i.test(decl)) throw entityError('declares a parameter entity');
-    if (/\b(?:SYSTEM|PUBLIC)\b/.test(decl.replace(/(["'])[\s\S]*?\1/g, ''))) {
-      throw entityError('declares an external entity');
-    }
-    if (/[&%][\w.:-]+;/.test(decl.replace(/&(?:#x?[0-9a-f]+|amp|lt|gt|quot|apos);/gi, ''))) {
-      throw entityError('declares an entity that refers to other entities');
-    }
+function decodeAs(bytes: Uint8Array, label: string): string | undefined {
+  const name = encodingName(label);
+  if (!name) return undefined;
+  if (name !== 'utf-8' && !name.startsWith('utf-16')) return legacyDecode(bytes, name);
+  try {
+    return new TextDecoder(name, { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 
-function findDoctypeEnd(xml: string, start: number): number {
-  // The internal subset [...] may hold '>' characters; scan to the matching "]>" if present.
-  const bracket = xml.indexOf('[', start);
-  const gt = xml.indexOf('>', start);
-  if (bracket !== -1 && (gt === -1 || bracket < gt)) {
-    const close = xml.indexOf(']', bracket);
-    return close === -1 ? xml.length : close + 1;
+function encodingName(label: string): string | undefined {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return undefined; // not an encoding label
   }
-  return gt === -1 ? xml.length : gt + 1;
 }
 
-function entityError(detail: string): FeedError {
-  return new FeedError('FEED_ENTITY_LIMIT', `the feed's DTD ${detail}; refused`);
+/**
+ * Legacy encodings through iconv-lite: Node 20's TextDecoder maps windows-1252 bytes
+ * 0x80-0x9F (smart quotes, dashes, the euro sign) to C1 control characters (nodejs/node#56542).
+ * An encoding iconv-lite lacks falls back to TextDecoder (ICU).
+ */
+function legacyDecode(bytes: Uint8Array, name: string): string {
+  if (iconv.encodingExists(name))
+    return iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), name);
+  return new TextDecoder(name).decode(bytes);
 }
 
 function bomEncoding(b: Uint8Array): string | undefined {

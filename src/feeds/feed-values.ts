@@ -1,5 +1,5 @@
 import { decodeHTML } from 'entities';
-import { collapseWhitespace, htmlToText, truncateText } from './html-text.js';
+import { collapseWhitespace, cutIndex, htmlToText, truncateText } from './html-text.js';
 
 export const SUMMARY_MAX = 300;
 export const TITLE_MAX = 300;
@@ -36,64 +36,93 @@ export function firstHttpUrl(
   return undefined;
 }
 
-// Zone abbreviations V8's Date.parse does not know but feeds use.
-const ZONES: Record<string, string> = {
-  BST: '+0100',
-  IST: '+0530',
-  CET: '+0100',
-  CEST: '+0200',
-  EET: '+0200',
-  EEST: '+0300',
-  MSK: '+0300',
-  JST: '+0900',
-  KST: '+0900',
-  AEST: '+1000',
-  AEDT: '+1100',
-  NZST: '+1200',
-  NZDT: '+1300',
-};
+/** How a value's text is to be read: declared HTML, declared text, or unknown (RSS, JSON Feed). */
+export type TextKind = 'html' | 'text' | 'sniff';
 
 /**
- * Parses a feed date (RFC 822 in RSS, RFC 3339 in Atom and JSON Feed, and the usual sloppy
- * variants). A date that cannot be read, is before 1990, or lies more than a day after `now`
- * gives undefined: such a post takes its firstSeenAt instead of pinning itself to the top.
+ * Whether text of unknown kind is HTML: it has a closing tag or a void element (`<br>`), as
+ * feedparser decides. "Escaping <script> in email" means those words; "<b>Bold</b>" is markup.
  */
-export function parseFeedDate(raw: string | undefined, now: Date): Date | undefined {
-  const s = raw?.trim();
-  // V8's Date.parse is lenient ("sometime soon" is a date to it): demand a year first.
-  if (!s || !/(?:^|\D)(?:19|20)\d\d(?:\D|$)/.test(s)) return undefined;
-  let ms = Date.parse(s);
-  if (Number.isNaN(ms)) {
-    const zoned = s.replace(/\b([A-Z]{3,4})$/, (z) => ZONES[z] ?? z);
-    ms = Date.parse(zoned);
-    if (Number.isNaN(ms)) ms = Date.parse(s.replace(/\s+[A-Za-z]{1,5}$/, ' +0000'));
-  }
-  if (Number.isNaN(ms)) return undefined;
-  if (ms < Date.UTC(1990, 0, 1) || ms > now.getTime() + 24 * 3600 * 1000) return undefined;
-  return new Date(ms);
+export function looksLikeHtml(s: string): boolean {
+  return /<\/[a-z][a-z0-9]*\s*>|<(?:br|hr|img|wbr)\b[^<>]*>/i.test(s);
+}
+
+/** A value as plain text (bounded input): HTML stripped, entities decoded, whitespace collapsed. */
+export function plainText(value: string | undefined, kind: TextKind = 'html'): string {
+  if (!value) return '';
+  if (kind === 'html' || (kind === 'sniff' && looksLikeHtml(value))) return htmlToText(value);
+  const text = value.slice(0, 64 * 1024);
+  // Feeds escape twice ("AT&amp;amp;T"): text of unknown kind is entity-decoded once more.
+  return collapseWhitespace(kind === 'sniff' ? decodeHTML(text) : text);
 }
 
 /**
- * Inline markup that feeds put in titles. Anything else that looks like a tag is kept as text:
- * a post titled "Escaping <script> in email" means those words (it is escaped on output).
+ * A title as plain text: all tags stripped (script and style content dropped), entities
+ * decoded, whitespace collapsed, bounded.
  */
-const TITLE_TAGS =
-  /<\/?(?:a|b|i|u|s|em|strong|code|kbd|span|abbr|sup|sub|small|mark|q|cite|font|del|ins|br)\b[^<>]*>/gi;
-
-/** A title as plain text: inline HTML stripped, entities decoded, whitespace collapsed, bounded. */
-export function plainTitle(value: string | undefined, isHtml = true): string | undefined {
-  if (!value) return undefined;
-  const text = isHtml
-    ? collapseWhitespace(decodeHTML(value.replace(TITLE_TAGS, '')))
-    : collapseWhitespace(value);
+export function plainTitle(
+  value: string | undefined,
+  kind: TextKind = 'sniff',
+): string | undefined {
+  const text = plainText(value, kind);
   return text ? truncateText(text, TITLE_MAX) : undefined;
 }
 
 /** A summary as plain text of at most about 300 characters, cut at a word. */
-export function plainSummary(value: string | undefined, isHtml = true): string {
-  if (!value) return '';
-  const text = isHtml ? htmlToText(value) : collapseWhitespace(value.slice(0, 64 * 1024));
-  return truncateText(text, SUMMARY_MAX);
+export function plainSummary(value: string | undefined, kind: TextKind = 'html'): string {
+  return truncateText(plainText(value, kind), SUMMARY_MAX);
+}
+
+/** A post's text, cut at a word, makes a title of at most this length... */
+export const TEXT_TITLE_MAX = 80;
+/** ...unless its first sentence, up to this long, can be the title whole. */
+export const SENTENCE_TITLE_MAX = 120;
+const sentences = new Intl.Segmenter(undefined, { granularity: 'sentence' });
+
+/**
+ * Title and summary of a post without a title of its own (Mastodon, microblogs): its first
+ * sentence when that is short, else its text cut at a word; the summary is the rest of the
+ * text, so the digest does not say the same thing twice.
+ */
+export function titleFromText(text: string): { title: string; summary: string } | undefined {
+  const head = text.slice(0, SENTENCE_TITLE_MAX + 1);
+  const first = sentences.segment(head)[Symbol.iterator]().next();
+  const sentence = first.done ? '' : first.value.segment.trimEnd();
+  const whole = sentence.length > 0 && sentence.length <= SENTENCE_TITLE_MAX;
+  const cut = whole ? sentence.length : cutIndex(text, TEXT_TITLE_MAX - 1);
+  const title = whole
+    ? sentence.replace(/[\s.,;:、，。،]+$/u, '')
+    : truncateText(text, TEXT_TITLE_MAX);
+  if (!title) return undefined;
+  const rest = text.slice(cut).replace(/^[\s.,;:!?\-–—、，。،]+/u, '');
+  return { title, summary: rest ? truncateText(whole ? rest : `…${rest}`, SUMMARY_MAX) : '' };
+}
+
+/**
+ * Whether a title is only the start of the text with an ellipsis (bridges and microblogs
+ * write such titles): then the post is treated as having none.
+ */
+export function isTextStart(title: string, text: string): boolean {
+  const stem = /^(.*?)\s*(?:…|\.\.\.)$/su.exec(title)?.[1];
+  return !!stem && stem.length >= 10 && text.startsWith(stem);
+}
+
+/** At most this many categories per post, each at most CATEGORY_MAX characters. */
+export const MAX_CATEGORIES = 20;
+export const CATEGORY_MAX = 100;
+
+/** A post's categories as plain text, without empties and duplicates (case-insensitive). */
+export function plainCategories(values: (string | undefined)[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const value of values) {
+    const c = plainTitle(value)?.slice(0, CATEGORY_MAX);
+    if (!c || seen.has(c.toLowerCase())) continue;
+    seen.add(c.toLowerCase());
+    out.push(c);
+    if (out.length === MAX_CATEGORIES) break;
+  }
+  return out;
 }
 
 /** True when a MIME type or a URL's extension says "image". */

@@ -25,13 +25,22 @@ export function htmlToText(html: string, maxInput = 64 * 1024): string {
   return collapseWhitespace(decodeHTML(s));
 }
 
-/** Whitespace (incl. no-break and zero-width spaces) collapsed to single spaces, trimmed. */
+/**
+ * Whitespace (incl. no-break spaces) collapsed to single spaces, trimmed. Zero-width spaces and
+ * stray BOMs go; zero-width joiners and non-joiners stay: they are part of emoji sequences
+ * (👩‍💻) and of Persian and Indic words.
+ */
 export function collapseWhitespace(s: string): string {
   return s
-    .replace(/[\u200B-\u200D\uFEFF]/g, '')
+    .replace(/[\u200B\uFEFF]/g, '')
     .replace(/[\s\u00A0]+/g, ' ')
     .trim();
 }
+
+const words = new Intl.Segmenter(undefined, { granularity: 'word' });
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** What a cut text must not end with before its "…". */
+const TRAILING = /[\s.,;:!?\-–—、，。،؛\p{Ps}\p{Pi}]+$/u;
 
 /**
  * Cuts text to at most `max` characters at a word boundary, adding "…" when it cut.
@@ -41,10 +50,30 @@ export function truncateText(text: string, max = 300): string {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
   if (clean.length <= max) return clean;
-  const hard = clean.slice(0, max - 1);
-  const space = hard.lastIndexOf(' ');
-  const cut = space > max * 0.6 ? hard.slice(0, space) : hard;
-  return `${cut.replace(/[\s.,;:!?\-–—]+$/u, '')}…`;
+  return `${clean.slice(0, cutIndex(clean, max - 1)).replace(TRAILING, '')}…`;
+}
+
+/**
+ * Where to cut `text` to keep at most `limit` characters: the last word boundary (Unicode
+ * word segmentation, so Thai and Chinese cut between words too), or when that would lose
+ * too much (a long URL), the last whole grapheme: never inside 👩‍💻 or a combining mark.
+ */
+export function cutIndex(text: string, limit: number): number {
+  if (text.length <= limit) return text.length;
+  // Enough context after the limit for the segment that crosses it to be seen whole.
+  const head = text.slice(0, limit + 64);
+  const word = lastBoundary(words, head, limit);
+  return word > limit * 0.6 ? word : lastBoundary(graphemes, head, limit);
+}
+
+function lastBoundary(segmenter: Intl.Segmenter, text: string, limit: number): number {
+  let last = 0;
+  for (const seg of segmenter.segment(text)) {
+    const end = seg.index + seg.segment.length;
+    if (end > limit) break;
+    last = end;
+  }
+  return last;
 }
 
 /** The first `<img src>` of an HTML fragment, raw (resolve and check it before use). */

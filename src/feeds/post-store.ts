@@ -11,14 +11,23 @@ export const MANUAL_FEED = 'manual';
 const WINDOW_READ_LIMIT = 5000;
 
 /** Content fields compared to tell 'updated' from 'unchanged' ('' = absent). */
-const CONTENT_FIELDS = ['guid', 'url', 'title', 'author', 'summary', 'imageUrl'] as const;
+const CONTENT_FIELDS = [
+  'guid',
+  'url',
+  'title',
+  'author',
+  'summary',
+  'imageUrl',
+  'blog',
+  'categories',
+] as const;
 
 /**
  * Inserts or updates one post, all in one script so a crash never leaves half a post or an
  * index entry without its post.
  * KEYS: post, index, byPublished, bySeen.
  * ARGV: id, guidKey|'', urlKey, nowIso, nowMs, publishedIso|'', publishedMs|'', feed,
- *       then the CONTENT_FIELDS values in order.
+ *       dateIssue|'', unreadableDate|'', then the CONTENT_FIELDS values in order.
  * Returns 'new' | 'updated' | 'unchanged' | 'retry' (the index moved under us).
  */
 const upsertScript = defineScript(`
@@ -27,6 +36,7 @@ local primary = guidKey ~= '' and guidKey or urlKey
 local owner = redis.call('HGET', KEYS[2], primary)
 if owner and owner ~= id then return 'retry' end
 local names = {${CONTENT_FIELDS.map((f) => `'${f}'`).join(', ')}}
+local first = 10
 local function index()
   if guidKey ~= '' then redis.call('HSETNX', KEYS[2], guidKey, id) end
   redis.call('HSETNX', KEYS[2], urlKey, id)
@@ -35,7 +45,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   local publishedIso = ARGV[6] ~= '' and ARGV[6] or ARGV[4]
   local publishedMs = ARGV[7] ~= '' and ARGV[7] or ARGV[5]
   local fields = {'id', id, 'feed', ARGV[8], 'firstSeenAt', ARGV[4], 'publishedAt', publishedIso}
-  for i, name in ipairs(names) do
+  local optional = {'dateIssue', 'unreadableDate'}
+  for i, name in ipairs(names) do optional[#optional + 1] = name end
+  for i, name in ipairs(optional) do
     local v = ARGV[8 + i]
     if v ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = v end
   end
@@ -49,19 +61,26 @@ end
 if redis.call('HGET', KEYS[1], 'feed') ~= ARGV[8] then index(); return 'unchanged' end
 local old = redis.call('HMGET', KEYS[1], unpack(names))
 local sets, dels = {}, {}
-for i, name in ipairs(names) do
-  local v = ARGV[8 + i]
+local function put(name, v, was)
   if v == '' then
-    if old[i] then dels[#dels + 1] = name end
-  elseif old[i] ~= v then
+    if was then dels[#dels + 1] = name end
+  elseif was ~= v then
     sets[#sets + 1] = name; sets[#sets + 1] = v
   end
 end
--- A feed that stops giving a date keeps the date it had.
-if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'publishedAt') ~= ARGV[6] then
-  sets[#sets + 1] = 'publishedAt'; sets[#sets + 1] = ARGV[6]
-  redis.call('ZADD', KEYS[3], ARGV[7], id)
+for i, name in ipairs(names) do put(name, ARGV[first + i], old[i]) end
+local issue = redis.call('HMGET', KEYS[1], 'dateIssue', 'unreadableDate')
+if ARGV[6] ~= '' then
+  if redis.call('HGET', KEYS[1], 'publishedAt') ~= ARGV[6] then
+    sets[#sets + 1] = 'publishedAt'; sets[#sets + 1] = ARGV[6]
+    redis.call('ZADD', KEYS[3], ARGV[7], id)
+  end
+  put('dateIssue', '', issue[1]); put('unreadableDate', '', issue[2])
+elseif issue[1] then
+  -- Never dated by its feed: the flag follows what the feed gives now.
+  put('dateIssue', ARGV[9], issue[1]); put('unreadableDate', ARGV[10], issue[2])
 end
+-- (A post its feed once dated keeps that date when the feed stops giving one.)
 if #sets == 0 and #dels == 0 then return 'unchanged' end
 if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
 if #dels > 0 then redis.call('HDEL', KEYS[1], unpack(dels)) end
@@ -116,12 +135,16 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
           item.publishedAt?.toISOString() ?? '',
           item.publishedAt?.getTime() ?? '',
           feed,
+          dateIssue(item, feed) ?? '',
+          item.publishedAt ? '' : (item.unreadableDate ?? ''),
           item.guid ?? '',
           item.url,
           item.title,
           item.author ?? '',
           item.summary,
           item.imageUrl ?? '',
+          item.blog ?? '',
+          item.categories?.length ? JSON.stringify(item.categories) : '',
         ],
       )) as string;
       if (result !== 'retry') return { id, result: result as 'new' | 'updated' | 'unchanged' };
@@ -159,8 +182,8 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
     ): Promise<Post> {
       const item: ParsedItem = {
         url: input.url,
-        title: plainTitle(input.title, false) ?? input.url,
-        summary: plainSummary(input.summary, false),
+        title: plainTitle(input.title, 'text') ?? input.url,
+        summary: plainSummary(input.summary, 'text'),
         ...(input.date ? { publishedAt: input.date } : {}),
       };
       const { id } = await upsert(item, MANUAL_FEED, now);
@@ -213,6 +236,22 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
 
 export type PostStore = ReturnType<typeof createPostStore>;
 
+/** Why a post's publishedAt is its firstSeenAt, if it is; an admin's post without a date is dated now on purpose. */
+function dateIssue(item: ParsedItem, feed: string): Post['dateIssue'] {
+  if (item.publishedAt || feed === MANUAL_FEED) return undefined;
+  return item.unreadableDate ? 'unreadable' : 'missing';
+}
+
+function parseCategories(raw: string | undefined): string[] | undefined {
+  if (!raw) return undefined;
+  try {
+    const list: unknown = JSON.parse(raw);
+    return Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function toPost(h: Record<string, string> | null | undefined): Post | undefined {
   if (!h?.id || !h.url) return undefined;
   return {
@@ -226,6 +265,12 @@ function toPost(h: Record<string, string> | null | undefined): Post | undefined 
     summary: h.summary ?? '',
     imageUrl: h.imageUrl || undefined,
     firstSeenAt: h.firstSeenAt ?? '',
+    ...(h.blog ? { blog: h.blog } : {}),
+    ...(h.categories ? { categories: parseCategories(h.categories) ?? [] } : {}),
+    ...(h.dateIssue === 'missing' || h.dateIssue === 'unreadable'
+      ? { dateIssue: h.dateIssue }
+      : {}),
+    ...(h.unreadableDate ? { unreadableDate: h.unreadableDate } : {}),
     ...(h.digest ? { digest: h.digest } : {}),
   };
 }

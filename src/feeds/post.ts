@@ -11,13 +11,30 @@ export interface Post {
   url: string;
   title: string;
   author: string | undefined;
-  /** ISO 8601; firstSeenAt when the feed gave no date. */
+  /** ISO 8601; firstSeenAt when the feed gave no date it could read (see dateIssue). */
   publishedAt: string;
   /** Plain text, at most about 300 characters. */
   summary: string;
   imageUrl: string | undefined;
   /** ISO 8601: when ingest first stored it. */
   firstSeenAt: string;
+  /** The blog's name: its feed's title (or the aggregated item's own source); absent for manual posts. */
+  blog?: string;
+  /** The feed's categories / tags for this post, plain text. */
+  categories?: string[];
+  /**
+   * Set when publishedAt is only firstSeenAt because the feed gave no date ('missing') or one
+   * that could not be read or lay in the future ('unreadable', the text in unreadableDate).
+   */
+  dateIssue?: 'missing' | 'unreadable';
+  unreadableDate?: string;
   /** The digest date (YYYY-MM-DD) that carried it, once one did (DESIGN.md invariant 3). */
   digest?: string;
+}
+
+/** What `posts list` says of a post its feed did not date: ' [no date, …]', or '' when dated. */
+export function dateNote(post: Pick<Post, 'dateIssue' | 'unreadableDate'>): string {
+  if (!post.dateIssue) return '';
+  const why = post.unreadableDate ? `unreadable date "${post.unreadableDate}"` : 'no date';
+  return ` [${why}, dated when first seen]`;
 }

@@ -31,8 +31,10 @@ export interface PostView {
   /** The summary wrapped for the text part. */
   summaryText: string;
   author: string;
+  /** The blog's name (its feed's title), else the post's domain. */
+  blog: string;
   dateLabel: string;
-  /** "blog.example · 3 Mar 2026 · Ann Author" */
+  /** "Ann's Blog · 3 Mar 2026 · Ann Author" */
   meta: string;
   imageUrl: string | undefined;
   imageAlt: string;
@@ -56,15 +58,16 @@ export function postView(post: Post, tz: string): PostView {
   const author = cleanText(post.author, 80);
   const url = safeUrl(post.url);
   const dateLabel = formatDate(post.publishedAt, 'd MMM yyyy', tz);
-  const source = url ? new URL(url).hostname.replace(/^www\./, '') : '';
+  const blog = cleanText(post.blog, 80) || (url ? new URL(url).hostname.replace(/^www\./, '') : '');
   return {
     title,
     url,
     summary,
     summaryText: wrapText(summary),
     author,
+    blog,
     dateLabel,
-    meta: [source, dateLabel, author].filter(Boolean).join(' \u00b7 '),
+    meta: [blog, dateLabel, author].filter(Boolean).join(' \u00b7 '),
     imageUrl: safeUrl(post.imageUrl),
     imageAlt: truncate(title, 100),
   };

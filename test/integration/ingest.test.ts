@@ -412,10 +412,10 @@ describe('feed commands (in-process)', () => {
     ).toMatch(
       /^Post [\w-]{16}: By hand <https:\/\/a\.example\/x> published 2025-03-09T00:00:00\.000Z$/,
     );
-    // The undated Atom entry takes firstSeenAt (now), so it lists first.
+    // The undated Atom entry takes firstSeenAt (now), so it lists first, flagged.
     const posts = (await run('posts', 'list', '--limit', '2')).split('\n');
     expect(posts[0]).toMatch(
-      /^\d{4}-\d\d-\d\d {2}An XHTML title {2}<https:\/\/atom\.example\.org\/other\/entry-two>$/,
+      /^\d{4}-\d\d-\d\d {2}An XHTML title {2}<https:\/\/atom\.example\.org\/other\/entry-two> \[no date, dated when first seen\]$/,
     );
     expect(posts[1]).toBe('2025-03-09  By hand  <https://a.example/x>');
     expect(posts[2]).toBe('(2 of 3)');
