@@ -198,7 +198,9 @@ function mediaImages(media: MediaNs.ItemOrFeed | undefined): (string | undefined
     ...contents
       .filter((c) => c.medium === 'image' || looksLikeImage(c.type, c.url))
       .map((c) => c.url),
-    ...(media.thumbnails ?? []).map((t) => t.url),
-    ...contents.flatMap((c) => (c.thumbnails ?? []).map((t) => t.url)),
+    // YouTube puts its thumbnail in media:group.
+    ...[media, ...(media.groups ?? []), ...contents].flatMap((h) =>
+      (h.thumbnails ?? []).map((t) => t.url),
+    ),
   ];
 }

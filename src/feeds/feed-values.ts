@@ -87,7 +87,9 @@ const sentences = new Intl.Segmenter(undefined, { granularity: 'sentence' });
 export function titleFromText(text: string): { title: string; summary: string } | undefined {
   const head = text.slice(0, SENTENCE_TITLE_MAX + 1);
   const first = sentences.segment(head)[Symbol.iterator]().next();
-  const sentence = first.done ? '' : first.value.segment.trimEnd();
+  // A segment that runs to the end of `head` may be a sentence cut short by the slice.
+  const ended = !first.done && (first.value.segment.length < head.length || head === text);
+  const sentence = ended ? first.value.segment.trimEnd() : '';
   const whole = sentence.length > 0 && sentence.length <= SENTENCE_TITLE_MAX;
   const cut = whole ? sentence.length : cutIndex(text, TEXT_TITLE_MAX - 1);
   const title = whole
