@@ -83,7 +83,7 @@ export function digestView(input: {
   tz: string;
 }) {
   const site = siteView(input.site);
-  const posts = input.posts.map((p) => postView(p, input.tz));
+  const posts = groupByBlog(input.posts.map((p) => postView(p, input.tz)));
   const first = posts[0];
   const count = posts.length;
   const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
@@ -113,6 +113,21 @@ export function confirmView(input: { confirmUrl: string; email: string; site: Co
     preheader: 'One click to confirm, and the digest starts arriving.',
     expiresHours: 48,
   };
+}
+
+/**
+ * With posts from several blogs, each blog's posts together (blogs in the order of their
+ * newest post, posts in the order given): the meta line names the blog, so a run reads as a
+ * section. The first post stays first, so the subject does not change.
+ */
+export function groupByBlog<T extends { blog: string }>(posts: T[]): T[] {
+  const groups = new Map<string, T[]>();
+  for (const p of posts) {
+    const group = groups.get(p.blog);
+    if (group) group.push(p);
+    else groups.set(p.blog, [p]);
+  }
+  return groups.size > 1 ? [...groups.values()].flat() : posts;
 }
 
 function recipientPlaceholders() {

@@ -138,4 +138,60 @@ describe('post store', () => {
     expect(again.id).toBe(post.id);
     expect((await store.list({ limit: 10 })).total).toBe(1);
   });
+
+  it('keeps the blog name and categories, and updates them with the feed', async () => {
+    const { id } = await store.upsert(
+      item(4, { blog: 'Ann’s Notes', categories: ['Release Notes', 'typescript'] }),
+      'f',
+      NOW,
+    );
+    expect(await store.get(id)).toMatchObject({
+      blog: 'Ann’s Notes',
+      categories: ['Release Notes', 'typescript'],
+    });
+    expect(
+      (await store.upsert(item(4, { blog: 'Ann’s Notes', categories: ['x'] }), 'f', NOW)).result,
+    ).toBe('updated');
+    const after = await store.upsert(item(4, { blog: 'Ann’s Notes' }), 'f', NOW);
+    expect(after.result).toBe('updated');
+    const post = await store.get(id);
+    expect(post?.categories).toBeUndefined();
+    expect(post?.blog).toBe('Ann’s Notes');
+  });
+
+  it('flags a post its feed did not date, and clears the flag once the feed gives a date', async () => {
+    const undated = item(5, { publishedAt: undefined, unreadableDate: '06/01/2006 at teatime' });
+    const { id } = await store.upsert(undated, 'f', NOW);
+    expect(await store.get(id)).toMatchObject({
+      publishedAt: NOW.toISOString(),
+      dateIssue: 'unreadable',
+      unreadableDate: '06/01/2006 at teatime',
+    });
+    // Still no date, and now none written at all: the flag follows.
+    const later = new Date('2025-03-11T00:00:00Z');
+    expect((await store.upsert(item(5, { publishedAt: undefined }), 'f', later)).result).toBe(
+      'updated',
+    );
+    let post = await store.get(id);
+    expect(post).toMatchObject({ publishedAt: NOW.toISOString(), dateIssue: 'missing' });
+    expect(post?.unreadableDate).toBeUndefined();
+    // A readable date: the post takes it, the flag goes.
+    expect((await store.upsert(item(5), 'f', later)).result).toBe('updated');
+    post = await store.get(id);
+    expect(post?.publishedAt).toBe('2025-03-05T00:00:00.000Z');
+    expect(post?.dateIssue).toBeUndefined();
+    expect(await t.redis.zscore(t.keys.postsByPublished, id)).toBe(String(Date.UTC(2025, 2, 5)));
+    // A feed that then loses the date again: the post keeps its date and gets no flag.
+    await store.upsert(item(5, { publishedAt: undefined, unreadableDate: 'soon' }), 'f', later);
+    post = await store.get(id);
+    expect(post?.publishedAt).toBe('2025-03-05T00:00:00.000Z');
+    expect(post?.dateIssue).toBeUndefined();
+    expect(post?.unreadableDate).toBeUndefined();
+  });
+
+  it('a manual post without a date is dated now on purpose: no flag', async () => {
+    const post = await store.addManual({ title: 'Now', url: 'https://blog.example/now' }, NOW);
+    expect(post.publishedAt).toBe(NOW.toISOString());
+    expect(post.dateIssue).toBeUndefined();
+  });
 });
