@@ -27,9 +27,6 @@ export interface RawItem {
   blog?: KindedText;
 }
 
-/** The feed's title, as its format declares it. */
-export type FeedTitle = KindedText | undefined;
-
 export function rssItems(feed: RssFeed.Feed<string>, baseUrl?: string): RawItem[] {
   // Relative links in RSS are relative to the site: xml:base, else the channel link.
   const feedBase = firstHttpUrl(baseUrl, feed.xml?.base, feed.link) ?? baseUrl;

@@ -3,6 +3,8 @@ import { FeedError } from './feed-error.js';
 
 /** At most this many entity declarations in a DTD; real feeds declare none or a few. */
 export const MAX_DTD_ENTITIES = 5;
+/** At most this many characters added by expanding them. */
+export const MAX_EXPANSION = 1024 * 1024;
 
 /**
  * Readies a feed's XML for the parser: refuses a dangerous DTD, expands the few plain entities
@@ -66,7 +68,15 @@ function prologDtd(xml: string): { start: number; end: number } | undefined {
 function expandEntities(s: string, entities: Map<string, string>): string {
   if (entities.size === 0) return s;
   const names = [...entities.keys()].map((n) => n.replace(/[.]/g, '\\.'));
-  return s.replace(new RegExp(`&(${names.join('|')});`, 'g'), (_, n: string) => entities.get(n)!);
+  // No entity refers to another, but one long value referenced often still multiplies.
+  let added = 0;
+  return s.replace(new RegExp(`&(${names.join('|')});`, 'g'), (ref, n: string) => {
+    const value = entities.get(n)!;
+    added += value.length - ref.length;
+    if (added > MAX_EXPANSION)
+      throw entityError(`entities expand to more than ${MAX_EXPANSION} characters`);
+    return value;
+  });
 }
 
 /** `<link xml:base="https://a.example/x/" href="y">` becomes `<link href="https://a.example/x/y">`. */

@@ -157,6 +157,20 @@ describe('links, entities, enclosures, media:description, joiners', () => {
     expect(parsed.items[0]?.title).toBe('By Ann');
   });
 
+  it('expanding entities is bounded: a long value referenced often is refused', () => {
+    const value = 'x'.repeat(10_000);
+    const refs = '&big;'.repeat(200);
+    const xml = `<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "${value}">]><rss version="2.0"><channel><title>t</title>
+      <item><title>${refs}</title><link>https://e.example/1</link></item></channel></rss>`;
+    let code: string | undefined;
+    try {
+      parseFeed(xml, { now: NOW });
+    } catch (err) {
+      code = (err as { code?: string }).code;
+    }
+    expect(code).toBe('FEED_ENTITY_LIMIT');
+  });
+
   it('an item with only an enclosure links to it; an http(s) guid (the item page) comes first', () => {
     expect(podcast.items[0]).toMatchObject({
       url: 'https://cdn.pod.example.com/trailer.mp3',
