@@ -54,12 +54,15 @@ export function truncateText(text: string, max = 300): string {
 }
 
 /**
- * Where to cut `text` to keep at most `limit` characters: the last word boundary (Unicode
- * word segmentation, so Thai and Chinese cut between words too), or when that would lose
- * too much (a long URL), the last whole grapheme: never inside 👩‍💻 or a combining mark.
+ * Where to cut `text` to keep at most `limit` characters: the last space, or in text without
+ * spaces there (Thai, Chinese) the last word boundary by Unicode word segmentation, or when
+ * that would lose too much (a long URL), the last whole grapheme: never inside 👩‍💻 or
+ * between a letter and its combining mark.
  */
 export function cutIndex(text: string, limit: number): number {
   if (text.length <= limit) return text.length;
+  const space = text.lastIndexOf(' ', limit);
+  if (space > limit * 0.6) return space; // the common case, without the (slower) segmenter
   // Enough context after the limit for the segment that crosses it to be seen whole.
   const head = text.slice(0, limit + 64);
   const word = lastBoundary(words, head, limit);

@@ -14,12 +14,15 @@ export const MAX_EXPANSION = 1024 * 1024;
  */
 export function prepareXml(xml: string): string {
   const dtd = prologDtd(xml);
-  if (!dtd) return outsideCdata(xml, resolveLinkBases);
-  const entities = checkDtd(xml.slice(dtd.start, dtd.end));
-  const body = outsideCdata(xml.slice(dtd.end), (s) =>
-    resolveLinkBases(expandEntities(s, entities)),
-  );
-  return xml.slice(0, dtd.end) + body;
+  const entities = dtd ? checkDtd(xml.slice(dtd.start, dtd.end)) : new Map<string, string>();
+  const bases = xml.includes('xml:base');
+  if (entities.size === 0 && !bases) return xml; // the usual case: nothing to do
+  const end = dtd?.end ?? 0;
+  const body = outsideCdata(xml.slice(end), (s) => {
+    const expanded = expandEntities(s, entities);
+    return bases ? resolveLinkBases(expanded) : expanded;
+  });
+  return xml.slice(0, end) + body;
 }
 
 /**
