@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { CronExpressionParser } from 'cron-parser';
+import { nextFiring } from './digests/occurrences.js';
 
 /**
  * The environment, parsed once into a frozen, typed object. This is the only module that reads
@@ -17,12 +17,14 @@ const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such a
 
 const cron = z.string().refine((v) => {
   try {
-    CronExpressionParser.parse(v);
-    return v.trim().split(/\s+/).length === 5;
+    // Parses the 5 fields and finds a firing, so a cron that never fires ("0 0 31 2 *") is
+    // refused here rather than met by the scheduler.
+    nextFiring(new Date(Date.UTC(2000, 0, 1)), { cron: v, tz: 'UTC' });
+    return true;
   } catch {
     return false;
   }
-}, 'must be a 5-field cron expression such as "0 9 * * 1"');
+}, 'must be a 5-field cron expression that fires, such as "0 9 * * 1"');
 
 const httpUrl = z
   .string()

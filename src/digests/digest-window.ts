@@ -1,6 +1,5 @@
-import { TZDate } from '@date-fns/tz';
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { ValidationError } from '../errors.js';
+import { nextOccurrence, previousOccurrence, sendTimeOn, type Schedule } from './occurrences.js';
 
 /**
  * A digest's place in time. A digest is named by its send date (YYYY-MM-DD in DIGEST_TZ); it
@@ -16,10 +15,7 @@ export interface DigestWindow {
 }
 
 /** DIGEST_CRON and DIGEST_TZ. */
-export interface DigestSchedule {
-  cron: string;
-  tz: string;
-}
+export type DigestSchedule = Schedule;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -33,39 +29,33 @@ export function isDigestDate(s: string): boolean {
 }
 
 /**
- * The window of the digest sent on `date`. Its send time is the schedule's first occurrence on
- * that local date; on a date the schedule does not fire (a manual trigger on a Tuesday with a
- * Monday cron) it is the cron's hour and minute on that date. The window starts at the
- * schedule's previous occurrence strictly before the send time.
+ * The window of the digest sent on `date`. Its send time is the schedule's occurrence on that
+ * local date (src/digests/occurrences.ts); on a date the schedule does not fire (a manual
+ * trigger on a Tuesday with a Monday cron) it is the cron's first wall time on that date. The
+ * window starts at the schedule's previous occurrence strictly before the send time, so the
+ * windows of consecutive occurrences tile time.
  *
- * @throws ValidationError DIGEST_DATE_INVALID for anything but a real YYYY-MM-DD date.
+ * @throws ValidationError DIGEST_DATE_INVALID for anything but a real YYYY-MM-DD date, or a
+ *   date that DIGEST_TZ skips whole.
  */
 export function digestWindow(date: string, schedule: DigestSchedule): DigestWindow {
   if (!isDigestDate(date)) {
     throw new ValidationError('DIGEST_DATE_INVALID', `"${date}" is not a date like 2026-03-02`);
   }
-  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
-  const dayStart = new TZDate(y, mo - 1, d, 0, 0, schedule.tz).getTime();
-  const nextDayStart = new TZDate(y, mo - 1, d + 1, 0, 0, schedule.tz).getTime();
-
-  // next() is strictly after currentDate, so start 1 ms early to include a midnight occurrence.
-  const first = parse(schedule, dayStart - 1)
-    .next()
-    .getTime();
-  const sendAt = first < nextDayStart ? first : cronTimeOn(schedule, y, mo, d);
-
-  const windowStart = parse(schedule, sendAt).prev().getTime();
-  return {
-    date,
-    sendAt: new Date(sendAt),
-    windowStart: new Date(windowStart),
-    windowEnd: new Date(sendAt),
-  };
+  const sendAt = sendTimeOn(date, schedule);
+  if (!sendAt) {
+    throw new ValidationError(
+      'DIGEST_DATE_INVALID',
+      `${date} does not exist in ${schedule.tz} (its clocks skipped that day)`,
+    );
+  }
+  const windowStart = previousOccurrence(sendAt, schedule).at;
+  return { date, sendAt, windowStart, windowEnd: sendAt };
 }
 
 /** The date (in the schedule's zone) of the schedule's next occurrence strictly after `now`. */
 export function nextDigestDate(now: Date, schedule: DigestSchedule): string {
-  return localDate(parse(schedule, now.getTime()).next().getTime(), schedule.tz);
+  return nextOccurrence(now, schedule).date;
 }
 
 /**
@@ -73,32 +63,5 @@ export function nextDigestDate(now: Date, schedule: DigestSchedule): string {
  * firing at `now` (a little late, perhaps) is building. `nextDigestDate` would name next week's.
  */
 export function currentDigestDate(now: Date, schedule: DigestSchedule): string {
-  return localDate(
-    parse(schedule, now.getTime() + 1)
-      .prev()
-      .getTime(),
-    schedule.tz,
-  );
-}
-
-/** Formats an instant as YYYY-MM-DD in `tz`. */
-export function localDate(ms: number, tz: string): string {
-  const t = new TZDate(ms, tz);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}`;
-}
-
-function parse(schedule: DigestSchedule, currentMs: number): CronExpression {
-  return CronExpressionParser.parse(schedule.cron, {
-    tz: schedule.tz,
-    currentDate: new Date(currentMs),
-  });
-}
-
-/** The cron's (earliest) hour and minute on a local date; TZDate moves a time in a DST gap forward. */
-function cronTimeOn(schedule: DigestSchedule, y: number, mo: number, d: number): number {
-  const { fields } = parse(schedule, 0);
-  const hour = Number(fields.hour.values[0] ?? 0);
-  const minute = Number(fields.minute.values[0] ?? 0);
-  return new TZDate(y, mo - 1, d, hour, minute, schedule.tz).getTime();
+  return previousOccurrence(new Date(now.getTime() + 1), schedule).date;
 }
