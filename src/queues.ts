@@ -8,11 +8,20 @@ import { z } from 'zod';
 export const QUEUE = { ingest: 'ingest', build: 'build', send: 'send' } as const;
 
 /** Job scheduler ids: stable, so redeploys and many workers upsert one schedule each. */
-export const SCHEDULER = { digest: 'weekly-digest', ingest: 'hourly-ingest' } as const;
+export const SCHEDULER = { watchdog: 'schedule-watchdog' } as const;
+
+/** The cron schedulers of earlier versions, removed at start (src/digests/schedules.ts). */
+export const LEGACY_SCHEDULERS = { digest: 'weekly-digest', ingest: 'hourly-ingest' } as const;
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
-export const BuildJob = z.object({ date: date.optional() });
+export const BuildJob = z.object({
+  date: date.optional(),
+  /** 'schedule' for an occurrence of DIGEST_CRON; absent or 'manual' for a trigger. */
+  trigger: z.enum(['manual', 'schedule']).optional(),
+  /** The occurrence's instant (ISO), for a scheduled build. */
+  scheduledAt: z.string().datetime().optional(),
+});
 export type BuildJob = z.infer<typeof BuildJob>;
 
 export const SendJob = z.object({
@@ -24,6 +33,10 @@ export type SendJob = z.infer<typeof SendJob>;
 /** BullMQ custom job ids may not contain ':'; these are deterministic so re-adds are no-ops. */
 export const jobIds = {
   build: (d: string) => `digest-${d}`,
+  /** The scheduled occurrence of date d (apart from a manual trigger's job of the same date). */
+  scheduled: (d: string) => `scheduled-${d}`,
+  /** The scheduled ingest due at `ms`. */
+  ingest: (ms: number) => `ingest-${ms}`,
   send: (d: string, firstId: number) => `send-${d}-${firstId}`,
 };
 

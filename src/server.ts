@@ -1,6 +1,5 @@
 import { loadConfigOrExit } from './config.js';
 import { createContextOrExit } from './context.js';
-import { upsertSchedules } from './digests/schedules.js';
 import { createServices } from './services.js';
 import { onShutdown } from './shutdown.js';
 import { startHttp } from './start-http.js';
@@ -10,7 +9,7 @@ const config = loadConfigOrExit();
 const ctx = await createContextOrExit(config, { logName: 'http' });
 const services = createServices(ctx);
 await services.addConfiguredFeeds();
-await upsertSchedules(services.queues, config);
+await services.scheduler.start();
 const app = await startHttp(ctx, services);
 onShutdown(ctx.log, async () => {
   await app.close();

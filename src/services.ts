@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from './context.js';
 import { createDigestService } from './digests/digest-service.js';
 import { createDigestStore } from './digests/digest-store.js';
+import { createScheduler } from './digests/schedules.js';
 import { createLedger } from './delivery/ledger.js';
 import { createSendRateLimiter } from './delivery/rate-limit.js';
 import { createBatchSender } from './delivery/send-batch.js';
@@ -65,6 +66,14 @@ export function createServices(ctx: Context) {
     queues,
     mailer,
   });
+  const scheduler = createScheduler({
+    redis,
+    keys,
+    queues,
+    digest: { cron: config.digest.cron, tz: config.digest.tz },
+    ingest: { cron: config.ingestCron, tz: config.digest.tz },
+    log,
+  });
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   // One registry per process: the HTTP server's /metrics shows what this process's workers did
   // (with `npm start`, all of it), and reads digests and queue depths from Redis at scrape time.
@@ -88,6 +97,7 @@ export function createServices(ctx: Context) {
     ingest,
     mailer,
     digestService,
+    scheduler,
     owner,
     metrics,
     /** Job counts per queue and state, for /metrics. */

@@ -1,6 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { buildDigest } from '../src/digests/build-digest.js';
-import { scheduledDigestDate, upsertSchedules } from '../src/digests/schedules.js';
+import { SCHEDULED } from '../src/digests/schedules.js';
+import { nextDigestDate } from '../src/digests/digest-window.js';
 import { DigestNotSendableError } from '../src/delivery/send-batch.js';
 import { BuildJob, QUEUE, SendJob } from '../src/queues.js';
 import type { Services } from '../src/services.js';
@@ -15,7 +16,8 @@ const MAX_STALLS = 20;
 const THROTTLE_LIMITER = { max: 1_000_000, duration: 1_000 };
 
 /**
- * Starts the ingest, build and send workers in this process, and upserts the schedules.
+ * Starts the ingest, build and send workers in this process, and starts the schedule
+ * (src/digests/schedules.ts).
  * Processors are thin: they parse the payload and call into src/. `close()` stops taking jobs,
  * lets the jobs in flight finish, and closes the connections it opened.
  */
@@ -24,7 +26,8 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   const connection = services.bullConnection;
   const prefix = config.redis.prefix;
   const schedule = { cron: config.digest.cron, tz: config.digest.tz };
-  if (opts.schedules !== false) await upsertSchedules(queues, config);
+  const { scheduler } = services;
+  if (opts.schedules !== false) await scheduler.start();
 
   // A job whose worker died comes back within a lease (at most BullMQ's default 30 s), when
   // its ledger claims can be taken over. BullMQ fails a job for good after one stall by
@@ -38,7 +41,13 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
 
   const ingestWorker = new Worker(
     QUEUE.ingest,
-    async () => {
+    async (job: Job) => {
+      // The next scheduled ingest is enqueued first, whatever this one does.
+      if (job.name === SCHEDULED.ingest) {
+        await scheduler.ingestFired(
+          Date.parse((job.data as { scheduledAt?: string }).scheduledAt ?? ''),
+        );
+      }
       const results = await services.ingest.ingestAll();
       return results.map((r) =>
         r.ok ? { feed: r.feed, new: r.new } : { feed: r.feed, error: r.error },
@@ -50,17 +59,11 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   const buildWorker = new Worker(
     QUEUE.build,
     async (job: Job) => {
+      if (job.name === SCHEDULED.watchdog) return scheduler.check();
       const data = BuildJob.parse(job.data);
-      // A scheduler job names no date: it builds the digest of the occurrence it fired for.
-      const date =
-        data.date ??
-        scheduledDigestDate(
-          {
-            prevMillis: (job.opts as { prevMillis?: number }).prevMillis,
-            timestamp: job.timestamp,
-          },
-          schedule,
-        );
+      // A scheduled occurrence enqueues the next one before it builds (README "The schedule").
+      if (job.name === SCHEDULED.build) await scheduler.fired(data.scheduledAt);
+      const date = data.date ?? nextDigestDate(new Date(), schedule);
       return buildDigest(
         {
           digests: services.digests,

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { scheduledDigestDate, upsertSchedules } from '../../src/digests/schedules.js';
-import { SCHEDULER } from '../../src/queues.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { createScheduler, SCHEDULED } from '../../src/digests/schedules.js';
+import { jobIds, LEGACY_SCHEDULERS, SCHEDULER } from '../../src/queues.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 let p: Pipeline;
@@ -10,40 +10,208 @@ beforeAll(async () => {
 });
 afterAll(() => p.stop());
 
-describe('schedules', () => {
-  it('keeps one weekly-digest schedule however often workers start, and updates it in place', async () => {
-    // Three "worker starts" (redeploys, several processes) with the same config.
-    await Promise.all([1, 2, 3].map(() => upsertSchedules(p.services.queues, p.config)));
-    let schedulers = await p.services.queues.build.getJobSchedulers();
-    expect(schedulers.map((s) => s.key)).toEqual([SCHEDULER.digest]);
-    expect(schedulers[0]).toMatchObject({ pattern: '0 9 * * 1', tz: 'UTC' });
-    expect((await p.services.queues.ingest.getJobSchedulers()).map((s) => s.key)).toEqual([
-      SCHEDULER.ingest,
-    ]);
-    // One pending run of the weekly digest, not three.
-    expect(await p.services.queues.build.getDelayedCount()).toBe(1);
+/** A clock the test moves by hand. */
+let clock = new Date('2026-03-02T12:00:00Z');
+const weekly = { cron: '0 9 * * 1', tz: 'UTC' };
 
-    const changed = loadConfig({ ...p.env, DIGEST_CRON: '30 7 * * 5', DIGEST_TZ: 'Europe/Paris' });
-    await upsertSchedules(p.services.queues, changed);
-    schedulers = await p.services.queues.build.getJobSchedulers();
-    expect(schedulers).toHaveLength(1);
-    expect(schedulers[0]).toMatchObject({ pattern: '30 7 * * 5', tz: 'Europe/Paris' });
-    expect(await p.services.queues.build.getDelayedCount()).toBe(1);
+function scheduler(digest = weekly, ingest = { cron: '0 * * * *', tz: 'UTC' }) {
+  return createScheduler({
+    redis: p.ctx.redis,
+    keys: p.ctx.keys,
+    queues: p.services.queues,
+    digest,
+    ingest,
+    log: createLogger('silent'),
+    now: () => clock,
+  });
+}
+
+async function scheduledJobs() {
+  const jobs = await p.services.queues.build.getJobs(['delayed', 'waiting'], 0, 1000);
+  return jobs
+    .filter((j) => j.name === SCHEDULED.build)
+    .map((j) => ({ id: j.id, data: j.data }))
+    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+}
+
+beforeEach(async () => {
+  await p.services.queues.build.obliterate({ force: true });
+  await p.services.queues.ingest.obliterate({ force: true });
+  await p.ctx.redis.hdel(p.ctx.keys.state, 'scheduleCursor');
+  clock = new Date('2026-03-02T12:00:00Z'); // a Monday, after its 09:00
+});
+
+describe('the digest schedule', () => {
+  it('replaces the old cron schedulers with one job per occurrence, however often it starts', async () => {
+    // What an earlier version left: BullMQ cron schedulers and their pending jobs.
+    await p.services.queues.build.upsertJobScheduler(
+      LEGACY_SCHEDULERS.digest,
+      { pattern: '0 9 * * 1', tz: 'UTC' },
+      { name: 'scheduled-build', data: {} },
+    );
+    await p.services.queues.ingest.upsertJobScheduler(
+      LEGACY_SCHEDULERS.ingest,
+      { pattern: '0 * * * *', tz: 'UTC' },
+      { name: 'scheduled-ingest', data: {} },
+    );
+    await Promise.all([1, 2, 3].map(() => scheduler().start()));
+
+    const schedulers = await p.services.queues.build.getJobSchedulers();
+    expect(schedulers.map((s) => s.key)).toEqual([SCHEDULER.watchdog]);
+    expect(await p.services.queues.ingest.getJobSchedulers()).toEqual([]);
+    expect(await scheduledJobs()).toEqual([
+      {
+        id: jobIds.scheduled('2026-03-09'),
+        data: { date: '2026-03-09', trigger: 'schedule', scheduledAt: '2026-03-09T09:00:00.000Z' },
+      },
+    ]);
+    const delayed = await p.services.queues.build.getJobs(['delayed']);
+    expect(delayed.filter((j) => !j.id?.startsWith('repeat:')).map((j) => j.id)).toEqual([
+      jobIds.scheduled('2026-03-09'),
+    ]);
+    const ingest = await p.services.queues.ingest.getJobs(['delayed']);
+    expect(ingest.map((j) => j.id)).toEqual([jobIds.ingest(Date.parse('2026-03-02T13:00:00Z'))]);
   });
 
-  it('names the digest by the local date of the occurrence the scheduler fired for', () => {
-    const schedule = { cron: '0 9 * * 1', tz: 'America/New_York' };
-    // Monday 2026-11-30 09:00 in New York is 14:00 UTC; a run that starts 3 minutes late
-    // still builds that Monday's digest.
-    const fired = Date.parse('2026-11-30T14:00:00Z');
-    expect(scheduledDigestDate({ prevMillis: fired, timestamp: fired + 180_000 }, schedule)).toBe(
-      '2026-11-30',
-    );
-    // An early-morning schedule in a zone ahead of UTC: the local date, not the UTC one.
-    const tokyo = { cron: '0 6 * * 1', tz: 'Asia/Tokyo' };
-    const firedTokyo = Date.parse('2026-11-29T21:00:00Z'); // Monday 06:00 in Tokyo
-    expect(scheduledDigestDate({ prevMillis: firedTokyo, timestamp: firedTokyo }, tokyo)).toBe(
-      '2026-11-30',
-    );
+  it('enqueues the next occurrence when one fires, even a little early', async () => {
+    const s = scheduler();
+    await s.start();
+    clock = new Date('2026-03-09T08:59:59.900Z'); // this worker's clock is 100 ms behind
+    await s.fired('2026-03-09T09:00:00.000Z');
+    expect((await scheduledJobs()).map((j) => j.id)).toEqual([
+      jobIds.scheduled('2026-03-09'),
+      jobIds.scheduled('2026-03-16'),
+    ]);
+  });
+
+  it('the watchdog puts back a missing or wrong next job and says so', async () => {
+    const s = scheduler();
+    await s.start();
+    const job = await p.services.queues.build.getJob(jobIds.scheduled('2026-03-09'));
+    await job!.remove();
+    let report = await s.check();
+    expect(report.repairs).toEqual([
+      expect.stringMatching(/no job for the next digest 2026-03-09/),
+    ]);
+    expect((await scheduledJobs()).map((j) => j.data.scheduledAt)).toEqual([
+      '2026-03-09T09:00:00.000Z',
+    ]);
+
+    // DIGEST_CRON changed to 07:30 on Mondays: the same date, another time.
+    const changed = scheduler({ cron: '30 7 * * 1', tz: 'UTC' });
+    report = await changed.check();
+    expect(report.repairs).toEqual([expect.stringMatching(/replaced/)]);
+    expect((await scheduledJobs()).map((j) => j.data.scheduledAt)).toEqual([
+      '2026-03-09T07:30:00.000Z',
+    ]);
+
+    // Then to Fridays in Paris: the Monday job goes, the Friday one comes.
+    const friday = scheduler({ cron: '0 9 * * 5', tz: 'Europe/Paris' });
+    report = await friday.check();
+    expect(report.repairs).toEqual([
+      expect.stringMatching(/no job for the next digest 2026-03-06/),
+      expect.stringMatching(/scheduled-2026-03-09 .* removed/),
+    ]);
+    expect(await scheduledJobs()).toEqual([
+      {
+        id: jobIds.scheduled('2026-03-06'),
+        data: { date: '2026-03-06', trigger: 'schedule', scheduledAt: '2026-03-06T08:00:00.000Z' },
+      },
+    ]);
+    expect((await friday.check()).repairs).toEqual([]);
+  });
+
+  it('catches up the occurrences missed while no process ran, each as a late scheduled build', async () => {
+    const s = scheduler();
+    await s.start();
+    // Every process is down from now; its delayed job is lost too (the worst case).
+    await (await p.services.queues.build.getJob(jobIds.scheduled('2026-03-09')))!.remove();
+    clock = new Date('2026-03-17T10:00:00Z'); // two Mondays later, one of them 25 hours ago
+    const report = await s.check();
+    expect(report.missed.map((o) => o.date)).toEqual(['2026-03-09', '2026-03-16']);
+    expect(report.next.date).toBe('2026-03-23');
+    const jobs = await scheduledJobs();
+    expect(jobs.map((j) => j.data)).toEqual([
+      { date: '2026-03-09', trigger: 'schedule', scheduledAt: '2026-03-09T09:00:00.000Z' },
+      { date: '2026-03-16', trigger: 'schedule', scheduledAt: '2026-03-16T09:00:00.000Z' },
+      { date: '2026-03-23', trigger: 'schedule', scheduledAt: '2026-03-23T09:00:00.000Z' },
+    ]);
+    // The missed ones are due now (waiting), the next one later (delayed).
+    const waiting = await p.services.queues.build.getWaiting();
+    expect(
+      waiting
+        .filter((j) => j.name === SCHEDULED.build)
+        .map((j) => j.id)
+        .sort(),
+    ).toEqual([jobIds.scheduled('2026-03-09'), jobIds.scheduled('2026-03-16')]);
+    // A second watchdog run finds nothing more to do.
+    expect(await s.check()).toMatchObject({ missed: [], repairs: [] });
+  });
+
+  it('does not enqueue occurrences from months back one by one, and says so', async () => {
+    const s = scheduler();
+    await s.start();
+    clock = new Date('2026-12-01T00:00:00Z');
+    const report = await s.check();
+    // 92 days back at most: the 14 Mondays from 2026-08-31 to 2026-11-30.
+    expect(report.missed.map((o) => o.date)).toHaveLength(14);
+    expect(report.missed[0]!.date).toBe('2026-08-31');
+    expect(report.repairs[0]).toMatch(/too old to catch up/);
+  });
+
+  it('keeps a next job across the DST days that stopped the cron library', async () => {
+    const cases = [
+      {
+        cron: '0 2 * * 0',
+        tz: 'Australia/Lord_Howe',
+        from: '2026-09-26T00:00:00Z',
+        next: '2026-09-27',
+      },
+      {
+        cron: '0 2 * * 0',
+        tz: 'Australia/Lord_Howe',
+        from: '2026-10-03T00:00:00Z',
+        next: '2026-10-04',
+      },
+      {
+        cron: '0 8 1 * *',
+        tz: 'Australia/Lord_Howe',
+        from: '2026-04-04T00:00:00Z',
+        next: '2026-05-01',
+      },
+      {
+        cron: '0 0 * * 0',
+        tz: 'America/Santiago',
+        from: '2026-09-05T12:00:00Z',
+        next: '2026-09-06',
+      },
+      {
+        cron: '0 2 * * 0',
+        tz: 'America/New_York',
+        from: '2026-03-07T12:00:00Z',
+        next: '2026-03-08',
+      },
+    ];
+    for (const c of cases) {
+      await p.services.queues.build.obliterate({ force: true });
+      await p.ctx.redis.hdel(p.ctx.keys.state, 'scheduleCursor');
+      clock = new Date(c.from);
+      const report = await scheduler({ cron: c.cron, tz: c.tz }).start();
+      expect(report.next.date, `${c.cron} ${c.tz}`).toBe(c.next);
+      expect((await scheduledJobs()).map((j) => j.data.date)).toEqual([c.next]);
+    }
+  });
+
+  it('keeps the ingest chain: the next firing is enqueued when one fires', async () => {
+    const s = scheduler(weekly, { cron: '0 * * * *', tz: 'Australia/Lord_Howe' });
+    // Lord Howe's spring change: 02:00 becomes 02:30 (2026-10-04, local), so "0 2" does not exist.
+    clock = new Date('2026-10-03T14:30:00Z'); // 01:00 local, +10:30
+    await s.start();
+    const ids = async () => (await p.services.queues.ingest.getJobs(['delayed'])).map((j) => j.id);
+    expect(await ids()).toEqual([jobIds.ingest(Date.parse('2026-10-03T15:30:00Z'))]); // 02:00 read at +10:30 = 02:30 +11
+    clock = new Date('2026-10-03T15:30:00Z');
+    await p.services.queues.ingest.obliterate({ force: true });
+    await s.ingestFired(Date.parse('2026-10-03T15:30:00Z'));
+    expect(await ids()).toEqual([jobIds.ingest(Date.parse('2026-10-03T16:00:00Z'))]); // 03:00 +11
   });
 });
