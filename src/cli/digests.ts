@@ -1,6 +1,9 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { loadConfigOrExit } from '../config.js';
 import type { DigestListItem } from '../digests/digest-service.js';
+import { formatUpcomingSends, upcomingSends } from '../digests/schedule-listing.js';
+import { ValidationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { withServices, type OpenServices } from './open-services.js';
@@ -8,8 +11,9 @@ import { withServices, type OpenServices } from './open-services.js';
 const FINAL = new Set(['sent', 'sent_with_failures', 'empty']);
 
 /**
- * `send`, `runs`, `test-send` and `worker`: thin calls into the digest service. `send --wait`
- * with no worker running starts the workers in this process (the CLI is an entry point: it may).
+ * `send`, `runs`, `test-send`, `schedule` and `worker`: thin calls into the digest service and
+ * the schedule. `send --wait` with no worker running starts the workers in this process (the
+ * CLI is an entry point: it may).
  */
 export function registerDigestCommands(program: Command, open: OpenServices) {
   program
@@ -50,6 +54,30 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
         );
       }),
     );
+
+  program
+    .command('schedule')
+    .description('the next scheduled sends: date, time in UTC and in DIGEST_TZ, and each window')
+    .option('--count <n>', 'how many sends', '5')
+    .option('--after <instant>', 'list the sends after this ISO instant instead of now')
+    .option('--json', 'machine-readable output')
+    .action((opts: { count: string; after?: string; json?: boolean }) => {
+      const count = Number(opts.count);
+      if (!Number.isInteger(count) || count < 1 || count > 1000) {
+        throw new ValidationError('COUNT_INVALID', `--count "${opts.count}" is not 1..1000`);
+      }
+      const after = opts.after === undefined ? new Date() : new Date(opts.after);
+      if (Number.isNaN(after.getTime())) {
+        throw new ValidationError('INSTANT_INVALID', `--after "${opts.after}" is not an instant`);
+      }
+      const { cron, tz } = loadConfigOrExit().digest;
+      const sends = upcomingSends({ cron, tz }, after, count);
+      console.log(
+        opts.json
+          ? JSON.stringify(sends, null, 2)
+          : formatUpcomingSends(sends, { cron, tz }).join('\n'),
+      );
+    });
 
   program
     .command('worker')

@@ -11,6 +11,7 @@ import type { DigestCounters, DigestStatus } from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
 import { digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
 import { previewDigest } from './preview.js';
+import { sendTimeInWords } from './schedule-listing.js';
 
 export interface DigestListItem {
   date: string;
@@ -143,12 +144,25 @@ export function createDigestService(deps: {
      * The next scheduled digest and the posts it would carry if built now; once it is built
      * (sent early by hand, say), its status and the posts it carried.
      */
-    async next(): Promise<{ date: string; sendAt: string; posts: Post[]; status?: DigestStatus }> {
+    async next(): Promise<{
+      date: string;
+      sendAt: string;
+      /** The send time in DIGEST_TZ, in words: "Monday 7 December, 09:00 Europe/Berlin". */
+      sendAtInWords: string;
+      posts: Post[];
+      status?: DigestStatus;
+    }> {
       const date = nextDigestDate(now(), schedule);
       const { sendAt } = digestWindow(date, schedule);
       const c = await content(date);
       const status = c.stored ? (await digests.getSummary(date))?.status : undefined;
-      return { date, sendAt: sendAt.toISOString(), posts: c.posts, ...(status ? { status } : {}) };
+      return {
+        date,
+        sendAt: sendAt.toISOString(),
+        sendAtInWords: sendTimeInWords(sendAt, schedule.tz, now()),
+        posts: c.posts,
+        ...(status ? { status } : {}),
+      };
     },
 
     /**

@@ -37,8 +37,20 @@ function civil(n: number): [number, number, number] {
 const pad = (n: number) => String(n).padStart(2, '0');
 const isoDate = ([y, m, d]: [number, number, number]) => `${y}-${pad(m)}-${pad(d)}`;
 
-/** Offset of `tz` at an instant, in ms (tzOffset gives minutes). */
-const offsetAt = (tz: string, ms: number) => tzOffset(tz, new Date(ms)) * MINUTE;
+/**
+ * Offset of `tz` at an instant, in ms (tzOffset gives minutes). Remembered: the windows ask
+ * again about the instants the occurrences asked about, and each question costs an Intl call.
+ */
+const offsets = new Map<string, number>();
+function offsetAt(tz: string, ms: number): number {
+  const key = `${tz} ${ms}`;
+  let o = offsets.get(key);
+  if (o === undefined) {
+    if (offsets.size >= 50_000) offsets.clear();
+    offsets.set(key, (o = tzOffset(tz, new Date(ms)) * MINUTE));
+  }
+  return o;
+}
 
 /** The local calendar day (days since epoch) of an instant in `tz`. */
 function localDay(ms: number, tz: string): number {

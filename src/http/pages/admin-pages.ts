@@ -60,7 +60,7 @@ export function dashboardPage(
   site: Site,
   input: {
     csrf: string;
-    next: { date: string; sendAt: string; posts: Post[]; status?: string };
+    next: { date: string; sendAt: string; sendAtInWords: string; posts: Post[]; status?: string };
     digests: DigestListItem[];
     counts: Record<SubscriberStatus, number>;
     message?: string;
@@ -83,11 +83,14 @@ export function dashboardPage(
         <p class="note">
           ${
             next.status
-              ? html`Already built (${next.status}), ahead of its time ${when(next.sendAt)}: it
-                carried ${next.posts.length} post(s), and the schedule will send nothing more for
-                it.`
-              : html`Scheduled for ${when(next.sendAt)} · ${next.posts.length} post(s) would go out
-                if it were built now.`
+              ? html`Already built (${next.status}), ahead of its time
+                  <time datetime="${next.sendAt}">${next.sendAtInWords}</time>: it carried
+                  ${next.posts.length} post(s), and the schedule will send nothing more for it.`
+              : html`Scheduled for
+                  <time data-field="next-send" datetime="${next.sendAt}"
+                    >${next.sendAtInWords}</time
+                  >
+                  · ${next.posts.length} post(s) would go out if it were built now.`
           }
         </p>
         ${postList(next.posts)}
