@@ -16,10 +16,15 @@ export interface WorkerProcess {
 
 /**
  * Runs `node --import tsx workers/main.ts` with `env` (a pipeline's env), as a user would run
- * a worker. Its stdout (pino) is read only to know when it is ready; its stderr is kept.
+ * a worker (`nodeArgs` go before the script: a preload such as test/helpers/shifted-clock.ts).
+ * Its stdout (pino) is read only to know when it is ready; its stderr is kept.
  */
-export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+export function startWorkerProcess(
+  env: Record<string, string>,
+  opts: { nodeArgs?: string[] } = {},
+): WorkerProcess {
+  const args = ['--import', 'tsx', ...(opts.nodeArgs ?? []), 'workers/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: {
       ...process.env,
