@@ -197,6 +197,10 @@ describe('admin pages', () => {
     const res = await h.app.inject({ url: '/admin', headers: { cookie } });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('Next digest');
+    // The next send in DIGEST_TZ in words (UTC here, Mondays 09:00).
+    expect(res.body).toMatch(
+      /<time data-field="next-send" datetime="[^"]+T09:00:00\.000Z"\s*>Monday \d{1,2} [A-Z][a-z]+( \d{4})?, 09:00 UTC<\/time/,
+    );
     expect(res.body).toContain('A post &lt;b&gt;bold&lt;/b&gt;');
     expect(res.body).toContain('data-live-digests');
     expect(res.body).toContain('<tr data-date="2026-01-05">');
