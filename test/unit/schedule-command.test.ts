@@ -16,17 +16,21 @@ const DAY = 86_400_000;
 
 /** `digest schedule …` as a user runs it, with only DIGEST_CRON and DIGEST_TZ set. */
 function digestSchedule(cron: string, tz: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'schedule', ...args], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DIGEST_CRON: cron,
-      DIGEST_TZ: tz,
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'digest-schedule-')),
-      LOG_LEVEL: 'silent',
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'schedule', ...args],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DIGEST_CRON: cron,
+        DIGEST_TZ: tz,
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'digest-schedule-')),
+        LOG_LEVEL: 'silent',
+      },
+      encoding: 'utf8',
     },
-    encoding: 'utf8',
-  });
+  );
   return r;
 }
 
