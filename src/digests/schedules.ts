@@ -119,7 +119,7 @@ export function createScheduler(deps: SchedulerDeps) {
   }
 
   /** Makes sure the upcoming occurrence has its job, with the right payload. */
-  async function ensureNext(next: Occurrence, t: number, repairs: string[]) {
+  async function ensureNext(next: Occurrence, t: number, repairs: string[], first: boolean) {
     const id = jobIds.scheduled(next.date);
     const job = await queues.build.getJob(id);
     if (job) {
@@ -129,7 +129,7 @@ export function createScheduler(deps: SchedulerDeps) {
       if (state !== 'delayed') return; // running or about to: leave it be
       repairs.push(`job ${id} was for ${(job.data as BuildJob).scheduledAt}: replaced`);
       await job.remove();
-    } else {
+    } else if (!first) {
       repairs.push(`no job for the next digest ${next.date}: enqueued`);
     }
     await addBuild(next, t);
@@ -179,11 +179,13 @@ export function createScheduler(deps: SchedulerDeps) {
   async function check(): Promise<WatchdogReport> {
     const t = now().getTime();
     const repairs: string[] = [];
+    // The very first start has no job yet: enqueuing it is no repair.
+    const first = (await cursor()) === undefined;
     const missed = await releaseMissed(t, repairs);
     // Never before the cursor: a fire seen a little early (clock skew) must still move on.
     const released = Math.max(t, (await cursor()) ?? t);
     const next = nextOccurrence(new Date(released), deps.digest);
-    await ensureNext(next, t, repairs);
+    await ensureNext(next, t, repairs, first);
     await removeStale(next, released, repairs);
     await ensureIngest(t, repairs);
     if (repairs.length > 0) log.warn({ repairs, next: next.date }, 'schedule repaired');
