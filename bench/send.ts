@@ -73,7 +73,7 @@ async function startSink(
     });
     children.push(child);
     let tail = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString('latin1')).slice(-200);
     });
     await waitPort(port);
@@ -147,8 +147,8 @@ async function main() {
     POSTAL_ADDRESS: '1 Bench Street, Benchville',
     SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
     SMTP_MAX_CONNECTIONS: String(CONNECTIONS),
-    SEND_CONCURRENCY: args.concurrency!,
-    SEND_BATCH_SIZE: args.batch!,
+    SEND_CONCURRENCY: args.concurrency,
+    SEND_BATCH_SIZE: args.batch,
     LOG_LEVEL: 'warn',
   };
   const config = loadConfig(env);
@@ -322,8 +322,8 @@ async function main() {
   console.log(
     `worker peak RSS (MB): ${results.workerPeakRssMb.join(', ')}; Redis peak used_memory: ${redisPeakMb} MB`,
   );
-  writeFileSync(args.out!, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), args.out!)}`);
+  writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), args.out)}`);
 
   await services.close();
   await ctx.close();

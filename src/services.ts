@@ -101,7 +101,7 @@ export function createServices(ctx: Context) {
     owner,
     metrics,
     /** Job counts per queue and state, for /metrics. */
-    async queueCounts() {
+    queueCounts: async () => {
       const [ingestCounts, build, send] = await Promise.all([
         queues.ingest.getJobCounts(),
         queues.build.getJobCounts(),

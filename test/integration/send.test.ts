@@ -151,7 +151,7 @@ describe('sending a digest', () => {
       async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 6,
     );
     await pipeline.services.subscribers.setStatus(ids[2]!, 'unsubscribed');
-    workers.workers.send.resume();
+    await workers.workers.send.resume();
 
     const s = await finished(pipeline);
     expect(s.counters).toMatchObject({ recipients: 6, sent: 5, skipped: 1 });
