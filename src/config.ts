@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { nextFiring } from './digests/occurrences.js';
+import { AppError } from './errors.js';
+import { HttpUrl } from './http-url.js';
 
 /**
  * The environment, parsed once into a frozen, typed object. This is the only module that reads
@@ -26,11 +28,7 @@ const cron = z.string().refine((v) => {
   }
 }, 'must be a 5-field cron expression that fires, such as "0 9 * * 1"');
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
-  .transform((v) => v.replace(/\/+$/, ''));
+const httpUrl = HttpUrl.transform((v) => v.replace(/\/+$/, ''));
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
@@ -103,13 +101,13 @@ const EnvSchema = z.object({
 export type Env = z.input<typeof EnvSchema>;
 
 /** Thrown when the environment is invalid; `variable` names the first offending variable. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends AppError {
   constructor(
     readonly variable: string,
     detail: string,
   ) {
-    super(`Invalid configuration: ${variable} ${detail}`);
+    super('CONFIG_INVALID', `Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
   }
 }
 

@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
+import { isDigestDate } from './digests/digest-window.js';
 
 /**
  * The three BullMQ queues, their job payloads and default options. Payloads carry ids, never
@@ -13,7 +14,7 @@ export const SCHEDULER = { watchdog: 'schedule-watchdog' } as const;
 /** The cron schedulers of earlier versions, removed at start (src/digests/schedules.ts). */
 export const LEGACY_SCHEDULERS = { digest: 'weekly-digest', ingest: 'hourly-ingest' } as const;
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const date = z.string().refine(isDigestDate, 'must be a date like 2026-03-02');
 
 export const BuildJob = z.object({
   date: date.optional(),

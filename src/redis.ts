@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
+import { AppError } from './errors.js';
 
 /** Either a single Redis or a Redis Cluster client: both speak the same commands. */
 export type RedisClient = Redis | Cluster;
@@ -100,8 +101,12 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
-export class RedisUnavailableError extends Error {
-  readonly code = 'REDIS_UNAVAILABLE';
+/** No Redis answers and none could be started: the entry point prints how to get one. */
+export class RedisUnavailableError extends AppError {
+  constructor(message: string) {
+    super('REDIS_UNAVAILABLE', message, 503);
+    this.name = 'RedisUnavailableError';
+  }
 }
 
 /**

@@ -25,7 +25,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   const { config, log, queues } = services;
   const connection = services.bullConnection;
   const prefix = config.redis.prefix;
-  const schedule = { cron: config.digest.cron, tz: config.digest.tz };
+  const schedule = config.digest;
   const { scheduler } = services;
   if (opts.schedules !== false) await scheduler.start();
 

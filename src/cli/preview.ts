@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { digestWindow, isDigestDate, nextDigestDate } from '../digests/digest-window.js';
+import { assertDigestDate, digestWindow, nextDigestDate } from '../digests/digest-window.js';
 import { previewDigest } from '../digests/preview.js';
-import { ValidationError } from '../errors.js';
 import { withServices, type OpenServices } from './open-services.js';
 
 /** `digest preview [--date D] [--out file] [--text]`. */
@@ -14,14 +13,9 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--text', 'the plain-text part instead of the HTML')
     .action(async (opts: { date?: string; out?: string; text?: boolean }) => {
-      if (opts.date !== undefined && !isDigestDate(opts.date)) {
-        throw new ValidationError(
-          'DIGEST_DATE_INVALID',
-          `--date "${opts.date}" is not a date like 2026-03-02`,
-        );
-      }
+      if (opts.date !== undefined) assertDigestDate(opts.date, '--date ');
       await withServices(open, async ({ config, posts, renderer, digests }) => {
-        const schedule = { cron: config.digest.cron, tz: config.digest.tz };
+        const schedule = config.digest;
         const date = opts.date ?? nextDigestDate(new Date(), schedule);
         const preview = await previewDigest(
           {

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DigestStore } from '../digests/digest-store.js';
@@ -183,10 +184,11 @@ export function createBatchSender(deps: SendBatchDeps) {
 
 export type BatchSender = ReturnType<typeof createBatchSender>;
 
-export class DigestNotSendableError extends Error {
-  readonly code = 'DIGEST_NOT_SENDABLE';
+/** A send job for a digest that is not built: the worker fails the job for good. */
+export class DigestNotSendableError extends AppError {
   constructor(date: string) {
-    super(`digest ${date} is not built or has no content`);
+    super('DIGEST_NOT_SENDABLE', `digest ${date} is not built or has no content`, 500);
+    this.name = 'DigestNotSendableError';
   }
 }
 

@@ -4,13 +4,13 @@ import type { Post } from '../feeds/post.js';
 import type { PostStore } from '../feeds/post-store.js';
 import type { MailTransport } from '../mail/transport.js';
 import { jobIds, type Queues } from '../queues.js';
-import { fillPlaceholders, type RecipientValues } from '../render/placeholders.js';
+import { fillPlaceholders } from '../render/placeholders.js';
 import type { Renderer } from '../render/render-digest.js';
 import { normaliseAddress } from '../subscribers/address.js';
 import type { DigestCounters, DigestStatus } from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
-import { digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
-import { previewDigest } from './preview.js';
+import { assertDigestDate, digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
+import { renderPreview, sampleRecipient } from './preview.js';
 import { sendTimeInWords } from './schedule-listing.js';
 
 export interface DigestListItem {
@@ -40,21 +40,10 @@ export function createDigestService(deps: {
 }) {
   const { config, digests } = deps;
   const now = deps.now ?? (() => new Date());
-  const schedule = { cron: config.digest.cron, tz: config.digest.tz };
+  const schedule = config.digest;
   const base = config.site.publicUrl;
 
-  function checkDate(date: string) {
-    if (!isDigestDate(date)) {
-      throw new ValidationError('DIGEST_DATE_INVALID', `"${date}" is not a date like 2026-03-02`);
-    }
-  }
-
-  /** Sample per-recipient values for previews and test sends (no real subscriber's token). */
-  const sampleValues = (email: string): RecipientValues => ({
-    unsubscribeUrl: `${base}/unsubscribe?token=preview`,
-    preferencesUrl: `${base}/preferences?token=preview`,
-    email,
-  });
+  const checkDate = (date: string) => assertDigestDate(date);
 
   const previewDeps = {
     postStore: deps.posts,
@@ -79,7 +68,9 @@ export function createDigestService(deps: {
         stored: true,
       };
     }
-    const p = await previewDigest(previewDeps, date);
+    // Placeholders left in: preview() fills them with the values of whoever asks (a test send's
+    // recipient), not with a fixed sample address.
+    const p = await renderPreview(previewDeps, date);
     return { ...p, stored: false };
   }
 
@@ -111,7 +102,7 @@ export function createDigestService(deps: {
     /** The digest as a recipient would see it, with sample per-recipient values. */
     async preview(date: string, email = 'reader@example.com') {
       const c = await content(date);
-      const values = sampleValues(email);
+      const values = sampleRecipient(base, email);
       return {
         subject: c.subject,
         html: c.html && fillPlaceholders(c.html, values),

@@ -21,7 +21,7 @@ export interface Preview {
   date: string;
   window: DigestWindow;
   subject: string;
-  /** Sample values in place of the per-recipient placeholders; '' when empty. */
+  /** With sample values (previewDigest) or placeholders (renderPreview); '' when empty. */
   html: string;
   text: string;
   posts: Post[];
@@ -29,22 +29,33 @@ export interface Preview {
   empty: boolean;
 }
 
-/** Stand-ins for the per-recipient parts: no real subscriber's token or address. */
-export function sampleRecipient(publicUrl: string): RecipientValues {
+/**
+ * Stand-ins for the per-recipient parts (previews and test sends): no real subscriber's token;
+ * the address is the tester's when there is one.
+ */
+export function sampleRecipient(publicUrl: string, email = 'reader@example.com'): RecipientValues {
   return {
     unsubscribeUrl: `${publicUrl}/unsubscribe?token=sample`,
     preferencesUrl: `${publicUrl}/preferences?token=sample`,
-    email: 'reader@example.com',
+    email,
   };
 }
 
 /**
  * The digest of `date` as it would be built from the posts stored now, without building,
- * storing or sending it: the same window, selection and renderer as the build.
+ * storing or sending it: the same window, selection and renderer as the build. Its HTML and
+ * text carry sample per-recipient values.
  */
 export async function previewDigest(deps: PreviewDeps, date: string): Promise<Preview> {
-  const schedule = { cron: deps.config.digest.cron, tz: deps.config.digest.tz };
-  const window = digestWindow(date, schedule);
+  const p = await renderPreview(deps, date);
+  if (p.empty) return p;
+  const sample = sampleRecipient(deps.config.site.publicUrl);
+  return { ...p, html: fillPlaceholders(p.html, sample), text: fillPlaceholders(p.text, sample) };
+}
+
+/** previewDigest with the placeholders left in, for a caller that fills its own values. */
+export async function renderPreview(deps: PreviewDeps, date: string): Promise<Preview> {
+  const window = digestWindow(date, deps.config.digest);
   const [candidates, previousBuiltAt] = await Promise.all([
     deps.postStore.listPublishedBetween(
       candidatesStart(window).getTime(),
@@ -62,14 +73,5 @@ export async function previewDigest(deps: PreviewDeps, date: string): Promise<Pr
     return { date, window, subject: '', html: '', text: '', posts, empty: true };
 
   const rendered = await deps.renderer.renderDigest({ date, posts, window });
-  const sample = sampleRecipient(deps.config.site.publicUrl);
-  return {
-    date,
-    window,
-    subject: rendered.subject,
-    html: fillPlaceholders(rendered.html, sample),
-    text: fillPlaceholders(rendered.text, sample),
-    posts,
-    empty: false,
-  };
+  return { date, window, ...rendered, posts, empty: false };
 }

@@ -1,3 +1,5 @@
+import { isHttpUrl } from '../http-url.js';
+
 /**
  * HTML escaping for the server-rendered pages. `html` is a tagged template that escapes every
  * interpolated value unless it is already `SafeHtml` (the output of another `html` call or of
@@ -48,5 +50,5 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtm
 /** An href that is only ever http(s) or a same-site path; anything else becomes "#". */
 export function safeHref(url: string): string {
   if (url.startsWith('/') && !url.startsWith('//')) return url;
-  return /^https?:\/\//i.test(url) ? url : '#';
+  return isHttpUrl(url) ? url : '#';
 }

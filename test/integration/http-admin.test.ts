@@ -255,6 +255,11 @@ describe('admin pages', () => {
       to: 'editor@example.com',
       subject: expect.stringMatching(/^\[Test\]/),
     });
+    // A digest not built yet is rendered for the test: its "you receive this at" line names
+    // the tester, not the preview's sample reader.
+    expect(h.sent.at(-1)!.text).toContain('editor@example.com');
+    expect(h.sent.at(-1)!.text).not.toContain('reader@example.com');
+    expect(h.sent.at(-1)!.html).toContain('editor@example.com');
   });
 
   it('subscribers: counts, search, status filter, add and delete', async () => {
@@ -476,9 +481,10 @@ describe('admin API', () => {
         )
       ).statusCode,
     ).toBe(204);
-    expect(
-      (await api('DELETE', '/admin/api/feeds?url=https%3A%2F%2Fnone.example')).statusCode,
-    ).toBe(404);
+    const missing = await api('DELETE', '/admin/api/feeds?url=https%3A%2F%2Fnone.example');
+    expect(missing.statusCode).toBe(404);
+    // Not FEED_NOT_FOUND: that code means a feed's source is not there when fetched.
+    expect(missing.json().error.code).toBe('FEED_NOT_ADDED');
     expect((await api('POST', '/admin/api/feeds/ingest')).json()).toEqual({ results: [] });
     const post = await api('POST', '/admin/api/posts', {
       title: 'Manual',

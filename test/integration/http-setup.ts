@@ -125,7 +125,7 @@ export async function httpHarness(
       status: 'sending' | 'sent',
       html = '<html><body><p>Digest body</p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></body></html>',
     ) {
-      const window = digestWindow(date, { cron: config.digest.cron, tz: config.digest.tz });
+      const window = digestWindow(date, config.digest);
       await digestStore.create(window, new Date());
       await digestStore.storeContent(
         date,
