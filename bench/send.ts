@@ -17,7 +17,7 @@ import { createContext } from '../src/context.js';
 import { listIdFor } from '../src/mail/headers.js';
 import { prepareDigestMessage } from '../src/mail/digest-message.js';
 import { startLocalRedis } from '../src/redis.js';
-import { freePort } from '../test/helpers/redis-server.js';
+import { freePort } from '../test-support/free-port.js';
 import { createServices } from '../src/services.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

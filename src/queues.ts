@@ -4,7 +4,7 @@ import { isDigestDate } from './digests/digest-window.js';
 
 /**
  * The three BullMQ queues, their job payloads and default options. Payloads carry ids, never
- * addresses or tokens (DESIGN.md invariant 7); handlers reload state from the stores.
+ * addresses or tokens (README guarantee 7); handlers reload state from the stores.
  */
 export const QUEUE = { ingest: 'ingest', build: 'build', send: 'send' } as const;
 

@@ -13,7 +13,7 @@ export type RedisClient = Redis | Cluster;
 /**
  * Every key the service writes, under one prefix. The default prefix carries a hash tag
  * (`{newsletter}`), so all keys land in one cluster slot and multi-key Lua scripts work on
- * Redis Cluster too (DESIGN.md invariant 8). BullMQ queues use the same prefix.
+ * Redis Cluster too (README guarantee 8). BullMQ queues use the same prefix.
  */
 export function createKeys(prefix: string) {
   const k = (...parts: (string | number)[]) => [prefix, ...parts].join(':');

@@ -3,11 +3,11 @@ import { defineScript, type Keys, type RedisClient } from '../redis.js';
 /**
  * The ledger: one hash per digest (`keys.ledger(date)`), subscriber id -> delivery state.
  *
- *   c:<leaseUntilMs>:<owner>  claimed by a sender, before SMTP (DESIGN.md invariant 2)
+ *   c:<leaseUntilMs>:<owner>  claimed by a sender, before SMTP (README guarantee 2)
  *   r:<code>                  a transient failure released the claim; claimable again
  *   s:<code>:<ms>             sent (the SMTP server accepted it)
  *   f:<code>:<ms>             failed for good
- *   k:<reason>                skipped: not confirmed (or paused) at send time (invariant 4)
+ *   k:<reason>                skipped: not confirmed (or paused) at send time (README guarantee 4)
  *
  * Every transition to a final state increments the digest's counter in the same script, so a
  * counter can never count one subscriber twice. A claim whose lease has expired (its worker

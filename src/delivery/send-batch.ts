@@ -48,8 +48,8 @@ export interface BatchOutcome {
 type Prepared = ReturnType<typeof prepareDigestMessage>;
 
 /**
- * Sends one batch of a digest: checks each subscriber's status now (invariant 4), claims them
- * in the ledger before SMTP (invariant 2), fills the per-recipient values into the message
+ * Sends one batch of a digest: checks each subscriber's status now (README guarantee 4), claims them
+ * in the ledger before SMTP (README guarantee 2), fills the per-recipient values into the message
  * prepared once per digest (no MJML, no template engine here), and records each reply.
  */
 export function createBatchSender(deps: SendBatchDeps) {

@@ -40,7 +40,7 @@ export type BuildResult = {
 /**
  * Builds the digest of `date` and fans it out. Idempotent and resumable: the digest is created
  * once, its content stored once (first builder wins), its posts marked used, and fan-out resumes
- * from the stored cursor. Running it again for the same date sends nothing new (invariant 1).
+ * from the stored cursor. Running it again for the same date sends nothing new (README guarantee 1).
  */
 export async function buildDigest(deps: BuildDeps, date: string): Promise<BuildResult> {
   const now = deps.now ?? (() => new Date());
@@ -57,7 +57,7 @@ export async function buildDigest(deps: BuildDeps, date: string): Promise<BuildR
       window.windowEnd.getTime(),
     );
     const chosen = selectPosts({ candidates, window, previousBuiltAt, maxPosts: deps.maxPosts });
-    // MJML runs here, once per digest (invariant 5); recipients get placeholders filled later.
+    // MJML runs here, once per digest (README guarantee 5); recipients get placeholders filled later.
     const content = chosen.length
       ? await deps.renderer.renderDigest({ date, posts: chosen, window })
       : { subject: '', html: '', text: '' };

@@ -27,7 +27,7 @@ export interface DigestListItem {
 /**
  * What admins do with digests (HTTP admin and CLI share it): list, look, preview, trigger,
  * test-send, and the public archive. Triggering goes through the build queue, the same path
- * as the scheduler, so every trigger of a date is the same idempotent build (invariant 1).
+ * as the scheduler, so every trigger of a date is the same idempotent build (README guarantee 1).
  */
 export function createDigestService(deps: {
   config: Config;

@@ -104,7 +104,7 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
   }
 
   return {
-    /** Creates the digest in status building; false when it already existed (invariant 1). */
+    /** Creates the digest in status building; false when it already existed (README guarantee 1). */
     async create(window: DigestWindow, now: Date): Promise<boolean> {
       const created = await createScript(
         redis,

@@ -1,6 +1,6 @@
 /**
  * A digest: one edition, identified by its send date (YYYY-MM-DD in DIGEST_TZ). Its posts are
- * chosen and frozen when it is built, and it is rendered once (DESIGN.md invariants 1 and 5).
+ * chosen and frozen when it is built, and it is rendered once (README guarantees 1 and 5).
  */
 export type DigestStatus = 'building' | 'empty' | 'sending' | 'sent' | 'sent_with_failures';
 

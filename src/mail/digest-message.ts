@@ -17,7 +17,7 @@ import { qpEncodeText, qpEncodeValue, SOFT_BREAK } from './quoted-printable.js';
 import { encodeWords } from 'nodemailer/lib/mime-funcs';
 
 /**
- * The digest's fast path (DESIGN.md "The send path's cost"). Everything expensive happens once
+ * The digest's fast path (README guarantee 5). Everything expensive happens once
  * per digest in `prepareDigestMessage`: headers encoded, both bodies quoted-printable encoded
  * piece by piece between the placeholders, all of it laid out as a plan of prepared Buffers with
  * numbered slots between them. `build` then checks the recipient's values, fills the few slots

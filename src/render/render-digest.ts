@@ -17,7 +17,7 @@ export interface RenderedEmail {
 
 /**
  * Creates the renderer: Handlebars (escaping by default) fills the MJML templates, then MJML
- * turns them into email HTML. MJML runs once per digest (DESIGN.md invariant 5); the
+ * turns them into email HTML. MJML runs once per digest (README guarantee 5); the
  * per-recipient parts stay as placeholders. Compiled templates are cached per renderer.
  *
  * `tz` formats post dates (DIGEST_TZ, default UTC). `validationLevel` 'strict' makes any MJML
