@@ -217,7 +217,7 @@ async function main() {
     const fanoutAt = await ctx.redis.hget(ctx.keys.digest(DATE), 'fanoutAt');
     if (fanoutAt && fanoutMs === undefined) fanoutMs = new Date(fanoutAt).getTime() - t;
     if (summary && summary.counters.sent > 0 && firstSentAt === undefined) firstSentAt = Date.now();
-    if (summary && ['sent', 'sent_with_failures', 'empty'].includes(summary.status)) break;
+    if (summary && ['sent', 'sent_with_failures', 'failed'].includes(summary.status)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const totalMs = Date.now() - t;

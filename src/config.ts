@@ -80,6 +80,7 @@ const EnvSchema = z.object({
       .optional(),
   ),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5),
+  PREFLIGHT_RETRY_DELAY_MS: int(100, 3_600_000).default(30_000),
   SEND_CONCURRENCY: int(1, 1000).default(50),
   SEND_ATTEMPTS: int(1, 50).default(8),
   SEND_BATCH_SIZE: int(1, 1000).default(100),
@@ -163,6 +164,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cron: e.DIGEST_CRON,
       tz: e.DIGEST_TZ,
       maxPosts: e.DIGEST_MAX_POSTS,
+      /** First wait of a held digest before its next SMTP preflight; doubles up to 15 min. */
+      preflightRetryDelayMs: e.PREFLIGHT_RETRY_DELAY_MS,
     }),
     site: Object.freeze({
       name: e.SITE_NAME,

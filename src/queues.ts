@@ -16,12 +16,20 @@ export const LEGACY_SCHEDULERS = { digest: 'weekly-digest', ingest: 'hourly-inge
 
 const date = z.string().refine(isDigestDate, 'must be a date like 2026-03-02');
 
+/**
+ * A build job. `trigger` says who asked: the schedule (an occurrence of DIGEST_CRON: one with no
+ * posts, or missed by more than 24 hours, is recorded `skipped`; a failed SMTP preflight holds
+ * it and retries) or an admin (absent or 'manual': `digest send`, the dashboard; refused before
+ * it is queued when there is nothing to send). `retryFailed` re-sends the date's temporary
+ * failures instead of building.
+ */
 export const BuildJob = z.object({
   date: date.optional(),
-  /** 'schedule' for an occurrence of DIGEST_CRON; absent or 'manual' for a trigger. */
   trigger: z.enum(['manual', 'schedule']).optional(),
   /** The occurrence's instant (ISO), for a scheduled build. */
-  scheduledAt: z.string().datetime().optional(),
+  scheduledAt: z.iso.datetime({ offset: true }).optional(),
+  force: z.boolean().optional(),
+  retryFailed: z.boolean().optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
@@ -38,6 +46,11 @@ export const jobIds = {
   scheduled: (d: string) => `scheduled-${d}`,
   /** The scheduled ingest due at `ms`. */
   ingest: (ms: number) => `ingest-${ms}`,
+  /** A build by hand: a new job each time (the build itself is idempotent per date). */
+  manualBuild: (d: string, atMs: number) => `manual-${d}-${atMs}`,
+  retryFailed: (d: string, atMs: number) => `retry-${d}-${atMs}`,
+  /** Send jobs of a retry by hand: `round` keeps them apart from the first pass's job ids. */
+  retrySend: (d: string, round: number, firstId: number) => `send-${d}-r${round}-${firstId}`,
   send: (d: string, firstId: number) => `send-${d}-${firstId}`,
 };
 

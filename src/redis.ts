@@ -43,6 +43,8 @@ export function createKeys(prefix: string) {
     digest: (date: string) => k('digest', date),
     /** zset: digest dates, scored by send time (ms) */
     digests: k('digests'),
+    /** hash: "<cause>:<code|none>" -> failed deliveries of one digest (`runs --json`) */
+    digestFailures: (date: string) => k('digest', date, 'failures'),
     /** hash: subscriber id -> delivery state, for one digest */
     ledger: (date: string) => k('ledger', date),
     /** hash: misc service state (last build time, ...) */

@@ -11,6 +11,7 @@ import { createFeedStore } from './feeds/feed-store.js';
 import { createIngest } from './feeds/ingest.js';
 import { createPostStore } from './feeds/post-store.js';
 import { feedUserAgent } from './feeds/safe-fetch.js';
+import { preflightSmtp } from './mail/preflight.js';
 import { createMailTransport } from './mail/transport.js';
 import { createMetrics } from './metrics.js';
 import { createQueues } from './queues.js';
@@ -24,8 +25,9 @@ import { createTokens } from './subscribers/tokens.js';
 /**
  * Every store and service, built once per process from the context. Entry points (CLI, HTTP
  * server, workers) call this and hand the pieces on; nothing reaches them through imports.
+ * `now` is the digest service's clock (tests set it; the build and send paths use real time).
  */
-export function createServices(ctx: Context) {
+export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
   const { config, redis, keys, log } = ctx;
   const secret = ensureSecret(config);
   const feeds = createFeedStore({ redis, keys });
@@ -65,6 +67,8 @@ export function createServices(ctx: Context) {
     renderer,
     queues,
     mailer,
+    preflight: () => preflightSmtp(mailer()),
+    now: opts.now,
   });
   const scheduler = createScheduler({
     redis,

@@ -1,4 +1,6 @@
+import type { FailureCause } from '../digests/digest.js';
 import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { createLedgerFailures } from './ledger-failures.js';
 
 /**
  * The ledger: one hash per digest (`keys.ledger(date)`), subscriber id -> delivery state.
@@ -6,7 +8,8 @@ import { defineScript, type Keys, type RedisClient } from '../redis.js';
  *   c:<leaseUntilMs>:<owner>  claimed by a sender, before SMTP (README guarantee 2)
  *   r:<code>                  a transient failure released the claim; claimable again
  *   s:<code>:<ms>             sent (the SMTP server accepted it)
- *   f:<code>:<ms>             failed for good
+ *   f:<code>:<ms>:<cause>     failed (cause t/p/b; see ledger-failures.ts, which also reopens
+ *                             temporary failures for a retry by hand)
  *   k:<reason>                skipped: not confirmed (or paused) at send time (README guarantee 4)
  *
  * Every transition to a final state increments the digest's counter in the same script, so a
@@ -81,9 +84,11 @@ const CODES: Record<string, ClaimResult> = { c: 'claimed', d: 'done', h: 'held',
 
 export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: number }) {
   const { redis, keys, leaseMs } = deps;
+  const failures = createLedgerFailures({ redis, keys });
 
   return {
     leaseMs,
+    failures,
 
     /**
      * Claims a batch in one round trip. Ids that are not eligible any more (unsubscribed, paused,
@@ -115,19 +120,15 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
       );
     },
 
+    /** Records a claimed delivery as failed, with its cause (temporary ones may be retried). */
     async failed(
       date: string,
       id: number,
       code: number | undefined,
+      cause: FailureCause,
       now = Date.now(),
     ): Promise<boolean> {
-      return (
-        (await finishScript(
-          redis,
-          [keys.ledger(date), keys.digest(date)],
-          [id, `f:${code ?? 0}:${now}`, 'failed'],
-        )) === 1
-      );
+      return failures.fail(date, id, code, cause, now);
     },
 
     /** Gives a claim back after a transient failure, so the job's retry can claim it again. */

@@ -12,7 +12,7 @@ import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
 
 export interface SendBatchDeps {
-  digests: Pick<DigestStore, 'get' | 'completeIfDone'>;
+  digests: Pick<DigestStore, 'get' | 'completeIfDone' | 'noteError'>;
   subscribers: Pick<SubscriberStore, 'sendInfo' | 'setStatus' | 'suppress'>;
   ledger: Ledger;
   transport: Pick<MailTransport, 'sendRaw'>;
@@ -56,6 +56,8 @@ export function createBatchSender(deps: SendBatchDeps) {
   const { ledger, log } = deps;
   // One prepared message per digest per process: digests never change once built.
   const prepared = new Map<string, Promise<Prepared | undefined>>();
+  // "<date>:<kind>" of the SMTP errors this process has recorded as a digest's first.
+  const noted = new Set<string>();
 
   function load(date: string): Promise<Prepared | undefined> {
     let p = prepared.get(date);
@@ -92,8 +94,19 @@ export function createBatchSender(deps: SendBatchDeps) {
     c: ReturnType<typeof classifySmtpError>,
     finalAttempt: boolean,
   ): Promise<'failed' | 'transient' | 'throttled'> {
+    // Shown at once (send --wait, the dashboard), not only after the last attempt; one write
+    // per kind per digest per process, however many recipients fail.
+    const seen = `${r.date}:${c.kind}`;
+    if (!noted.has(seen)) {
+      noted.add(seen);
+      await deps.digests.noteError(r.date, c.kind, {
+        code: c.code,
+        message: c.message,
+        at: new Date().toISOString(),
+      });
+    }
     if (c.kind === 'bounce' || c.kind === 'permanent') {
-      await ledger.failed(r.date, r.id, c.code);
+      await ledger.failed(r.date, r.id, c.code, c.kind);
       if (c.kind === 'bounce') {
         await deps.subscribers.setStatus(r.id, 'bounced');
         await deps.subscribers.suppress(r.email, 'bounced');
@@ -102,7 +115,7 @@ export function createBatchSender(deps: SendBatchDeps) {
       return 'failed';
     }
     if (finalAttempt && c.kind !== 'throttle') {
-      await ledger.failed(r.date, r.id, c.code);
+      await ledger.failed(r.date, r.id, c.code, 'temporary');
       log.warn({ digest: r.date, subscriber: r.id, code: c.code }, `gave up: ${c.message}`);
       return 'failed';
     }
@@ -146,7 +159,7 @@ export function createBatchSender(deps: SendBatchDeps) {
           raw = message.build({ email, ...deps.links.recipient(id) });
         } catch (err) {
           // An address the message cannot carry (stored before validation was strict).
-          await ledger.failed(date, id, undefined);
+          await ledger.failed(date, id, undefined, 'permanent');
           out.failed++;
           log.warn({ digest: date, subscriber: id, err }, 'message could not be built');
           return;

@@ -7,10 +7,19 @@ import { jobIds, type Queues } from '../queues.js';
 import { fillPlaceholders } from '../render/placeholders.js';
 import type { Renderer } from '../render/render-digest.js';
 import { normaliseAddress } from '../subscribers/address.js';
-import type { DigestCounters, DigestStatus } from './digest.js';
+import { choosePosts } from './choose-posts.js';
+import { dateInWords, pastDateWords } from './date-words.js';
+import {
+  isBuilt,
+  type DigestCounters,
+  type DigestStatus,
+  type FailureGroup,
+  type FirstError,
+  type SmtpErrorKindSeen,
+} from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
 import { assertDigestDate, digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
-import { renderPreview, sampleRecipient } from './preview.js';
+import { digestContent, sampleRecipient } from './preview.js';
 import { sendTimeInWords } from './schedule-listing.js';
 
 export interface DigestListItem {
@@ -22,6 +31,12 @@ export interface DigestListItem {
   finishedAt?: string;
   posts: number;
   counters: DigestCounters;
+  /** Why it is held or skipped. */
+  reason?: string;
+  /** The first SMTP error of each kind while it was sending. */
+  errors: Partial<Record<SmtpErrorKindSeen, FirstError>>;
+  /** Failed deliveries grouped by cause and SMTP code. */
+  failures: FailureGroup[];
 }
 
 /**
@@ -36,6 +51,8 @@ export function createDigestService(deps: {
   renderer: Renderer;
   queues: Pick<Queues, 'build'>;
   mailer: () => Pick<MailTransport, 'sendMail'>;
+  /** The SMTP preflight (src/mail/preflight.ts): throws SmtpPreflightError naming the cause. */
+  preflight: () => Promise<void>;
   now?: () => Date;
 }) {
   const { config, digests } = deps;
@@ -53,30 +70,30 @@ export function createDigestService(deps: {
       digests.previousBuiltAt(digestWindow(date, schedule).sendAt),
   };
 
-  /** The stored content of a built digest, or a fresh render from the posts stored now. */
-  async function content(date: string) {
+  const contentDeps = { ...previewDeps, digests, posts: deps.posts };
+  const content = (date: string) => {
     checkDate(date);
-    const stored = await digests.get(date);
-    if (stored && stored.builtAt) {
-      const posts = await deps.posts.getMany(stored.postIds);
-      return {
-        subject: stored.subject,
-        html: stored.html,
-        text: stored.text,
-        posts,
-        empty: stored.status === 'empty',
-        stored: true,
-      };
+    return digestContent(contentDeps, date);
+  };
+
+  /** Refuses a date more than a week back unless forced: it would mail an old digest to all. */
+  function checkNotPast(date: string, force: boolean | undefined) {
+    const ago = pastDateWords(date, now(), schedule.tz);
+    if (ago && !force) {
+      throw new ValidationError(
+        'DIGEST_DATE_PAST',
+        `The digest of ${date} (${dateInWords(date)}) is ${ago}: it would mail an old digest to every subscriber. Give --force to send it anyway.`,
+      );
     }
-    // Placeholders left in: preview() fills them with the values of whoever asks (a test send's
-    // recipient), not with a fixed sample address.
-    const p = await renderPreview(previewDeps, date);
-    return { ...p, stored: false };
+  }
+
+  async function listItem(s: DigestSummary): Promise<DigestListItem> {
+    return toItem(s, await digests.failures(s.date));
   }
 
   return {
     async list(limit = 20): Promise<DigestListItem[]> {
-      return (await digests.list(limit)).map(toItem);
+      return Promise.all((await digests.list(limit)).map(listItem));
     },
 
     async get(date: string) {
@@ -87,16 +104,73 @@ export function createDigestService(deps: {
     async summary(date: string): Promise<DigestListItem | undefined> {
       checkDate(date);
       const s = await digests.getSummary(date);
-      return s && toItem(s);
+      return s && listItem(s);
     },
 
-    /** Builds and sends `date` (default: the next scheduled digest). Idempotent per date. */
-    async trigger(date?: string): Promise<{ date: string; created: boolean }> {
+    /** Words for a date more than a week back ("3 weeks ago"), for the web's second question. */
+    pastDate(date: string): { ago: string; words: string } | undefined {
+      checkDate(date);
+      const ago = pastDateWords(date, now(), schedule.tz);
+      return ago ? { ago, words: dateInWords(date) } : undefined;
+    },
+
+    /**
+     * Builds and sends `date` (default: the next scheduled digest), by the build queue like the
+     * scheduler. Idempotent per date: a built digest is left as it is (`created: false`).
+     * Refused, before anything is queued: a date more than a week back without `force`
+     * (DIGEST_DATE_PAST), a date with no posts (DIGEST_EMPTY: nothing is stored, so the date
+     * stays free), and an SMTP server that fails the preflight (SMTP_PREFLIGHT_FAILED).
+     */
+    async trigger(
+      date?: string,
+      opts: { force?: boolean } = {},
+    ): Promise<{ date: string; created: boolean; jobId?: string }> {
       const d = date ?? nextDigestDate(now(), schedule);
       checkDate(d);
-      const existed = (await digests.getSummary(d)) !== undefined;
-      await deps.queues.build.add('build', { date: d }, { jobId: jobIds.build(d) });
-      return { date: d, created: !existed };
+      checkNotPast(d, opts.force);
+      const existing = await digests.getSummary(d);
+      if (existing && isBuilt(existing)) return { date: d, created: false };
+      const posts = await choosePosts(
+        {
+          postStore: deps.posts,
+          maxPosts: config.digest.maxPosts,
+          getPreviousBuiltAt: previewDeps.getPreviousBuiltAt,
+        },
+        digestWindow(d, schedule),
+      );
+      if (posts.length === 0)
+        throw new ValidationError(
+          'DIGEST_EMPTY',
+          `No posts for the digest of ${d}: there is nothing to send, and nothing was stored.`,
+        );
+      await deps.preflight();
+      const jobId = jobIds.manualBuild(d, Date.now());
+      const data = { date: d, trigger: 'manual' as const, ...(opts.force ? { force: true } : {}) };
+      await deps.queues.build.add('build', data, { jobId });
+      return { date: d, created: true, jobId };
+    },
+
+    /**
+     * Re-sends the deliveries of a built digest that failed with a temporary cause (by the
+     * build queue, src/delivery/retry-failed.ts). `temporary` counts them now; 0 queues nothing.
+     */
+    async retryFailed(date: string): Promise<{ date: string; temporary: number; jobId?: string }> {
+      checkDate(date);
+      const s = await digests.getSummary(date);
+      if (!s || !isBuilt(s))
+        throw new ValidationError('DIGEST_NOT_BUILT', `The digest of ${date} was never built.`);
+      const temporary = (await digests.failures(date))
+        .filter((g) => g.cause === 'temporary')
+        .reduce((n, g) => n + g.count, 0);
+      if (temporary === 0) return { date, temporary };
+      await deps.preflight();
+      const jobId = jobIds.retryFailed(date, Date.now());
+      await deps.queues.build.add(
+        'build',
+        { date, trigger: 'manual', retryFailed: true },
+        { jobId },
+      );
+      return { date, temporary, jobId };
     },
 
     /** The digest as a recipient would see it, with sample per-recipient values. */
@@ -109,6 +183,10 @@ export function createDigestService(deps: {
         text: c.text && fillPlaceholders(c.text, values),
         posts: c.posts,
         empty: c.empty,
+        /** True: the stored digest as built; false: rendered from the posts stored now. */
+        stored: c.stored,
+        builtAt: c.builtAt,
+        status: c.status,
       };
     },
 
@@ -146,7 +224,7 @@ export function createDigestService(deps: {
       const date = nextDigestDate(now(), schedule);
       const { sendAt } = digestWindow(date, schedule);
       const c = await content(date);
-      const status = c.stored ? (await digests.getSummary(date))?.status : undefined;
+      const status = c.stored ? c.status : undefined;
       return {
         date,
         sendAt: sendAt.toISOString(),
@@ -176,7 +254,7 @@ export function createDigestService(deps: {
 
 export type DigestService = ReturnType<typeof createDigestService>;
 
-function toItem(s: DigestSummary): DigestListItem {
+function toItem(s: DigestSummary, failures: FailureGroup[]): DigestListItem {
   return {
     date: s.date,
     status: s.status,
@@ -186,5 +264,8 @@ function toItem(s: DigestSummary): DigestListItem {
     finishedAt: s.finishedAt,
     posts: s.postIds.length,
     counters: s.counters,
+    ...(s.reason ? { reason: s.reason } : {}),
+    errors: s.errors,
+    failures,
   };
 }

@@ -4,7 +4,9 @@ import type { PostStore } from '../feeds/post-store.js';
 import { fillPlaceholders, type RecipientValues } from '../render/placeholders.js';
 import type { Renderer } from '../render/render-digest.js';
 import { digestWindow, type DigestWindow } from './digest-window.js';
-import { candidatesStart, selectPosts } from './select-posts.js';
+import { choosePosts } from './choose-posts.js';
+import { isBuilt, type DigestStatus } from './digest.js';
+import type { DigestStore } from './digest-store.js';
 
 export interface PreviewDeps {
   postStore: Pick<PostStore, 'listPublishedBetween'>;
@@ -56,22 +58,46 @@ export async function previewDigest(deps: PreviewDeps, date: string): Promise<Pr
 /** previewDigest with the placeholders left in, for a caller that fills its own values. */
 export async function renderPreview(deps: PreviewDeps, date: string): Promise<Preview> {
   const window = digestWindow(date, deps.config.digest);
-  const [candidates, previousBuiltAt] = await Promise.all([
-    deps.postStore.listPublishedBetween(
-      candidatesStart(window).getTime(),
-      window.windowEnd.getTime(),
-    ),
-    deps.getPreviousBuiltAt?.(date),
-  ]);
-  const posts = selectPosts({
-    candidates,
+  const posts = await choosePosts(
+    {
+      postStore: deps.postStore,
+      getPreviousBuiltAt: deps.getPreviousBuiltAt,
+      maxPosts: deps.config.digest.maxPosts,
+    },
     window,
-    previousBuiltAt,
-    maxPosts: deps.config.digest.maxPosts,
-  });
+  );
   if (posts.length === 0)
     return { date, window, subject: '', html: '', text: '', posts, empty: true };
 
   const rendered = await deps.renderer.renderDigest({ date, posts, window });
   return { date, window, ...rendered, posts, empty: false };
+}
+
+export interface DigestContentDeps extends PreviewDeps {
+  digests: Pick<DigestStore, 'get'>;
+  posts: Pick<PostStore, 'getMany'>;
+}
+
+/**
+ * What a preview of `date` shows, the CLI's and the web's alike: the stored digest of a date
+ * that has been built (`stored: true`, its posts as carried), or, for a date not built yet
+ * (or held, or skipped), a fresh render from the posts stored now. HTML and text keep their
+ * placeholders either way: the caller fills them for whoever looks (a test send's recipient).
+ */
+export async function digestContent(deps: DigestContentDeps, date: string) {
+  const stored = await deps.digests.get(date);
+  if (stored && isBuilt(stored)) {
+    return {
+      subject: stored.subject,
+      html: stored.html,
+      text: stored.text,
+      posts: await deps.posts.getMany(stored.postIds),
+      empty: false,
+      stored: true,
+      builtAt: stored.builtAt as string | undefined,
+      status: stored.status as DigestStatus | undefined,
+    };
+  }
+  const p = await renderPreview(deps, date);
+  return { ...p, stored: false, builtAt: undefined, status: stored?.status };
 }

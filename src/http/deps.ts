@@ -39,7 +39,16 @@ export interface IngestLike {
 }
 export type DigestServiceLike = Pick<
   DigestService,
-  'list' | 'get' | 'summary' | 'trigger' | 'preview' | 'testSend' | 'next' | 'archiveHtml'
+  | 'list'
+  | 'get'
+  | 'summary'
+  | 'trigger'
+  | 'retryFailed'
+  | 'pastDate'
+  | 'preview'
+  | 'testSend'
+  | 'next'
+  | 'archiveHtml'
 >;
 export type DigestListItem = Awaited<ReturnType<DigestService['list']>>[number];
 export type MailerLike = Pick<MailTransport, 'sendMail'>;

@@ -33,6 +33,12 @@ export interface MailTransport {
   sendRaw(envelope: MailEnvelope, raw: Buffer): Promise<{ response: string; code: number }>;
   /** Composes and sends a one-off mail (confirmation, test send) with nodemailer. */
   sendMail(msg: StructuredMail): Promise<{ response: string }>;
+  /**
+   * Checks that the server can take mail: connect, greeting, EHLO, STARTTLS and AUTH as
+   * configured (nodemailer's `verify()`, on a connection of its own, with short timeouts).
+   * Rejects with nodemailer's error. The outbox has nothing to check.
+   */
+  verify(): Promise<void>;
   /** Closes the pool; a message being transmitted finishes first. */
   close(): Promise<void>;
 }
@@ -49,6 +55,9 @@ export interface MailTransportDeps {
 const DKIM_HEADERS =
   'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
   'List-Id:List-Unsubscribe:List-Unsubscribe-Post';
+
+/** Each step of the preflight (connect, greeting, each reply) waits at most this long. */
+const VERIFY_TIMEOUT_MS = 10_000;
 
 /** Creates the process's mail transport: the SMTP pool when `smtp.url` is set, else the outbox. */
 export function createMailTransport(deps: MailTransportDeps): MailTransport {
@@ -102,6 +111,20 @@ function createSmtpTransport(
       const info = await transport.sendMail(structured(msg));
       return { response: String(info.response ?? '') };
     },
+    async verify() {
+      // Not the pool's verify: it would use the pool's 30 s timeouts, twice over.
+      const probe = nodemailer.createTransport({
+        url,
+        connectionTimeout: VERIFY_TIMEOUT_MS,
+        greetingTimeout: VERIFY_TIMEOUT_MS,
+        socketTimeout: VERIFY_TIMEOUT_MS,
+      });
+      try {
+        await probe.verify();
+      } finally {
+        probe.close();
+      }
+    },
     async close() {
       transport.close();
     },
@@ -149,6 +172,7 @@ function createOutboxTransport(
       const name = await store(info.message as Buffer);
       return { response: `250 stored as ${name}` };
     },
+    async verify() {},
     async close() {
       composer.close();
     },

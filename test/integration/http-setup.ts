@@ -31,7 +31,13 @@ export type SentMail = StructuredMail;
  */
 export async function httpHarness(
   name: string,
-  opts: { env?: Record<string, string>; limits?: HttpLimits } = {},
+  opts: {
+    env?: Record<string, string>;
+    limits?: HttpLimits;
+    /** The SMTP preflight the digest service runs (default: passes). */
+    preflight?: () => Promise<void>;
+    now?: () => Date;
+  } = {},
 ) {
   const t = testRedis(name);
   const dataDir = mkdtempSync(path.join(tmpdir(), `http-${name}-`));
@@ -55,10 +61,11 @@ export async function httpHarness(
       return { response: '250 OK' };
     },
   };
-  const triggered: { date?: string }[] = [];
+  const triggered: { date?: string; trigger?: string; force?: boolean; retryFailed?: boolean }[] =
+    [];
   const queues = {
     build: {
-      async add(_name: string, data: { date?: string }) {
+      async add(_name: string, data: (typeof triggered)[number]) {
         triggered.push(data);
         return {};
       },
@@ -84,6 +91,8 @@ export async function httpHarness(
     renderer,
     queues,
     mailer: () => mailer,
+    preflight: opts.preflight ?? (async () => {}),
+    now: opts.now,
   });
   const metrics = createMetrics({ defaultMetrics: false });
   const app = await buildApp({
@@ -130,7 +139,6 @@ export async function httpHarness(
       await digestStore.storeContent(
         date,
         { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%', postIds: [] },
-        'sending',
         new Date(),
       );
       if (status === 'sent') await redis.hset(keys.digest(date), 'status', 'sent');
