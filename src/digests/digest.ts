@@ -85,3 +85,10 @@ export interface Digest {
 export function isBuilt(d: { builtAt: string; status: DigestStatus }): boolean {
   return Boolean(d.builtAt) && d.status !== 'empty';
 }
+
+/** "first transient error: 451 4.3.0 try again later" (the code once, even if the reply has it). */
+export function describeFirstError(kind: string, e: FirstError): string {
+  const text =
+    e.code && !e.message.startsWith(String(e.code)) ? `${e.code} ${e.message}` : e.message;
+  return `first ${kind} error: ${text}`.replace(/\s+/g, ' ');
+}

@@ -2,7 +2,7 @@ import type { FeedState } from '../../feeds/feed-store.js';
 import type { Post } from '../../feeds/post.js';
 import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
 import { SUBSCRIBER_STATUSES } from '../../subscribers/subscriber.js';
-import { SETTLED_STATUSES } from '../../digests/digest.js';
+import { describeFirstError, SETTLED_STATUSES } from '../../digests/digest.js';
 import type { DigestListItem } from '../deps.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
 import { layout, type Site } from './layout.js';
@@ -48,8 +48,7 @@ function postList(posts: Post[]): SafeHtml {
  */
 export function digestNote(d: Pick<DigestListItem, 'reason' | 'errors'>): string {
   const parts = d.reason ? [d.reason] : [];
-  for (const [kind, e] of Object.entries(d.errors))
-    parts.push(`first ${kind} error: ${e.code ? `${e.code} ` : ''}${e.message}`);
+  for (const [kind, e] of Object.entries(d.errors)) parts.push(describeFirstError(kind, e));
   return parts.join(' · ');
 }
 

@@ -19,12 +19,13 @@ const TZ_JS = `document.addEventListener('DOMContentLoaded', function () {
 const ADMIN_JS = `(function () {
   var table = document.querySelector('[data-live-digests]');
   if (!table) return;
-  // The same words as digestNote() in src/http/pages/admin-pages.ts.
+  // The same words as digestNote() (src/http/pages/admin-pages.ts) and describeFirstError().
   function note(d) {
     var parts = d.reason ? [d.reason] : [];
     Object.keys(d.errors || {}).forEach(function (k) {
       var e = d.errors[k];
-      parts.push('first ' + k + ' error: ' + (e.code ? e.code + ' ' : '') + e.message);
+      var text = e.code && e.message.indexOf(String(e.code)) !== 0 ? e.code + ' ' + e.message : e.message;
+      parts.push(('first ' + k + ' error: ' + text).replace(/\\s+/g, ' '));
     });
     return parts.join(' \u00b7 ');
   }
