@@ -2,8 +2,8 @@ import type { FeedState } from '../../feeds/feed-store.js';
 import type { Post } from '../../feeds/post.js';
 import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
 import { SUBSCRIBER_STATUSES } from '../../subscribers/subscriber.js';
-import { describeFirstError, SETTLED_STATUSES } from '../../digests/digest.js';
 import type { DigestListItem } from '../deps.js';
+import { digestNote, retryButton, sendButton } from './digest-status.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
 import { layout, type Site } from './layout.js';
 
@@ -42,28 +42,6 @@ function postList(posts: Post[]): SafeHtml {
   </ol>`;
 }
 
-/**
- * Why a digest is held or skipped, and the first SMTP error of each kind. The same words as
- * /assets/admin.js writes while the dashboard polls.
- */
-export function digestNote(d: Pick<DigestListItem, 'reason' | 'errors'>): string {
-  const parts = d.reason ? [d.reason] : [];
-  for (const [kind, e] of Object.entries(d.errors)) parts.push(describeFirstError(kind, e));
-  return parts.join(' · ');
-}
-
-const temporaryFailures = (d: DigestListItem) =>
-  d.failures.filter((g) => g.cause === 'temporary').reduce((n, g) => n + g.count, 0);
-
-function retryButton(d: DigestListItem, csrf: string): SafeHtml | string {
-  const n = temporaryFailures(d);
-  if (n === 0 || !SETTLED_STATUSES.includes(d.status)) return '';
-  return html`<form method="post" action="/admin/digests/${d.date}/retry-failed" class="inline">
-    ${csrfField(csrf)}
-    <button type="submit" class="secondary">Retry ${n} failed</button>
-  </form>`;
-}
-
 function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
   return html`${digests.map(
     (d) =>
@@ -77,17 +55,9 @@ function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
         <td data-field="pending">${d.counters.pending}</td>
         <td data-field="subject">${d.subject}</td>
         <td data-field="note">${digestNote(d)}</td>
-        <td>${retryButton(d, csrf)}</td>
+        <td>${retryButton(d, csrfField(csrf))}</td>
       </tr>`,
   )}`;
-}
-
-function sendButton(next: { date: string; posts: Post[]; status?: string }): SafeHtml | string {
-  if (next.status) return '';
-  if (next.posts.length === 0)
-    return html`<button type="button" disabled>Nothing to send</button>
-      <span class="note">no post in this digest's window yet</span>`;
-  return html`<a class="button" href="/admin/trigger?date=${next.date}">Send now…</a>`;
 }
 
 export function dashboardPage(

@@ -19,7 +19,7 @@ const TZ_JS = `document.addEventListener('DOMContentLoaded', function () {
 const ADMIN_JS = `(function () {
   var table = document.querySelector('[data-live-digests]');
   if (!table) return;
-  // The same words as digestNote() (src/http/pages/admin-pages.ts) and describeFirstError().
+  // The same words as digestNote() (src/http/pages/digest-status.ts) and describeFirstError().
   function note(d) {
     var parts = d.reason ? [d.reason] : [];
     Object.keys(d.errors || {}).forEach(function (k) {
