@@ -47,7 +47,6 @@ export async function runBuildJob(
 ): Promise<BuildJobOutcome> {
   const date = data.date ?? fallbackDate();
   const trigger = data.trigger ?? (data.date ? 'manual' : 'schedule');
-  const now = deps.now ?? (() => new Date());
   const log = deps.log.child({ digest: date });
   if (data.retryFailed) {
     // A failed preflight throws: BullMQ's own retries of the job (nothing was reopened).
@@ -69,28 +68,36 @@ export async function runBuildJob(
     return { result: await buildDigest(deps, date, { trigger, scheduledAt }) };
   } catch (err) {
     if (!(err instanceof SmtpPreflightError)) throw err;
-    const window = digestWindow(date, deps.schedule);
-    await deps.digests.markHeld(window, err.reason, now());
-    const s = await deps.digests.getSummary(date);
-    const heldSinceMs = s?.heldSince ? Date.parse(s.heldSince) : now().getTime();
-    const holds = await deps.digests.holds(date);
-    const delay = holdDelay({
-      heldSinceMs,
-      holds,
-      nowMs: now().getTime(),
-      baseMs: deps.holdDelayMs,
-    });
-    if (delay === undefined) {
-      log.error(
-        { reason: err.reason, heldSince: s?.heldSince },
-        'SMTP preflight failed for 24 hours: digest stays held; `digest send --date` sends it',
-      );
-      return { result: { date, status: 'held', reason: err.reason } };
-    }
-    log.error(
-      { reason: err.reason, retryInMs: delay },
-      'SMTP preflight failed: digest held, nothing sent',
-    );
-    return { retryInMs: delay };
+    return hold(deps, date, err);
   }
+}
+
+/** Records the digest held with the preflight's cause, and when to try it again (if at all). */
+async function hold(
+  deps: BuildJobDeps,
+  date: string,
+  err: SmtpPreflightError,
+): Promise<BuildJobOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log.child({ digest: date });
+  await deps.digests.markHeld(digestWindow(date, deps.schedule), err.reason, now());
+  const s = await deps.digests.getSummary(date);
+  const delay = holdDelay({
+    heldSinceMs: s?.heldSince ? Date.parse(s.heldSince) : now().getTime(),
+    holds: await deps.digests.holds(date),
+    nowMs: now().getTime(),
+    baseMs: deps.holdDelayMs,
+  });
+  if (delay === undefined) {
+    log.error(
+      { reason: err.reason, heldSince: s?.heldSince },
+      'SMTP preflight failed for 24 hours: digest stays held; `digest send --date` sends it',
+    );
+    return { result: { date, status: 'held', reason: err.reason } };
+  }
+  log.error(
+    { reason: err.reason, retryInMs: delay },
+    'SMTP preflight failed: digest held, nothing sent',
+  );
+  return { retryInMs: delay };
 }

@@ -1,6 +1,14 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { isTemporaryFailure } from '../../src/delivery/ledger-failures.js';
-import { HOLD_FOR_MS, HOLD_MAX_DELAY_MS, holdDelay } from '../../src/digests/build-job.js';
+import {
+  HOLD_FOR_MS,
+  HOLD_MAX_DELAY_MS,
+  holdDelay,
+  runBuildJob,
+  type BuildJobDeps,
+} from '../../src/digests/build-job.js';
+import { SmtpPreflightError } from '../../src/mail/preflight.js';
 import {
   agoInWords,
   dateInWords,
@@ -83,5 +91,66 @@ describe('failed deliveries', () => {
     expect(describeFirstError('transient', { message: 'connect ECONNREFUSED\n x', at })).toBe(
       'first transient error: connect ECONNREFUSED x',
     );
+  });
+});
+
+describe('a build job whose preflight fails', () => {
+  it('holds the digest, logs at error level, and asks to run again; nothing is stored', async () => {
+    const lines: { level: number; msg: string; reason?: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const held: string[] = [];
+    const calls: string[] = [];
+    const deps = {
+      digests: {
+        getSummary: async () =>
+          held.length
+            ? { status: 'held', builtAt: '', heldSince: '2026-11-30T09:00:00Z' }
+            : undefined,
+        previousBuiltAt: async () => undefined,
+        markHeld: async (_w: unknown, reason: string) => void held.push(reason),
+        holds: async () => held.length,
+        create: async () => void calls.push('create'),
+        storeContent: async () => void calls.push('storeContent'),
+      },
+      posts: {
+        listPublishedBetween: async () => [
+          {
+            id: 'p1',
+            feed: 'manual',
+            guid: undefined,
+            url: 'https://blog.example/p1',
+            title: 'P1',
+            author: undefined,
+            publishedAt: '2026-11-25T10:00:00Z',
+            summary: '',
+            imageUrl: undefined,
+            firstSeenAt: '2026-11-25T10:00:00Z',
+          },
+        ],
+        markUsed: async () => [],
+      },
+      sendQueue: { addBulk: async () => void calls.push('addBulk') },
+      schedule: { cron: '0 9 * * 1', tz: 'UTC' },
+      maxPosts: 20,
+      batchSize: 100,
+      log,
+      now: () => new Date('2026-11-30T09:01:00Z'),
+      preflight: async () => {
+        throw new SmtpPreflightError('Greeting never received');
+      },
+      holdDelayMs: 30_000,
+      retry: { failures: {} },
+    } as unknown as BuildJobDeps;
+    const out = await runBuildJob(
+      deps,
+      { date: '2026-11-30', trigger: 'schedule', scheduledAt: '2026-11-30T09:00:00Z' },
+      () => '2026-11-30',
+    );
+    expect(out).toEqual({ retryInMs: 30_000 });
+    expect(held).toEqual(['Greeting never received']);
+    expect(calls).toEqual([]);
+    const error = lines.find((l) => l.level === 50);
+    expect(error).toMatchObject({ reason: 'Greeting never received' });
+    expect(error!.msg).toContain('digest held, nothing sent');
   });
 });
