@@ -68,6 +68,9 @@ export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
     queues,
     mailer,
     preflight: () => preflightSmtp(mailer()),
+    subscribers,
+    tokens,
+    links,
     now: opts.now,
   });
   const scheduler = createScheduler({
@@ -121,6 +124,7 @@ export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
         ledger,
         transport: mailer(),
         links,
+        tokens,
         mail: config.mail,
         site: config.site,
         parallel: config.send.concurrency,

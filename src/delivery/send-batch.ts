@@ -2,11 +2,12 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DigestStore } from '../digests/digest-store.js';
-import { prepareDigestMessage } from '../mail/digest-message.js';
-import { listIdFor } from '../mail/headers.js';
+import { prepareDigest } from '../mail/digest-copy.js';
+import { createRecipientValues } from '../mail/recipient.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
+import type { Tokens } from '../subscribers/tokens.js';
 import type { Ledger } from './ledger.js';
 import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
@@ -18,7 +19,14 @@ export interface SendBatchDeps {
   transport: Pick<MailTransport, 'sendRaw'>;
   /** Each recipient's unsubscribe and preferences links (src/subscribers/links.ts). */
   links: Pick<Links, 'recipient'>;
-  mail: { from: string; fromAddress: string; listUnsubscribeMailto?: string };
+  /** Signs the VERP bounce token and the mailto's unsubscribe token (src/mail/recipient.ts). */
+  tokens: Pick<Tokens, 'sign'>;
+  mail: {
+    from: string;
+    fromAddress: string;
+    bounceAddress: string;
+    listUnsubscribeMailto?: string;
+  };
   site: { name: string; publicUrl: string };
   /** Recipients of one batch handed to the SMTP pool at once. */
   parallel: number;
@@ -45,7 +53,7 @@ export interface BatchOutcome {
   throttled: number;
 }
 
-type Prepared = ReturnType<typeof prepareDigestMessage>;
+type Prepared = ReturnType<typeof prepareDigest>;
 
 /**
  * Sends one batch of a digest: checks each subscriber's status now (README guarantee 4), claims them
@@ -62,20 +70,7 @@ export function createBatchSender(deps: SendBatchDeps) {
   function load(date: string): Promise<Prepared | undefined> {
     let p = prepared.get(date);
     if (!p) {
-      p = deps.digests.get(date).then((d) =>
-        d && d.html
-          ? prepareDigestMessage({
-              subject: d.subject,
-              html: d.html,
-              text: d.text,
-              from: deps.mail.from,
-              fromAddress: deps.mail.fromAddress,
-              listId: listIdFor(deps.site.name, deps.mail.fromAddress),
-              listName: deps.site.name,
-              listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
-            })
-          : undefined,
-      );
+      p = deps.digests.get(date).then((d) => (d && d.html ? prepareDigest(d, deps) : undefined));
       p.catch(() => prepared.delete(date));
       prepared.set(date, p);
       if (prepared.size > 4) prepared.delete(prepared.keys().next().value!);
@@ -123,6 +118,13 @@ export function createBatchSender(deps: SendBatchDeps) {
     return c.kind === 'throttle' ? 'throttled' : 'transient';
   }
 
+  const valuesFor = createRecipientValues({
+    links: deps.links,
+    tokens: deps.tokens,
+    bounceAddress: deps.mail.bounceAddress,
+    listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
+  });
+
   return {
     /**
      * `finalAttempt`: transient failures become final failures instead of being released for
@@ -155,8 +157,9 @@ export function createBatchSender(deps: SendBatchDeps) {
 
       const sendOne = async ({ id, email }: { id: number; email: string }) => {
         let raw: Buffer;
+        const { recipient, envelopeFrom } = valuesFor(id, email);
         try {
-          raw = message.build({ email, ...deps.links.recipient(id) });
+          raw = message.build(recipient);
         } catch (err) {
           // An address the message cannot carry (stored before validation was strict).
           await ledger.failed(date, id, undefined, 'permanent');
@@ -168,8 +171,7 @@ export function createBatchSender(deps: SendBatchDeps) {
         const started = performance.now();
         let code: number;
         try {
-          code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw))
-            .code;
+          code = (await deps.transport.sendRaw({ from: envelopeFrom, to: email }, raw)).code;
         } catch (err) {
           const c = classifySmtpError(err);
           deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, c.code);

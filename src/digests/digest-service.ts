@@ -2,11 +2,15 @@ import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Post } from '../feeds/post.js';
 import type { PostStore } from '../feeds/post-store.js';
+import { createDigestCopies } from '../mail/digest-copy.js';
 import type { MailTransport } from '../mail/transport.js';
 import { jobIds, type Queues } from '../queues.js';
 import { fillPlaceholders } from '../render/placeholders.js';
 import type { Renderer } from '../render/render-digest.js';
 import { normaliseAddress } from '../subscribers/address.js';
+import type { SubscriberStore } from '../subscribers/subscriber-store.js';
+import type { Links } from '../subscribers/links.js';
+import type { Tokens } from '../subscribers/tokens.js';
 import { choosePosts } from './choose-posts.js';
 import { dateInWords, pastDateWords } from './date-words.js';
 import {
@@ -50,9 +54,13 @@ export function createDigestService(deps: {
   posts: PostStore;
   renderer: Renderer;
   queues: Pick<Queues, 'build'>;
-  mailer: () => Pick<MailTransport, 'sendMail'>;
+  mailer: () => Pick<MailTransport, 'sendRaw'>;
   /** The SMTP preflight (src/mail/preflight.ts): throws SmtpPreflightError naming the cause. */
   preflight: () => Promise<void>;
+  /** Test sends to a subscriber's address carry that subscriber's own working links. */
+  subscribers: Pick<SubscriberStore, 'getByEmail'>;
+  tokens: Pick<Tokens, 'sign'>;
+  links: Pick<Links, 'recipient'>;
   now?: () => Date;
 }) {
   const { config, digests } = deps;
@@ -190,23 +198,35 @@ export function createDigestService(deps: {
       };
     },
 
-    /** One copy to `email`, subject marked [Test], outside the ledger. */
+    /**
+     * One copy to `email`, subject marked [Test], outside the ledger, with the digest's own
+     * headers (digest-copy.ts). A subscriber's address gets that subscriber's links; any other
+     * address the archive's generic ones.
+     */
     async testSend(date: string, email: string): Promise<void> {
       const addr = normaliseAddress(email);
       if (!addr.ok) throw new ValidationError(addr.code, addr.message);
-      const p = await this.preview(date, addr.email);
-      if (p.empty)
+      const c = await content(date);
+      if (c.empty || !c.html)
         throw new ValidationError(
           'DIGEST_EMPTY',
           `The digest of ${date} has no posts; nothing to send.`,
         );
-      await deps.mailer().sendMail({
-        from: config.mail.from,
-        to: addr.email,
-        subject: `[Test] ${p.subject}`,
-        html: p.html,
-        text: p.text,
+      const copies = createDigestCopies({
+        ...config,
+        links: deps.links,
+        tokens: deps.tokens,
+        transport: deps.mailer(),
       });
+      const copy = { subject: `[Test] ${c.subject}`, html: c.html, text: c.text };
+      const sub = await deps.subscribers.getByEmail(addr.email);
+      if (sub) await copies.toSubscriber(copy, sub);
+      else
+        await copies.withValues(copy, {
+          email: addr.email,
+          unsubscribeUrl: `${base}/unsubscribe`,
+          preferencesUrl: `${base}/preferences`,
+        });
     },
 
     /**

@@ -51,7 +51,7 @@ export type DigestServiceLike = Pick<
   | 'archiveHtml'
 >;
 export type DigestListItem = Awaited<ReturnType<DigestService['list']>>[number];
-export type MailerLike = Pick<MailTransport, 'sendMail'>;
+export type MailerLike = Pick<MailTransport, 'sendMail' | 'sendRaw'>;
 export type RendererLike = Pick<Renderer, 'renderConfirm'>;
 
 /** Optional tuning, mostly for tests. */

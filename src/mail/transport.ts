@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import type { DKIMOptions } from 'nodemailer';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createDkimSigner, type DkimSigner } from './dkim.js';
 
 /**
  * Where mail goes: with SMTP_URL, one pooled nodemailer SMTP transport per process (the digest's
  * raw messages and the one-off mails share its connections); without it, the outbox: one `.eml`
- * file per message, for development and for looking at what would be sent.
+ * file per message, for development and for looking at what would be sent. With DKIM configured,
+ * both sign every message the same way (dkim.ts), so the outbox shows what a receiver verifies.
  */
 
 export interface MailEnvelope {
@@ -25,6 +26,8 @@ export interface StructuredMail {
   html: string;
   text: string;
   headers?: Record<string, string>;
+  /** SMTP MAIL FROM; by default the From address. */
+  envelopeFrom?: string;
 }
 
 export interface MailTransport {
@@ -50,31 +53,25 @@ export interface MailTransportDeps {
   log: Logger;
 }
 
-// Headers the DKIM signature covers. RFC 8058: one-click unsubscribe only counts when
-// List-Unsubscribe and List-Unsubscribe-Post are both signed.
-const DKIM_HEADERS =
-  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
-  'List-Id:List-Unsubscribe:List-Unsubscribe-Post';
-
 /** Each step of the preflight (connect, greeting, each reply) waits at most this long. */
 const VERIFY_TIMEOUT_MS = 10_000;
 
 /** Creates the process's mail transport: the SMTP pool when `smtp.url` is set, else the outbox. */
 export function createMailTransport(deps: MailTransportDeps): MailTransport {
-  const dkim: DKIMOptions | undefined = deps.dkim
-    ? { ...deps.dkim, headerFieldNames: DKIM_HEADERS }
-    : undefined;
+  // An invalid key was refused when the config was loaded (config.ts), so this does not throw.
+  const signer = deps.dkim ? createDkimSigner(deps.dkim) : undefined;
   return deps.smtp.url
-    ? createSmtpTransport(deps.smtp.url, deps.smtp.maxConnections, dkim, deps.log)
-    : createOutboxTransport(deps.outboxDir, dkim, deps.log);
+    ? createSmtpTransport(deps.smtp.url, deps.smtp.maxConnections, signer, deps.log)
+    : createOutboxTransport(deps.outboxDir, signer, deps.log);
 }
 
 function createSmtpTransport(
   url: string,
   maxConnections: number,
-  dkim: DKIMOptions | undefined,
+  signer: DkimSigner | undefined,
   log: Logger,
 ): MailTransport {
+  const compose = createComposer();
   // smtp:// on 587 upgrades with STARTTLS when the server offers it (nodemailer's default);
   // smtps:// is implicit TLS. Credentials stay in the URL and out of the logs.
   const transport = nodemailer.createTransport({
@@ -87,29 +84,35 @@ function createSmtpTransport(
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 60_000,
-    dkim,
   });
   // The pool re-emits connection errors; without a listener they would crash the process.
   transport.on('error', (err) => log.warn({ err }, 'SMTP pool error'));
   const target = new URL(url);
   log.info(
-    { host: target.hostname, port: target.port || undefined, maxConnections, dkim: Boolean(dkim) },
+    {
+      host: target.hostname,
+      port: target.port || undefined,
+      maxConnections,
+      dkim: Boolean(signer),
+    },
     'SMTP pool ready',
   );
 
+  async function sendRaw(envelope: MailEnvelope, raw: Buffer) {
+    const info = await transport.sendMail({
+      envelope: { from: envelope.from, to: [envelope.to] },
+      raw: signer ? signer.sign(raw) : raw,
+    });
+    const response = String(info.response ?? '');
+    return { response, code: replyCode(response) };
+  }
+
   return {
     kind: 'smtp',
-    async sendRaw(envelope, raw) {
-      const info = await transport.sendMail({
-        envelope: { from: envelope.from, to: [envelope.to] },
-        raw,
-      });
-      const response = String(info.response ?? '');
-      return { response, code: replyCode(response) };
-    },
+    sendRaw,
     async sendMail(msg) {
-      const info = await transport.sendMail(structured(msg));
-      return { response: String(info.response ?? '') };
+      const { envelope, raw } = await compose(msg);
+      return sendRaw(envelope, raw);
     },
     async verify() {
       // Not the pool's verify: it would use the pool's 30 s timeouts, twice over.
@@ -133,16 +136,10 @@ function createSmtpTransport(
 
 function createOutboxTransport(
   dir: string,
-  dkim: DKIMOptions | undefined,
+  signer: DkimSigner | undefined,
   log: Logger,
 ): MailTransport {
-  // nodemailer composes (and signs) the one-off mails into a Buffer; the outbox stores the bytes.
-  const composer = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'windows',
-    dkim,
-  });
+  const compose = createComposer();
   let ready: Promise<unknown> | undefined;
   log.info({ dir }, 'no SMTP_URL: mail goes to the outbox directory');
 
@@ -164,18 +161,40 @@ function createOutboxTransport(
   return {
     kind: 'outbox',
     async sendRaw(_envelope, raw) {
-      const name = await store(raw);
+      const name = await store(signer ? signer.sign(raw) : raw);
       return { response: `250 stored as ${name}`, code: 250 };
     },
     async sendMail(msg) {
-      const info = await composer.sendMail(structured(msg));
-      const name = await store(info.message as Buffer);
+      const { raw } = await compose(msg);
+      const name = await store(signer ? signer.sign(raw) : raw);
       return { response: `250 stored as ${name}` };
     },
     async verify() {},
-    async close() {
-      composer.close();
-    },
+    async close() {},
+  };
+}
+
+/**
+ * nodemailer composes one-off mails (confirmations) into bytes, which are then signed and sent
+ * like a digest. nodemailer writes a To without a display name bare (`To: a@b`); SpamAssassin
+ * scores that (PDS_BRAND_SUBJ_NAKED_TO), so the address gets its angle brackets.
+ */
+function createComposer() {
+  const composer = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'windows',
+  });
+  return async (msg: StructuredMail): Promise<{ envelope: MailEnvelope; raw: Buffer }> => {
+    const info = await composer.sendMail(structured(msg));
+    const raw = info.message as Buffer;
+    const head = raw.subarray(0, raw.indexOf('\r\n\r\n')).toString('latin1');
+    const fixed = head.replace(/^To: ([^\s<>,"]+)$/m, 'To: <$1>');
+    const from = msg.envelopeFrom ?? String(info.envelope.from ?? '');
+    return {
+      envelope: { from, to: msg.to },
+      raw: Buffer.concat([Buffer.from(fixed, 'latin1'), raw.subarray(head.length)]),
+    };
   };
 }
 

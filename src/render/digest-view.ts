@@ -2,6 +2,7 @@ import { tz as inZone } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { Config } from '../config.js';
 import type { Post } from '../feeds/post.js';
+import { DARK_CARD_BACKGROUND, lightenUntilReadable } from './contrast.js';
 import { PLACEHOLDERS } from './placeholders.js';
 import { cleanText, safeUrl, truncate, wrapText } from './sanitise.js';
 
@@ -19,8 +20,13 @@ export interface SiteView {
   publicUrl: string;
   postalAddress: string;
   accentColor: string;
+  /** The accent for links in dark mode, at WCAG AA against the dark card (contrast.ts). */
+  darkLinkColor: string;
   logoUrl: string | undefined;
   homeUrl: string;
+  /** SITE_LANG, and the direction its script is written in. */
+  lang: string;
+  dir: 'ltr' | 'rtl';
 }
 
 export interface PostView {
@@ -42,14 +48,32 @@ export interface PostView {
 
 export function siteView(site: Config['site']): SiteView {
   const publicUrl = safeUrl(site.publicUrl)?.replace(/\/+$/, '') ?? '';
+  const accentColor = /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8';
   return {
     name: cleanText(site.name, 100),
     publicUrl,
     postalAddress: cleanText(site.postalAddress, 300),
-    accentColor: /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8',
+    accentColor,
+    darkLinkColor: lightenUntilReadable(accentColor, DARK_CARD_BACKGROUND),
     logoUrl: safeUrl(site.logoUrl),
     homeUrl: `${publicUrl}/`,
+    lang: site.lang,
+    dir: textDirection(site.lang),
   };
+}
+
+/** `rtl` for a language written right to left (ar, he, fa, ur ...), from the runtime's CLDR data. */
+export function textDirection(lang: string): 'ltr' | 'rtl' {
+  try {
+    const locale = new Intl.Locale(lang) as Intl.Locale & {
+      getTextInfo?: () => { direction?: string };
+      textInfo?: { direction?: string };
+    };
+    const info = locale.getTextInfo?.() ?? locale.textInfo;
+    return info?.direction === 'rtl' ? 'rtl' : 'ltr';
+  } catch {
+    return 'ltr';
+  }
 }
 
 export function postView(post: Post, tz: string): PostView {
@@ -88,7 +112,8 @@ export function digestView(input: {
   const count = posts.length;
   const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
   return {
-    lang: 'en',
+    lang: site.lang,
+    dir: site.dir,
     site,
     date: input.date,
     dateLabel: formatDate(`${input.date}T12:00:00Z`, 'EEEE d MMMM yyyy', 'UTC'),
@@ -105,9 +130,11 @@ export function digestView(input: {
 
 /** Everything confirm.mjml, confirm.txt.hbs and confirm.subject.hbs see. */
 export function confirmView(input: { confirmUrl: string; email: string; site: Config['site'] }) {
+  const site = siteView(input.site);
   return {
-    lang: 'en',
-    site: siteView(input.site),
+    lang: site.lang,
+    dir: site.dir,
+    site,
     confirmUrl: input.confirmUrl,
     email: cleanText(input.email, 320),
     preheader: 'One click to confirm, and the digest starts arriving.',

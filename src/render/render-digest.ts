@@ -98,10 +98,13 @@ async function compileMjml(
     // Loaded on first use: MJML and its dependencies weigh ~45 MB, which a process that only
     // sends (or only serves pages) never needs.
     const { default: compile } = await import('mjml');
+    // fonts: {}: MJML otherwise links Google Fonts for any of its default families (Roboto is
+    // in our system stack), which loads a third party's font on every open.
     result = await compile(source, {
       validationLevel,
       keepComments: false,
       ignoreIncludes: true,
+      fonts: {},
     });
   } catch (err) {
     const details = (err as { errors?: { formattedMessage?: string }[] }).errors;
