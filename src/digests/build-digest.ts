@@ -108,6 +108,14 @@ export async function buildDigest(
       { posts: chosen.length, stored },
       stored ? 'digest rendered' : 'another builder stored it first',
     );
+    // Too large for Gmail as it was: say what was cut (README "What the service guarantees").
+    if ('fit' in content && content.fit)
+      log.warn(
+        content.fit,
+        `digest HTML was ${content.fit.bytesBefore} bytes, over Gmail's clipping size: summaries ` +
+          `cut to ${content.fit.summariesCutTo} characters, ${content.fit.full} posts in full, ` +
+          `${content.fit.listed} by title, ${content.fit.notShown} not shown (counted, with a link to the archive)`,
+      );
     digest = await deps.digests.getSummary(date);
     if (!digest) throw new Error(`digest ${date} vanished while building`);
   }

@@ -76,9 +76,9 @@ export function textDirection(lang: string): 'ltr' | 'rtl' {
   }
 }
 
-export function postView(post: Post, tz: string): PostView {
+export function postView(post: Post, tz: string, maxSummary = MAX_SUMMARY): PostView {
   const title = cleanText(post.title, MAX_TITLE) || 'Untitled post';
-  const summary = cleanText(post.summary, MAX_SUMMARY);
+  const summary = cleanText(post.summary, maxSummary);
   const author = cleanText(post.author, 80);
   const url = safeUrl(post.url);
   const dateLabel = formatDate(post.publishedAt, 'd MMM yyyy', tz);
@@ -97,6 +97,18 @@ export function postView(post: Post, tz: string): PostView {
   };
 }
 
+/**
+ * How much of each post a digest shows when the whole would be too large for Gmail
+ * (render-digest.ts `fitDigest`): the first `full` posts in full with summaries cut to
+ * `maxSummary`, the next `listed` as a title and link each, and the rest only counted, with a
+ * link to the archive.
+ */
+export interface DigestLayout {
+  maxSummary: number;
+  full: number;
+  listed: number;
+}
+
 /** Everything digest.mjml, digest.txt.hbs and digest.subject.hbs see. */
 export function digestView(input: {
   date: string;
@@ -105,11 +117,17 @@ export function digestView(input: {
   window: { windowStart: Date };
   site: Config['site'];
   tz: string;
+  layout?: DigestLayout;
 }) {
   const site = siteView(input.site);
-  const posts = groupByBlog(input.posts.map((p) => postView(p, input.tz)));
-  const first = posts[0];
-  const count = posts.length;
+  const layout = input.layout ?? { maxSummary: MAX_SUMMARY, full: input.posts.length, listed: 0 };
+  // Grouped before the layout cuts, so the posts shown in full are the first of the grouped order.
+  const all = groupByBlog(input.posts.map((p) => postView(p, input.tz, layout.maxSummary)));
+  const posts = all.slice(0, layout.full);
+  const alsoPosts = all.slice(layout.full, layout.full + layout.listed);
+  const notShown = all.length - posts.length - alsoPosts.length;
+  const first = all[0];
+  const count = all.length;
   const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
   return {
     lang: site.lang,
@@ -119,10 +137,14 @@ export function digestView(input: {
     dateLabel: formatDate(`${input.date}T12:00:00Z`, 'EEEE d MMMM yyyy', 'UTC'),
     intro: `${count} new ${count === 1 ? 'post' : 'posts'} since ${since}`,
     posts,
+    /** Posts shown by title only, and how many are not shown at all (see DigestLayout). */
+    alsoPosts,
+    notShown,
+    archiveUrl: `${site.publicUrl}/digests`,
     count,
     more: Math.max(0, count - 1),
     subjectTitle: first ? truncate(first.title, SUBJECT_TITLE) : '',
-    preheader: truncate(posts.map((p) => p.title).join(' \u00b7 '), 150),
+    preheader: truncate(all.map((p) => p.title).join(' \u00b7 '), 150),
     viewInBrowserUrl: `${site.publicUrl}/digests/${input.date}`,
     ...recipientPlaceholders(),
   };
