@@ -93,6 +93,8 @@ type SendOptions = { date?: string; wait?: boolean; force?: boolean; retryFailed
  * the end (workers in-process if none). Exit 1 when nothing could be sent or something failed.
  */
 async function send(services: Services, opts: SendOptions): Promise<void> {
+  // Said here too, not only in the log: the operator is looking at this output.
+  for (const w of services.config.warnings) console.error(`WARNING: ${w}`);
   let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
   try {
     const queued = await queueSend(services, opts);
