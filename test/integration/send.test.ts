@@ -96,9 +96,23 @@ describe('sending a digest', () => {
           ?.line.replace(/^[^:]+:\s*/, '')
           .replace(/\r?\n\s+/g, ' ');
       expect(header('list-id')).toBe('"Example Digest" <example-digest.example.com>');
-      expect(header('list-unsubscribe')).toMatch(
-        /^<https:\/\/digest\.example\.com\/unsubscribe\?token=[A-Za-z0-9_-]+>, <mailto:unsubscribe@example\.com\?subject=unsubscribe>$/,
-      );
+      const unsub =
+        /^<https:\/\/digest\.example\.com\/unsubscribe\?token=([A-Za-z0-9_-]+)>, <mailto:unsubscribe\+([A-Za-z0-9_-]{40})@example\.com\?subject=unsubscribe>$/.exec(
+          header('list-unsubscribe') ?? '',
+        );
+      expect(unsub, header('list-unsubscribe')).toBeTruthy();
+      // the mailto carries this recipient's own unsubscribe token
+      expect(unsub![2]).toBe(unsub![1]);
+      const { tokens } = pipeline.services;
+      const id = tokens.verify('unsubscribe', unsub![1]);
+      expect(id.ok).toBe(true);
+      // VERP: the envelope sender and the Message-ID carry a bounce token for the same subscriber
+      const verp = /^bounces\+([A-Za-z0-9_-]{40})@example\.com$/.exec(m.from);
+      expect(verp, m.from).toBeTruthy();
+      expect(tokens.verify('bounce', verp![1])).toEqual(id);
+      expect(mail.messageId).toContain(`.${verp![1]}@example.com>`);
+      expect(header('precedence')).toBe('bulk');
+      expect(header('auto-submitted')).toBe('auto-generated');
       expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
       expect(mail.text).toContain('Post number 0 & friends');
       expect(mail.html).toContain('Post number 0 &amp; friends');
