@@ -108,7 +108,7 @@ export async function buildDigest(
       { posts: chosen.length, stored },
       stored ? 'digest rendered' : 'another builder stored it first',
     );
-    // Too large for Gmail as it was: say what was cut (README "What the service guarantees").
+    // Too large for Gmail as it was: say what was cut (README guarantee 12).
     if ('fit' in content && content.fit)
       log.warn(
         content.fit,

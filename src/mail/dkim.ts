@@ -4,8 +4,8 @@ import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto'
  * DKIM signing (RFC 6376, rsa-sha256, relaxed/relaxed) of complete messages. Our own because
  * nodemailer's signer lists each header name at most once in `h=` and only when present, so it
  * cannot oversign: list a header once more than it occurs, so that a copy added in transit
- * (a second From or List-Unsubscribe) breaks the signature (RFC 6376 §8.15). The README's
- * "What the service guarantees" says which headers are covered.
+ * (a second From or List-Unsubscribe) breaks the signature (RFC 6376 §8.15). README guarantee 11
+ * says which headers are covered.
  */
 
 export interface DkimOptions {

@@ -223,7 +223,7 @@ describe('sending a digest', () => {
       async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 4,
     );
     await probe.close();
-    workers.workers.send.resume();
+    await workers.workers.send.resume();
     await waitFor(
       async () => ((await pipeline!.services.queues.send.getJobCounts('delayed')).delayed ?? 0) > 0,
       10_000,

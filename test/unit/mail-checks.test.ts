@@ -137,7 +137,7 @@ describe('SpamAssassin', () => {
         expect(Number(status![1]), scores[name]).toBeLessThanOrEqual(0);
         expect(status![0], name).not.toMatch(/HTML_FONT_LOW_CONTRAST|PDS_BRAND_SUBJ_NAKED_TO/);
       }
-      // The measured scores, for the record (README "What the service guarantees").
+      // The measured scores, for the record (README guarantee 11).
       console.log(scores);
     },
     300_000,
