@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { nextFiring } from './digests/occurrences.js';
 import { AppError } from './errors.js';
@@ -33,6 +34,54 @@ const cron = z.string().refine((v) => {
 const httpUrl = HttpUrl.transform((v) => v.replace(/\/+$/, ''));
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/** An IP address or CIDR range, as ipaddr.js reads them. */
+function isAddressOrRange(v: string): boolean {
+  return v.includes('/') ? ipaddr.isValidCIDR(v) : ipaddr.isValid(v);
+}
+
+/**
+ * TRUST_PROXY: `false` (default), a hop count (`1`: one reverse proxy in front), or the
+ * proxies' addresses and CIDR ranges. `true` would believe any X-Forwarded-For, so a client
+ * could pick its own address (and slip every per-IP limit): it is refused with a clear error.
+ */
+const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
+  const s = v.trim().toLowerCase();
+  if (['false', '0', 'no'].includes(s)) return false;
+  if (['true', 'yes'].includes(s)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'no longer takes true (it would believe any X-Forwarded-For): give the number of proxies in front (usually 1) or their addresses, e.g. 10.0.0.0/8',
+    });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(s)) {
+    const hops = Number(s);
+    if (hops <= 10) return hops;
+  }
+  const list = splitList(v);
+  const bad = list.find((a) => !isAddressOrRange(a));
+  if (bad !== undefined || list.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be false, a hop count (1-10) or proxy addresses/CIDRs; "${bad ?? v}" is none`,
+    });
+    return z.NEVER;
+  }
+  return list;
+});
+
+/** FEED_ALLOW_HOSTS: host names, addresses or CIDRs a feed may be fetched from though private. */
+const allowHosts = z.string().transform((v, ctx) => {
+  const list = splitList(v).map((h) => h.toLowerCase().replace(/^\[|\]$/g, ''));
+  const bad = list.find((h) => !isAddressOrRange(h) && !/^[a-z0-9.-]+$/.test(h));
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${bad}" is not a host name, address or CIDR` });
+    return z.NEVER;
+  }
+  return list;
+});
 
 const EnvSchema = z.object({
   REDIS_URL: z.preprocess(
@@ -77,6 +126,7 @@ const EnvSchema = z.object({
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
   FEED_ALLOW_PRIVATE: z.preprocess(emptyAsUndefined, bool.default(false)),
+  FEED_ALLOW_HOSTS: allowHosts.default([]),
   DATA_DIR: z.string().default('./data'),
   OUTBOX_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
   SMTP_URL: z.preprocess(
@@ -101,7 +151,7 @@ const EnvSchema = z.object({
   DKIM_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65535).default(3000),
-  TRUST_PROXY: z.preprocess(emptyAsUndefined, bool.default(false)),
+  TRUST_PROXY: trustProxy.default(false),
   METRICS_PORT: z.preprocess(emptyAsUndefined, int(1, 65535).optional()),
   WELCOME_EMAIL: z.preprocess(emptyAsUndefined, bool.default(false)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -179,6 +229,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     feeds: Object.freeze(splitList(e.FEEDS)),
     feedAllowPrivate: e.FEED_ALLOW_PRIVATE,
+    /** Named hosts and addresses feeds may use though private or cloud metadata (address-guard.ts). */
+    feedAllowHosts: Object.freeze(e.FEED_ALLOW_HOSTS),
     ingestCron: e.INGEST_CRON,
     digest: Object.freeze({
       cron: e.DIGEST_CRON,

@@ -51,6 +51,16 @@ export function createKeys(prefix: string) {
     state: k('state'),
     /** rate limit counters */
     rate: (name: string, id: string) => k('rate', name, id),
+    /** hash: one admin session (by sha256 of its id): created, seen */
+    adminSession: (idHash: string) => k('admin', 'session', idHash),
+    /** zset: admin session id hashes scored by creation (ms), so all can be revoked */
+    adminSessions: k('admin', 'sessions'),
+    /** string: a one-time admin login code (by its sha256), deleted when used */
+    adminLoginCode: (codeHash: string) => k('admin', 'login-code', codeHash),
+    /** zset: pending subscriber ids scored by their last request (ms), for expiry */
+    pendingSince: k('subs', 'pending-since'),
+    /** string: written by /readyz to prove Redis takes writes */
+    readyProbe: k('ready'),
   };
 }
 
@@ -59,21 +69,40 @@ export type Keys = ReturnType<typeof createKeys>;
 /** Options BullMQ needs on its connections: blocking commands must never time out. */
 const bullmqOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
 
+/** How long an HTTP request waits for one Redis command before it is answered 503. */
+export const HTTP_COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * The HTTP process's client: a request must never hang while Redis is away, so commands are
+ * not queued while disconnected (they fail at once), and one that gets no reply fails after
+ * HTTP_COMMAND_TIMEOUT_MS. ioredis keeps reconnecting, so pages recover by themselves.
+ */
+const httpOptions: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  commandTimeout: HTTP_COMMAND_TIMEOUT_MS,
+  connectTimeout: HTTP_COMMAND_TIMEOUT_MS,
+};
+
 /**
  * Creates a Redis client for the configured URL (single node or cluster). `forBullmq` gives a
  * connection fit for BullMQ workers (commands wait for Redis to come back instead of failing).
  * `waitForRedis` makes the store's commands wait out a Redis restart too, instead of failing
  * after a few reconnect attempts: what workers need, since a ledger write that fails after an
- * SMTP 250 turns into a second message once the claim's lease expires.
+ * SMTP 250 turns into a second message once the claim's lease expires. `forHttp` gives the
+ * HTTP process's fail-fast client (no offline queue, a command timeout); it also suits BullMQ
+ * `Queue`s that only add jobs, never workers.
  */
 export function createRedis(
   redis: Config['redis'],
-  opts: { forBullmq?: boolean; url?: string; waitForRedis?: boolean } = {},
+  opts: { forBullmq?: boolean; forHttp?: boolean; url?: string; waitForRedis?: boolean } = {},
 ): RedisClient {
   const url = opts.url ?? redis.url ?? 'redis://127.0.0.1:6379';
-  const extra: RedisOptions = opts.forBullmq
-    ? bullmqOptions
-    : { maxRetriesPerRequest: opts.waitForRedis ? null : 3 };
+  const extra: RedisOptions = opts.forHttp
+    ? httpOptions
+    : opts.forBullmq
+      ? bullmqOptions
+      : { maxRetriesPerRequest: opts.waitForRedis ? null : 3 };
   if (redis.cluster) {
     const u = new URL(url);
     return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
@@ -109,6 +138,23 @@ export class RedisUnavailableError extends AppError {
     super('REDIS_UNAVAILABLE', message, 503);
     this.name = 'RedisUnavailableError';
   }
+}
+
+/**
+ * Replies that mean "Redis cannot do this now" rather than "this command is wrong": out of
+ * memory, a read-only replica, a failed snapshot, loading, a busy script, a cluster moving.
+ */
+const REFUSAL = /^(OOM|READONLY|MISCONF|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+/** ioredis's own words for a command that never reached Redis or got no reply. */
+const UNREACHABLE =
+  /Stream isn't writeable|Command timed out|Connection is closed|Reached the max retries|connect ETIMEDOUT|ECONNREFUSED|Failed to refresh slots cache|None of startup nodes is available/;
+
+/** True when `err` says Redis is down, unreachable, full or read-only (HTTP answers 503). */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof RedisUnavailableError) return true;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  return REFUSAL.test(err.message) || UNREACHABLE.test(err.message);
 }
 
 /**

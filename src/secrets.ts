@@ -36,23 +36,18 @@ function readOrCreate(file: string, minLength: number): { value: string; created
 
 /**
  * The admin token: ADMIN_TOKEN when set; else a random one made at first start and kept in
- * DATA_DIR/admin-token (mode 0600). When it is made, the log prints a login link once, so a
- * fresh install has a working admin and no open door.
+ * DATA_DIR/admin-token (mode 0600). The token never reaches the log: the HTTP server logs a
+ * one-time login link instead (src/start-http.ts), so a fresh install has a working admin and
+ * no open door.
  */
 export function ensureAdminToken(
-  config: Pick<Config, 'adminToken' | 'dataDir' | 'site'>,
+  config: Pick<Config, 'adminToken' | 'dataDir'>,
   log: Pick<Logger, 'warn'>,
 ): { token: string; generated: boolean } {
   if (config.adminToken) return { token: config.adminToken, generated: false };
   const file = path.join(config.dataDir, 'admin-token');
   const { value, created } = readOrCreate(file, 16);
-  if (created) {
-    const link = `${config.site.publicUrl}/admin/login?token=${encodeURIComponent(value)}`;
-    log.warn(
-      { file },
-      `No ADMIN_TOKEN set: made one and saved it in ${file}. Log in once with ${link}`,
-    );
-  }
+  if (created) log.warn({ file }, `No ADMIN_TOKEN set: made one and saved it in ${file}`);
   return { token: value, generated: created };
 }
 

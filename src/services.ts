@@ -13,7 +13,8 @@ import { createPostStore } from './feeds/post-store.js';
 import { feedUserAgent } from './feeds/safe-fetch.js';
 import { preflightSmtp } from './mail/preflight.js';
 import { createMailTransport } from './mail/transport.js';
-import { createMetrics } from './metrics.js';
+import { createAdminSessions } from './http/admin-sessions.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { createQueues } from './queues.js';
 import { createRedis } from './redis.js';
 import { createRenderer } from './render/render-digest.js';
@@ -26,8 +27,13 @@ import { createTokens } from './subscribers/tokens.js';
  * Every store and service, built once per process from the context. Entry points (CLI, HTTP
  * server, workers) call this and hand the pieces on; nothing reaches them through imports.
  * `now` is the digest service's clock (tests set it; the build and send paths use real time).
+ * `forHttp`: the HTTP server's set, on its fail-fast Redis client (src/start-http.ts), with
+ * queues that only add jobs and fail fast too; `metrics` shares the process's registry.
  */
-export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
+export function createServices(
+  ctx: Context,
+  opts: { now?: () => Date; forHttp?: boolean; metrics?: Metrics } = {},
+) {
   const { config, redis, keys, log } = ctx;
   const secret = ensureSecret(config);
   const feeds = createFeedStore({ redis, keys });
@@ -42,14 +48,19 @@ export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
     templatesDir: config.templatesDir,
     tz: config.digest.tz,
   });
-  // BullMQ gets its own connection: it needs commands that wait out a Redis restart.
-  const bullConnection = createRedis(config.redis, { url: ctx.redisUrl, forBullmq: true });
+  // BullMQ gets its own connection: workers need commands that wait out a Redis restart; the
+  // HTTP server's queues only add jobs, and a request must not wait for Redis to come back.
+  const bullConnection = createRedis(config.redis, {
+    url: ctx.redisUrl,
+    ...(opts.forHttp ? { forHttp: true } : { forBullmq: true }),
+  });
   const queues = createQueues(bullConnection, config.redis.prefix, config.send);
   const ingest = createIngest({
     feedStore: feeds,
     postStore: posts,
     log,
     allowPrivate: config.feedAllowPrivate,
+    allowHosts: config.feedAllowHosts,
     userAgent: feedUserAgent(config.site.publicUrl),
   });
   let transport: ReturnType<typeof createMailTransport> | undefined;
@@ -84,7 +95,7 @@ export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   // One registry per process: the HTTP server's /metrics shows what this process's workers did
   // (with `npm start`, all of it), and reads digests and queue depths from Redis at scrape time.
-  const metrics = createMetrics();
+  const metrics = opts.metrics ?? createMetrics();
 
   return {
     config,
@@ -92,6 +103,7 @@ export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
     secret,
     bullConnection,
     adminToken: () => ensureAdminToken(config, log),
+    adminSessions: createAdminSessions({ redis, keys, secret }),
     feeds,
     posts,
     subscribers,

@@ -1,31 +1,56 @@
 import type { Context } from './context.js';
 import { buildApp } from './http/app.js';
-import type { Services } from './services.js';
+import { LOGIN_CODE_TTL_MS } from './http/admin-sessions.js';
+import { createRedis } from './redis.js';
+import { createServices, type Services } from './services.js';
 
-/** Builds the HTTP app from the services and listens on HOST:PORT. */
+/**
+ * Builds the HTTP app and listens on HOST:PORT. The app gets its own Redis client and stores
+ * on it, made to fail fast (no offline queue, a command timeout: src/redis.ts), so a request
+ * answers 503 within seconds while Redis is away, even in a process whose workers wait for it.
+ */
 export async function startHttp(ctx: Context, services: Services) {
   const { config } = ctx;
+  const redis = createRedis(config.redis, { url: ctx.redisUrl, forHttp: true });
+  const web = createServices({ ...ctx, redis }, { forHttp: true, metrics: services.metrics });
+  const admin = services.adminToken();
   const app = await buildApp({
     config,
     log: ctx.log,
-    redis: ctx.redis,
+    redis,
     keys: ctx.keys,
-    subscribers: services.subscribers,
-    tokens: services.tokens,
-    feeds: services.feeds,
-    posts: services.posts,
-    ingest: services.ingest,
-    digests: services.digestService,
+    subscribers: web.subscribers,
+    tokens: web.tokens,
+    feeds: web.feeds,
+    posts: web.posts,
+    ingest: web.ingest,
+    digests: web.digestService,
     mailer: services.mailer(),
-    renderer: services.renderer,
-    adminToken: services.adminToken().token,
+    renderer: web.renderer,
+    adminToken: admin.token,
+    secret: web.secret,
     metrics: services.metrics,
-    queueCounts: services.queueCounts,
+    queueCounts: web.queueCounts,
     trustProxy: config.http.trustProxy,
+  });
+  app.addHook('onClose', async () => {
+    await web.close();
+    await redis.quit().catch(() => redis.disconnect());
   });
   await app.listen({ host: config.http.host, port: config.http.port });
   ctx.log.info(
     `listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`,
   );
+  // A fresh install: a one-time link into the dashboard (the token itself is never logged).
+  if (admin.generated) await logLoginLink(ctx, services);
   return app;
+}
+
+/** Logs a one-time admin login link (`digest admin login-link` prints another). */
+export async function logLoginLink(ctx: Context, services: Services): Promise<void> {
+  const code = await services.adminSessions.createLoginCode();
+  ctx.log.warn(
+    `One-time admin login link (works once, for ${LOGIN_CODE_TTL_MS / 60_000} minutes): ` +
+      `${services.links.adminLogin()}?code=${code} — for another: npm run digest -- admin login-link`,
+  );
 }

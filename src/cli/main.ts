@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '../config.js';
 import { createContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { createServices } from '../services.js';
+import { registerAdminCommands } from './admin.js';
 import { registerBounceCommands } from './bounces.js';
 import { registerDigestCommands } from './digests.js';
 import type { OpenServices } from './open-services.js';
@@ -48,6 +49,7 @@ registerSubscriberCommands(program, open);
 registerPreviewCommand(program, open);
 registerDigestCommands(program, open);
 registerBounceCommands(program, open);
+registerAdminCommands(program, open);
 
 program
   .command('serve')

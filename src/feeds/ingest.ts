@@ -21,6 +21,8 @@ export interface IngestDeps {
   postStore: Pick<PostStore, 'upsert'>;
   log: Logger;
   allowPrivate: boolean;
+  /** FEED_ALLOW_HOSTS (address-guard.ts). */
+  allowHosts?: readonly string[];
   userAgent: string;
   /** Feeds fetched at once. */
   concurrency?: number;
@@ -45,6 +47,7 @@ export function createIngest(deps: IngestDeps) {
       const res = await fetchFeed(feed, {
         ...deps.fetch,
         allowPrivate: deps.allowPrivate,
+        allowHosts: deps.allowHosts,
         userAgent: deps.userAgent,
         etag: state.etag,
         lastModified: state.lastModified,

@@ -12,6 +12,8 @@ export const DEFAULT_MAX_REDIRECTS = 5;
 export interface FetchFeedOptions {
   /** Allow private, loopback and link-local addresses (FEED_ALLOW_PRIVATE). */
   allowPrivate: boolean;
+  /** Hosts, addresses and CIDRs allowed though private or metadata (FEED_ALLOW_HOSTS). */
+  allowHosts?: readonly string[];
   /** Names the service, e.g. `weekly-digest/0.1 (+https://example.com)`. */
   userAgent: string;
   /** Remembered from the last good fetch, for a conditional GET. */
@@ -92,7 +94,7 @@ async function fetchWithRedirects(
   const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   let url = parseHttpUrl(source);
   for (let hop = 0; ; hop++) {
-    checkLiteralHost(url, opts.allowPrivate);
+    checkLiteralHost(url, { allowPrivate: opts.allowPrivate, allowHosts: opts.allowHosts });
     const res = await request(url, opts, signal);
     const status = res.statusCode ?? 0;
     if ([301, 302, 303, 307, 308].includes(status)) {
@@ -149,7 +151,7 @@ function request(url: URL, opts: FetchFeedOptions, signal: AbortSignal): Promise
       signal,
       // A fresh connection per request: the lookup below must run for every connect.
       agent: false,
-      lookup: guardedLookup(opts.allowPrivate),
+      lookup: guardedLookup({ allowPrivate: opts.allowPrivate, allowHosts: opts.allowHosts }),
     });
     req.once('response', resolve);
     req.once('error', (err) => reject(err instanceof FeedError ? err : networkError(url, err)));

@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController } from 'fastify';
 import { AppError } from '../errors.js';
 import type { createBackground } from './background.js';
+import { clientId } from './client-address.js';
 import { createHttpContext } from './http-context.js';
 import type { HttpDeps } from './deps.js';
 import { createErrorHandler, createNotFoundHandler } from './http-errors.js';
@@ -34,6 +35,15 @@ function cspDirectives(https: boolean) {
   };
 }
 
+/** Fastify's trustProxy: a hop count is proxy-addr's "trust the first n hops" function. */
+function trustProxyOption(
+  v: HttpDeps['trustProxy'],
+): false | string[] | ((addr: string, hop: number) => boolean) {
+  if (v === undefined || v === false) return false;
+  if (typeof v === 'number') return (_addr, hop) => hop < v;
+  return [...v];
+}
+
 /**
  * Builds the HTTP app (public pages, admin pages and API, health and metrics) without
  * listening: `src/server.ts` listens, tests call `app.inject`. `app.background.drain()` waits
@@ -46,7 +56,13 @@ export async function buildApp(deps: HttpDeps) {
     // Request URLs carry tokens: log our own line with the route pattern instead.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ctx.limits.bodyLimit,
-    trustProxy: deps.trustProxy ?? false,
+    // A slow body cannot hold a socket: the whole request must arrive within requestTimeout,
+    // and an idle socket closes after connectionTimeout.
+    requestTimeout: ctx.limits.requestTimeoutMs,
+    connectionTimeout: 2 * ctx.limits.requestTimeoutMs,
+    http: { connectionsCheckingInterval: ctx.limits.timeoutCheckMs },
+    // A hop count or the proxies' addresses (never "any"): see TRUST_PROXY in src/config.ts.
+    trustProxy: trustProxyOption(deps.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.decorate('background', ctx.background);
@@ -74,6 +90,9 @@ export async function buildApp(deps: HttpDeps) {
     global: false,
     redis: deps.redis,
     nameSpace: `${deps.keys.rate('ip', '')}`,
+    keyGenerator: (req) => clientId(req.ip),
+    // Public pages only (admin authentication has its own limiter, which fails closed): with
+    // Redis away the request itself fails with 503 at its first store call.
     skipOnError: true,
     errorResponseBuilder: () =>
       new AppError('RATE_LIMITED', 'Too many requests. Try again later.', 429),
@@ -100,6 +119,11 @@ export async function buildApp(deps: HttpDeps) {
   }
 
   await app.register(async (scope) => {
+    // Public pages answer within handlerTimeoutMs whatever happens (503 after it); admin
+    // routes such as an import may take longer, and Redis's command timeout bounds them.
+    scope.addHook('onRoute', (route) => {
+      route.handlerTimeout ??= ctx.limits.handlerTimeoutMs;
+    });
     registerAssets(scope, ctx);
     registerHealth(scope, ctx);
     registerPublicRoutes(scope, ctx);

@@ -10,6 +10,7 @@ import type { Keys, RedisClient } from '../redis.js';
 import type { Renderer } from '../render/render-digest.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Tokens } from '../subscribers/tokens.js';
+import type { AuthLimits } from './auth-limiter.js';
 
 /*
  * What the HTTP layer needs from the rest of the service: the slices of the real factories it
@@ -58,14 +59,24 @@ export type RendererLike = Pick<Renderer, 'renderConfirm'>;
 export interface HttpLimits {
   /** Requests per IP per minute on /subscribe (default 10). */
   subscribePerIpPerMinute?: number;
-  /** Confirmation emails per address per day (default 3). */
+  /** Confirmation emails per address per day, whoever asks (default 10). */
   confirmationsPerAddressPerDay?: number;
-  /** Admin login attempts per IP per 15 minutes (default 20). */
-  loginPerIp?: number;
-  /** Body limit for JSON and forms, bytes (default 64 KiB). */
+  /** Confirmation emails per address per requester (IPv4, IPv6 /64) per day (default 3). */
+  confirmationsPerRequesterPerDay?: number;
+  /** Failed admin authentication: counts and delays (auth-limiter.ts). */
+  auth?: Partial<AuthLimits>;
+  /** Body limit for JSON and forms, bytes (default 64 KiB); public forms take 8 KiB. */
   bodyLimit?: number;
   /** Body limit for CSV imports, bytes (default 20 MiB). */
   importLimit?: number;
+  /** A request's whole body must arrive within this (default 60 s): Node's requestTimeout. */
+  requestTimeoutMs?: number;
+  /** How often Node looks for requests past requestTimeoutMs (default 5 s). */
+  timeoutCheckMs?: number;
+  /** A handler that has not answered after this gets 503 (default 30 s; imports 10 min). */
+  handlerTimeoutMs?: number;
+  /** The public form must be sent at least this long after it was shown (default 2 s). */
+  minFormSeconds?: number;
 }
 
 export interface HttpDeps {
@@ -83,6 +94,8 @@ export interface HttpDeps {
   renderer: RendererLike;
   /** From ensureAdminToken: ADMIN_TOKEN or the generated one. */
   adminToken: string;
+  /** The signing secret (SECRET): session cookies and form stamps use keys derived from it. */
+  secret: string;
   /** Process metrics (src/metrics.ts); buildApp makes its own when absent. */
   metrics?: Metrics;
   /**
@@ -91,8 +104,8 @@ export interface HttpDeps {
    */
   queueCounts?: () => Promise<Record<string, Record<string, number>>>;
   limits?: HttpLimits;
-  /** Trust X-Forwarded-For (behind a reverse proxy). Default false. */
-  trustProxy?: boolean;
+  /** TRUST_PROXY: false, a hop count, or the proxies' addresses/CIDRs. Default false. */
+  trustProxy?: false | number | readonly string[];
   /** The clock (tests). */
   now?: () => Date;
 }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { isRedisUnavailable } from '../redis.js';
 import { messagePage, type Site } from './pages/layout.js';
 
 /** An HTTP-facing error: stable code, status, a message safe to show. */
@@ -31,9 +32,29 @@ const FRAMEWORK_CODES: Record<string, [string, string]> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: ['BAD_REQUEST', 'The request is not multipart.'],
 };
 
+/** What a request that needs Redis gets while Redis is down, full or read-only. */
+export const UNAVAILABLE: PublicError = {
+  status: 503,
+  code: 'SERVICE_UNAVAILABLE',
+  message: 'The service is briefly unavailable. Please try again in a minute.',
+};
+
+/** Paths whose query string carries a token or a login code: never logged as given. */
+const SECRET_QUERY_PATHS = new Set(['/confirm', '/unsubscribe', '/preferences', '/admin/login']);
+
+/** The URL as logs may show it: the query string of a token route is replaced. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const path = url.slice(0, q).replace(/\/+$/, '') || '/';
+  return SECRET_QUERY_PATHS.has(path) ? `${url.slice(0, q)}?[redacted]` : url;
+}
+
 /** Turns anything thrown into what the client may see. 5xx details never leave the logs. */
 export function toPublicError(err: unknown): PublicError {
   if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message };
+  if (isRedisUnavailable(err)) return UNAVAILABLE;
+  if ((err as { code?: string } | null)?.code === 'FST_ERR_HANDLER_TIMEOUT') return UNAVAILABLE;
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
@@ -78,6 +99,7 @@ const TITLES: Record<number, string> = {
   404: 'Page not found',
   413: 'Too large',
   429: 'Too many requests',
+  503: 'Briefly unavailable',
 };
 
 /** Sends an error as JSON `{ error: { code, message } }` or as a small page. */
@@ -96,12 +118,16 @@ export function sendError(
 }
 
 /** Fastify's error handler: logs 5xx with details, answers without them. */
-export function createErrorHandler(site: Site, log: Pick<Logger, 'error' | 'debug'>) {
+export function createErrorHandler(site: Site, log: Pick<Logger, 'error' | 'warn' | 'debug'>) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = toPublicError(err);
-    if (e.status >= 500)
-      log.error({ err, url: req.url, method: req.method, reqId: req.id }, 'request failed');
-    else log.debug({ code: e.code, url: req.url }, 'request refused');
+    const url = redactUrl(req.url);
+    if (e.status === 503)
+      log.warn({ err: (err as Error).message, url, method: req.method }, 'request failed: Redis');
+    else if (e.status >= 500)
+      log.error({ err, url, method: req.method, reqId: req.id }, 'request failed');
+    else log.debug({ code: e.code, url }, 'request refused');
+    if (e.status === 503) reply.header('retry-after', '60');
     return sendError(req, reply, site, e);
   };
 }

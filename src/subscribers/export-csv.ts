@@ -6,17 +6,17 @@ import type { Subscriber, SubscriberStatus } from './subscriber.js';
 export const EXPORT_COLUMNS = ['email', 'name', 'timezone', 'status', 'created_at', 'confirmed_at'];
 
 /**
- * A name starting with = + - @ (or a tab/CR) would run as a formula when the file is opened in
- * a spreadsheet; such names get a leading apostrophe. Addresses cannot hold the characters a
- * harmful formula needs (parentheses, quotes, spaces), so they stay as they are and re-import.
+ * A cell starting with = + - @ (or a tab/CR) would run as a formula when the file is opened in
+ * a spreadsheet: every such cell, addresses included (`=cmd|…@x.example` is a valid address),
+ * gets a leading apostrophe (OWASP's CSV injection advice), which spreadsheets show as text.
  */
-function safeCell(s: string | undefined): string {
+export function safeCell(s: string | undefined): string {
   if (!s) return '';
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
 function toRow(s: Subscriber): string[] {
-  return [s.email, safeCell(s.name), s.tz ?? '', s.status, s.createdAt, s.confirmedAt ?? ''];
+  return [s.email, s.name, s.tz, s.status, s.createdAt, s.confirmedAt].map(safeCell);
 }
 
 /**

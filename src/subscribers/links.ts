@@ -2,6 +2,8 @@ import type { Tokens } from './tokens.js';
 
 /** Confirmation links expire after 48 hours (issue 4). */
 export const CONFIRM_TTL_SECONDS = 48 * 3600;
+/** A preferences link that may download or erase data: emailed on request, valid a day. */
+export const DATA_LINK_TTL_SECONDS = 24 * 3600;
 
 /**
  * The public URLs the service sends in emails, all built from PUBLIC_URL. Tokens are base64url,
@@ -18,6 +20,9 @@ export function createLinks(deps: { publicUrl: string; tokens: Pick<Tokens, 'sig
       `${base}/confirm?token=${deps.tokens.sign('confirm', id, CONFIRM_TTL_SECONDS, now)}`,
     unsubscribe,
     preferences,
+    /** The preferences link with an expiry: the only one that downloads or erases data. */
+    dataLink: (id: number, now?: Date) =>
+      `${base}/preferences?token=${deps.tokens.sign('preferences', id, DATA_LINK_TTL_SECONDS, now)}`,
     /** A recipient's personal links, as the digest's placeholders take them. */
     recipient: (id: number) => ({
       unsubscribeUrl: unsubscribe(id),

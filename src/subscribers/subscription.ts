@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { escapeHtml } from '../http/html.js';
 import type { DigestService } from '../digests/digest-service.js';
 import type { Logger } from '../log.js';
 import type { MailTransport } from '../mail/transport.js';
@@ -6,14 +7,18 @@ import type { Keys, RedisClient } from '../redis.js';
 import { createDigestCopies } from '../mail/digest-copy.js';
 import type { Renderer } from '../render/render-digest.js';
 import { createConfirmationLimit } from './confirmation-limit.js';
-import type { Links } from './links.js';
+import { CONFIRM_TTL_SECONDS, type Links } from './links.js';
+import { createPendingExpiry } from './pending-expiry.js';
 import type { Subscriber } from './subscriber.js';
 import type { Consent, SubscriberStore } from './subscriber-store.js';
 import type { Tokens } from './tokens.js';
 
 export type ConfirmOutcome =
   | { ok: true; subscriber: Subscriber; already: boolean }
-  | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'SUBSCRIBER_BLOCKED' };
+  | {
+      ok: false;
+      code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'SUBSCRIBER_BLOCKED' | 'TOKEN_SUPERSEDED';
+    };
 
 /**
  * The double opt-in flow: request (sends a confirmation), confirm, unsubscribe, resubscribe,
@@ -30,11 +35,11 @@ export function createSubscription(deps: {
     'add' | 'get' | 'getByEmail' | 'setStatus' | 'update' | 'isSuppressed'
   >;
   tokens: Pick<Tokens, 'verify' | 'sign'>;
-  links: Pick<Links, 'confirm' | 'recipient'>;
+  links: Pick<Links, 'confirm' | 'recipient' | 'dataLink'>;
   mailer: Pick<MailTransport, 'sendMail' | 'sendRaw'>;
   renderer: Pick<Renderer, 'renderConfirm'>;
   digests: Pick<DigestService, 'list' | 'get'>;
-  confirmationsPerDay: number;
+  confirmations: { perAddress: number; perRequester: number };
   now: () => Date;
 }) {
   const { subscribers, config } = deps;
@@ -47,17 +52,11 @@ export function createSubscription(deps: {
   const limit = createConfirmationLimit({
     redis: deps.redis,
     keys: deps.keys,
-    perDay: deps.confirmationsPerDay,
+    ...deps.confirmations,
   });
+  const pending = createPendingExpiry({ redis: deps.redis, keys: deps.keys });
 
   async function sendConfirmation(sub: Subscriber): Promise<void> {
-    if (!(await limit.take(sub.email))) {
-      deps.log.info(
-        { subscriber: sub.id },
-        'confirmation not sent: daily limit for this address reached',
-      );
-      return;
-    }
     const confirmUrl = deps.links.confirm(sub.id, deps.now());
     const { subject, html, text } = await deps.renderer.renderConfirm({
       confirmUrl,
@@ -77,50 +76,116 @@ export function createSubscription(deps: {
     await copies.toSubscriber(digest, sub);
   }
 
+  /**
+   * Stores a subscribe request; returns the subscriber to send a confirmation to, if any.
+   * The confirmation limit is taken first, whatever the address's state, so every request
+   * writes: a Redis that refuses writes fails them all alike (no answer tells states apart).
+   */
+  async function store(input: {
+    email: string;
+    tz?: string;
+    consent: Consent;
+    requester: string;
+  }): Promise<Subscriber | undefined> {
+    const allowed = await limit.take(input.email, input.requester);
+    if (await subscribers.isSuppressed(input.email)) return undefined;
+    let sub = await subscribers.getByEmail(input.email);
+    if (!sub) {
+      const added = await subscribers.add({
+        email: input.email,
+        tz: input.tz,
+        status: 'pending',
+        consent: input.consent,
+      });
+      // Two requests at once: the second finds the first's subscriber; one confirmation suffices.
+      sub = added.subscriber;
+      if (!added.created && sub.status !== 'pending') return undefined;
+    } else if (sub.status === 'pending' || sub.status === 'unsubscribed') {
+      await subscribers.update(sub.id, {
+        consent: input.consent,
+        ...(input.tz ? { tz: input.tz } : {}),
+      });
+    } else {
+      return undefined;
+    }
+    if (sub.status === 'pending') await pending.noteRequest(sub.id, deps.now());
+    if (allowed) return sub;
+    deps.log.info({ subscriber: sub.id }, 'confirmation not sent: daily limit reached');
+    return undefined;
+  }
+
+  /** Checks a confirmation token against its subscriber without changing anything. */
+  async function check(token: string): Promise<ConfirmOutcome> {
+    const v = deps.tokens.verify('confirm', token, deps.now());
+    if (!v.ok) return v;
+    const sub = await subscribers.get(v.subscriberId);
+    if (!sub) return { ok: false, code: 'TOKEN_INVALID' };
+    if (sub.status === 'confirmed') return { ok: true, subscriber: sub, already: true };
+    if (sub.status !== 'pending' && sub.status !== 'unsubscribed')
+      return { ok: false, code: 'SUBSCRIBER_BLOCKED' };
+    // A link issued before the address was unsubscribed must not subscribe it again.
+    const issuedAt = v.expiresAt - CONFIRM_TTL_SECONDS;
+    if (sub.status === 'unsubscribed' && Math.floor(Date.parse(sub.updatedAt) / 1000) > issuedAt)
+      return { ok: false, code: 'TOKEN_SUPERSEDED' };
+    return { ok: true, subscriber: sub, already: false };
+  }
+
   return {
     /**
-     * Handles a subscribe request for a normalised address. New or pending: a confirmation
-     * email. Unsubscribed: a fresh confirmation (the status changes only when it is used).
-     * Confirmed, bounced, complained or suppressed: nothing.
+     * Handles a subscribe request for a normalised address: resolves once it is stored (a
+     * Redis failure rejects, and the caller says "try again"), with a `send` to run after
+     * the answer. New or pending: a confirmation email. Unsubscribed: a fresh confirmation
+     * (the status changes only when it is used). Confirmed, bounced, complained or
+     * suppressed: nothing. `requester` is the client's address as limits count it.
      */
-    async request(input: { email: string; tz?: string; consent: Consent }): Promise<void> {
-      if (await subscribers.isSuppressed(input.email)) return;
-      let sub = await subscribers.getByEmail(input.email);
-      if (!sub) {
-        const added = await subscribers.add({
-          email: input.email,
-          tz: input.tz,
-          status: 'pending',
-          consent: input.consent,
-        });
-        // Two requests at once: the second finds the first's subscriber; one confirmation suffices.
-        sub = added.subscriber;
-        if (!added.created && sub.status !== 'pending') return;
-      } else if (sub.status === 'pending' || sub.status === 'unsubscribed') {
-        await subscribers.update(sub.id, {
-          consent: input.consent,
-          ...(input.tz ? { tz: input.tz } : {}),
-        });
-      } else {
-        return;
-      }
-      await sendConfirmation(sub);
+    async request(input: {
+      email: string;
+      tz?: string;
+      consent: Consent;
+      requester: string;
+    }): Promise<{ send: () => Promise<void> }> {
+      const sub = await store(input);
+      return { send: async () => (sub ? sendConfirmation(sub) : undefined) };
     },
+
+    /** Deletes pending subscribers 7 days after their last request (a bounded sweep). */
+    expirePending: () => pending.sweep(deps.now()),
+
+    /** Checks a confirmation token (the page the link opens), changing nothing. */
+    check,
 
     /** Uses a confirmation token. A second use is harmless; a bad token changes nothing. */
     async confirm(token: string): Promise<ConfirmOutcome> {
-      const v = deps.tokens.verify('confirm', token, deps.now());
-      if (!v.ok) return v;
-      const sub = await subscribers.get(v.subscriberId);
-      if (!sub) return { ok: false, code: 'TOKEN_INVALID' };
-      if (sub.status === 'confirmed') return { ok: true, subscriber: sub, already: true };
-      if (sub.status !== 'pending' && sub.status !== 'unsubscribed')
-        return { ok: false, code: 'SUBSCRIBER_BLOCKED' };
+      const out = await check(token);
+      if (!out.ok || out.already) return out;
+      const sub = out.subscriber;
       await subscribers.setStatus(sub.id, 'confirmed');
       return { ok: true, subscriber: { ...sub, status: 'confirmed' }, already: false };
     },
 
     sendWelcome,
+
+    /**
+     * Emails the subscriber a preferences link valid for a day: the one link that can
+     * download or erase their data (links in digests cannot, since digests get forwarded).
+     * Bounded by the same daily limit as confirmations.
+     */
+    async sendDataLink(sub: Subscriber, requester: string): Promise<void> {
+      if (!(await limit.take(sub.email, requester))) return;
+      const url = deps.links.dataLink(sub.id, deps.now());
+      const lines = [
+        `Someone (we hope you) asked to download or delete the data ${config.site.name} keeps about ${sub.email}.`,
+        `This link does it; it works for 24 hours: ${url}`,
+        'Did not ask? Ignore this email: nothing changes.',
+      ];
+      await deps.mailer.sendMail({
+        from: config.mail.from,
+        to: sub.email,
+        subject: `Your data at ${config.site.name}`,
+        text: lines.join('\n\n'),
+        html: lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n'),
+      });
+    },
 
     /** Unsubscribes the subscriber; bounced/complained keep their status (stronger). */
     async unsubscribe(sub: Subscriber): Promise<void> {

@@ -5,7 +5,13 @@ export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm', 'bounce'
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export type TokenResult =
-  { ok: true; subscriberId: number } | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' };
+  | {
+      ok: true;
+      subscriberId: number;
+      /** Seconds since the epoch; 0 for a token that never expires. */
+      expiresAt: number;
+    }
+  | { ok: false; code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' };
 
 /*
  * Token layout, 30 bytes → exactly 40 base64url characters (30 is a multiple of 3, so there are
@@ -117,7 +123,7 @@ export function createTokens(secret: string) {
       const exp = buf.readUInt32BE(8);
       const nowMs = typeof now === 'number' ? now : now.getTime();
       if (exp !== 0 && Math.floor(nowMs / 1000) >= exp) return { ok: false, code: 'TOKEN_EXPIRED' };
-      return { ok: true, subscriberId };
+      return { ok: true, subscriberId, expiresAt: exp };
     },
   };
 }

@@ -143,6 +143,7 @@ export async function httpHarness(
     mailer,
     renderer,
     adminToken: ADMIN_TOKEN,
+    secret: SECRET,
     metrics,
     queueCounts: async () => ({ send: { waiting: 5, active: 1 } }),
     limits: { subscribePerIpPerMinute: 1000, ...opts.limits },

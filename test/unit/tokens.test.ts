@@ -16,7 +16,7 @@ describe('createTokens', () => {
     for (const id of [1, 42, 123_456_789, 2 ** 48 - 1]) {
       const t = tokens.sign('unsubscribe', id);
       expect(t).toMatch(/^[A-Za-z0-9_-]{40}$/);
-      expect(tokens.verify('unsubscribe', t)).toEqual({ ok: true, subscriberId: id });
+      expect(tokens.verify('unsubscribe', t)).toEqual({ ok: true, subscriberId: id, expiresAt: 0 });
     }
   });
 
@@ -69,6 +69,7 @@ describe('createTokens', () => {
     expect(tokens.verify('confirm', t, new Date(now.getTime() + 47 * 3600_000))).toEqual({
       ok: true,
       subscriberId: 77,
+      expiresAt: Math.floor(now.getTime() / 1000) + 48 * 3600,
     });
     expect(tokens.verify('confirm', t, new Date(now.getTime() + 48 * 3600_000))).toEqual({
       ok: false,
@@ -79,6 +80,7 @@ describe('createTokens', () => {
     expect(tokens.verify('unsubscribe', forever, new Date('2090-01-01'))).toEqual({
       ok: true,
       subscriberId: 77,
+      expiresAt: 0,
     });
   });
 

@@ -26,7 +26,7 @@ function digestList(digests: DigestSummary[]): SafeHtml {
 /** GET /: the subscribe form and the past digests. */
 export function homePage(
   site: Site,
-  input: { digests: DigestSummary[]; error?: string; email?: string },
+  input: { digests: DigestSummary[]; stamp: string; error?: string; email?: string },
 ): string {
   return layout({
     site,
@@ -49,6 +49,7 @@ export function homePage(
         />
         <input type="hidden" name="tz" value="" />
         <input type="hidden" name="source" value="/" />
+        <input type="hidden" name="ts" value="${input.stamp}" />
         <div class="hp" aria-hidden="true">
           <label for="website">Leave this empty</label>
           <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" />
@@ -80,6 +81,36 @@ export function subscribeDonePage(site: Site): string {
   });
 }
 
+/**
+ * GET /confirm: the link opens this page, and only its button confirms (a POST): mail
+ * scanners and link previews that follow the link change nothing.
+ */
+export function confirmPage(site: Site, token: string, email: string): string {
+  return layout({
+    site,
+    title: 'Confirm your subscription',
+    body: html`<h1>Confirm your subscription</h1>
+      <p>Send the weekly digest to <strong>${email}</strong>?</p>
+      <form method="post" action="/confirm">
+        <input type="hidden" name="token" value="${token}" />
+        <button type="submit">Confirm my subscription</button>
+      </form>`,
+  });
+}
+
+/** Asked for a data link: says where it went (the same words whatever happened). */
+export function dataLinkSentPage(site: Site): string {
+  return layout({
+    site,
+    title: 'Check your inbox',
+    body: html`<h1>Check your inbox</h1>
+      <p>
+        We sent a link to your address. It works for 24 hours, and only it can download or delete
+        your data.
+      </p>`,
+  });
+}
+
 export function confirmedPage(site: Site, already: boolean): string {
   return layout({
     site,
@@ -104,6 +135,10 @@ const TOKEN_MESSAGES: Record<string, [string, string]> = {
   TOKEN_INVALID: [
     'This link is not valid',
     'The link may be incomplete or altered. Nothing has changed.',
+  ],
+  TOKEN_SUPERSEDED: [
+    'This link is out of date',
+    'You unsubscribed after this link was sent. Subscribe again to get a fresh one; nothing has changed.',
   ],
   SUBSCRIBER_BLOCKED: [
     'This link cannot be used',
@@ -154,13 +189,45 @@ export function unsubscribedPage(site: Site, preferencesToken: string | undefine
   });
 }
 
-/** GET /preferences: time zone, pause, unsubscribe, download, delete. */
+/** The data section: download and delete with a fresh data link, else a way to get one. */
+function dataSection(action: string, dataAccess: boolean) {
+  if (!dataAccess)
+    return html`<form method="post" action="${action}">
+      <input type="hidden" name="action" value="data-link" />
+      <p class="note">
+        To download or delete your data, we email you a link that works for 24 hours (links in
+        digests cannot do it, since digests get forwarded).
+      </p>
+      <button type="submit" class="secondary">Email me that link</button>
+    </form>`;
+  return html`<form method="post" action="${action}">
+      <input type="hidden" name="action" value="download" />
+      <button type="submit" class="secondary">Download my data (JSON)</button>
+    </form>
+    <form method="post" action="${action}">
+      <input type="hidden" name="action" value="delete" />
+      <label
+        ><input type="checkbox" name="confirm" value="yes" required /> Delete my address and
+        everything about me</label
+      >
+      <button type="submit" class="danger">Delete me</button>
+      <p class="note">
+        We keep only a one-way hash of the address, so an import cannot add it back by mistake.
+      </p>
+    </form>`;
+}
+
+/**
+ * GET /preferences: time zone, pause, unsubscribe; download and delete with `dataAccess` (a
+ * fresh emailed link), else a button that emails one.
+ */
 export function preferencesPage(
   site: Site,
   sub: Subscriber,
   token: string,
-  notice?: string,
+  opts: { notice?: string; dataAccess?: boolean } = {},
 ): string {
+  const { notice } = opts;
   const zones = Intl.supportedValuesOf('timeZone');
   const action = `/preferences?token=${token}`;
   const subscribed = sub.status === 'confirmed' || sub.status === 'pending';
@@ -194,21 +261,7 @@ export function preferencesPage(
         </button>
       </form>
       <h2>Your data</h2>
-      <form method="post" action="${action}">
-        <input type="hidden" name="action" value="download" />
-        <button type="submit" class="secondary">Download my data (JSON)</button>
-      </form>
-      <form method="post" action="${action}">
-        <input type="hidden" name="action" value="delete" />
-        <label
-          ><input type="checkbox" name="confirm" value="yes" required /> Delete my address and
-          everything about me</label
-        >
-        <button type="submit" class="danger">Delete me</button>
-        <p class="note">
-          We keep only a one-way hash of the address, so an import cannot add it back by mistake.
-        </p>
-      </form>`,
+      ${dataSection(action, opts.dataAccess ?? false)}`,
   });
 }
 

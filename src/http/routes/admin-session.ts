@@ -1,18 +1,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '../admin-auth.js';
+import { SESSION_ABSOLUTE_MS, SESSION_COOKIE } from '../admin-sessions.js';
+import type { AttemptOutcome } from '../auth-limiter.js';
+import { clientId } from '../client-address.js';
 import type { HttpContext } from '../http-context.js';
 import { sendError } from '../http-errors.js';
 import { loginPage } from '../pages/admin-pages.js';
 
-const LoginQuery = z.object({ token: z.string().max(500).optional() });
+const LoginQuery = z.object({ code: z.string().max(100).optional() });
 const LoginBody = z.object({ token: z.string().max(500) });
+const HTML = 'text/html; charset=utf-8';
 
 /** How the current request proved it is the admin. */
 export interface AdminIdentity {
   via: 'bearer' | 'cookie';
-  /** The session value (cookie logins): the CSRF token is bound to it. */
+  /** The session id (cookie logins): the CSRF token is bound to it. */
   session?: string;
   csrf: string;
 }
@@ -23,18 +26,49 @@ declare module 'fastify' {
   }
 }
 
-/** Reads the bearer header or the session cookie; undefined when neither is valid. */
-export function identify(ctx: HttpContext, req: FastifyRequest): AdminIdentity | undefined {
+/** The refusal of an attempt made while a delay runs: 429 with Retry-After. */
+function tooMany(reply: FastifyReply, waitMs: number): AppError {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+  return new AppError(
+    'RATE_LIMITED',
+    'Too many failed logins. Wait a few seconds and try again.',
+    429,
+  );
+}
+
+/** Counts an admin-token attempt; throws 429 while a delay runs. True when the token was right. */
+async function attempt(
+  ctx: HttpContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ok: boolean,
+): Promise<boolean> {
+  const out: AttemptOutcome = await ctx.authLimiter.attempt(clientId(req.ip), ok);
+  if (!out.ok && out.waitMs) throw tooMany(reply, out.waitMs);
+  return out.ok;
+}
+
+/**
+ * Reads the bearer header (counted by the limiter: it is a guess at the token) or the session
+ * cookie (a random id: nothing to guess); undefined when neither is valid.
+ */
+export async function identify(
+  ctx: HttpContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<AdminIdentity | undefined> {
   if (req.headers.authorization !== undefined) {
     // A header that is present but wrong is refused even when a cookie would do.
-    return ctx.auth.bearerMatches(req.headers.authorization)
-      ? { via: 'bearer', csrf: '' }
-      : undefined;
+    const ok = await attempt(ctx, req, reply, ctx.auth.bearerMatches(req.headers.authorization));
+    return ok ? { via: 'bearer', csrf: '' } : undefined;
   }
-  const session = req.cookies[SESSION_COOKIE];
-  if (session && ctx.auth.verifySession(session))
-    return { via: 'cookie', session, csrf: ctx.auth.csrfFor(session) };
-  return undefined;
+  const session = await ctx.sessions.verify(req.cookies[SESSION_COOKIE]);
+  return session ? { via: 'cookie', session, csrf: ctx.sessions.csrfFor(session) } : undefined;
+}
+
+function checkCsrf(ctx: HttpContext, who: AdminIdentity, given: unknown, message: string): void {
+  if (who.via === 'cookie' && !ctx.sessions.verifyCsrf(who.session!, given))
+    throw new AppError('CSRF_INVALID', message, 403);
 }
 
 /**
@@ -44,21 +78,19 @@ export function identify(ctx: HttpContext, req: FastifyRequest): AdminIdentity |
  */
 export function guardAdminPages(app: FastifyInstance, ctx: HttpContext): void {
   app.addHook('onRequest', async (req, reply) => {
-    req.admin = identify(ctx, req);
+    req.admin = await identify(ctx, req, reply);
     if (req.admin) return;
     if (req.method === 'GET' || req.method === 'HEAD') return reply.redirect('/admin/login', 303);
     throw new AppError('UNAUTHORIZED', 'Log in as the admin first.', 401);
   });
   app.addHook('preHandler', async (req) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.admin?.via !== 'cookie') return;
-    const given = (req.body as Record<string, unknown> | undefined)?._csrf;
-    if (!ctx.auth.verifyCsrf(req.admin.session!, given)) {
-      throw new AppError(
-        'CSRF_INVALID',
-        'The form has expired or did not come from this site. Reload it and try again.',
-        403,
-      );
-    }
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.admin) return;
+    checkCsrf(
+      ctx,
+      req.admin,
+      (req.body as Record<string, unknown> | undefined)?._csrf,
+      'The form has expired or did not come from this site. Reload it and try again.',
+    );
   });
 }
 
@@ -68,10 +100,10 @@ export function guardAdminPages(app: FastifyInstance, ctx: HttpContext): void {
  * CSRF token in an `x-csrf-token` header.
  */
 export function guardAdminApi(app: FastifyInstance, ctx: HttpContext): void {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const hadCredentials =
       req.headers.authorization !== undefined || req.cookies[SESSION_COOKIE] !== undefined;
-    req.admin = identify(ctx, req);
+    req.admin = await identify(ctx, req, reply);
     if (!req.admin) {
       throw hadCredentials
         ? new AppError('UNAUTHORIZED', 'The admin token is not valid.', 401)
@@ -81,67 +113,76 @@ export function guardAdminApi(app: FastifyInstance, ctx: HttpContext): void {
             401,
           );
     }
-    if (req.admin.via === 'cookie' && req.method !== 'GET' && req.method !== 'HEAD') {
-      if (!ctx.auth.verifyCsrf(req.admin.session!, req.headers['x-csrf-token'])) {
-        throw new AppError(
-          'CSRF_INVALID',
-          'A cookie-authenticated change needs the x-csrf-token header.',
-          403,
-        );
-      }
-    }
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      checkCsrf(
+        ctx,
+        req.admin,
+        req.headers['x-csrf-token'],
+        'A cookie-authenticated change needs the x-csrf-token header.',
+      );
   });
 }
 
-/** GET/POST /admin/login (form, and the one-time ?token= link), POST /admin/logout. */
+/**
+ * GET/POST /admin/login (the form, and the one-time `?code=` link from the log or
+ * `digest admin login-link`), POST /admin/logout (ends the session in Redis).
+ */
 export function registerAdminSession(app: FastifyInstance, ctx: HttpContext): void {
-  const rateLimit = { max: ctx.limits.loginPerIp, timeWindow: 15 * 60_000 };
+  const bodyLimit = 4 * 1024;
 
-  function startSession(reply: FastifyReply) {
+  async function startSession(reply: FastifyReply) {
     return reply
-      .setCookie(SESSION_COOKIE, ctx.auth.createSession(), {
+      .setCookie(SESSION_COOKIE, await ctx.sessions.create(), {
         path: '/admin',
         httpOnly: true,
         sameSite: 'strict',
         secure: ctx.secureCookies,
-        maxAge: SESSION_TTL_SECONDS,
+        maxAge: SESSION_ABSOLUTE_MS / 1000,
       })
+      .header('cache-control', 'no-store')
       .redirect('/admin', 303);
   }
 
-  function refuse(req: FastifyRequest, reply: FastifyReply) {
-    reply.header('cache-control', 'no-store');
+  function refuse(reply: FastifyReply, message: string) {
     return reply
       .code(401)
-      .type('text/html; charset=utf-8')
-      .send(loginPage(ctx.site, 'That token is not right.'));
+      .header('cache-control', 'no-store')
+      .type(HTML)
+      .send(loginPage(ctx.site, message));
   }
 
-  app.get('/admin/login', { config: { rateLimit } }, async (req, reply) => {
-    const { token } = LoginQuery.parse(req.query);
-    // The login link printed at first start: set the cookie, then drop the token from the URL.
-    if (token !== undefined)
-      return ctx.auth.tokenMatches(token) ? startSession(reply) : refuse(req, reply);
-    if (identify(ctx, req)) return reply.redirect('/admin', 303);
-    return reply.type('text/html; charset=utf-8').send(loginPage(ctx.site));
+  app.get('/admin/login', async (req, reply) => {
+    const { code } = LoginQuery.parse(req.query);
+    if (code !== undefined) {
+      // The code is single-use and unguessable; a wrong one still counts as a failure.
+      if (await ctx.sessions.useLoginCode(code)) return startSession(reply);
+      await attempt(ctx, req, reply, false);
+      return refuse(reply, 'This login link has expired or was used already.');
+    }
+    if (await ctx.sessions.verify(req.cookies[SESSION_COOKIE]))
+      return reply.redirect('/admin', 303);
+    return reply.type(HTML).header('cache-control', 'no-store').send(loginPage(ctx.site));
   });
 
-  app.post('/admin/login', { config: { rateLimit } }, async (req, reply) => {
+  app.post('/admin/login', { bodyLimit }, async (req, reply) => {
     const parsed = LoginBody.safeParse(req.body ?? {});
-    if (!parsed.success || !ctx.auth.tokenMatches(parsed.data.token)) return refuse(req, reply);
+    const ok = parsed.success && ctx.auth.tokenMatches(parsed.data.token);
+    if (!(await attempt(ctx, req, reply, ok))) return refuse(reply, 'That token is not right.');
     return startSession(reply);
   });
 
-  app.post('/admin/logout', async (req, reply) => {
-    const who = identify(ctx, req);
+  app.post('/admin/logout', { bodyLimit }, async (req, reply) => {
+    const cookie = req.cookies[SESSION_COOKIE];
+    const session = await ctx.sessions.verify(cookie);
     const given = (req.body as Record<string, unknown> | undefined)?._csrf;
-    if (who?.via === 'cookie' && !ctx.auth.verifyCsrf(who.session!, given)) {
+    if (session && !ctx.sessions.verifyCsrf(session, given)) {
       return sendError(req, reply, ctx.site, {
         status: 403,
         code: 'CSRF_INVALID',
         message: 'Reload the page and try again.',
       });
     }
+    await ctx.sessions.revoke(cookie);
     return reply.clearCookie(SESSION_COOKIE, { path: '/admin' }).redirect('/admin/login', 303);
   });
 }

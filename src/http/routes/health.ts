@@ -3,7 +3,11 @@ import type { HttpContext } from '../http-context.js';
 
 const READY_TIMEOUT_MS = 1000;
 
-/** /healthz (the process answers), /readyz (Redis answers PING), /metrics (Prometheus text). */
+/**
+ * /healthz (the process answers), /readyz (Redis takes a write: a Redis that answers but is
+ * out of memory or a read-only replica cannot store a signup, so it is not ready),
+ * /metrics (Prometheus text).
+ */
 export function registerHealth(app: FastifyInstance, ctx: HttpContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -13,14 +17,16 @@ export function registerHealth(app: FastifyInstance, ctx: HttpContext): void {
       timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
     });
     try {
-      const pong = await Promise.race([ctx.redis.ping(), timeout]);
-      if (pong !== 'PONG') throw new Error(`unexpected reply ${String(pong)}`);
+      const probe = ctx.redis.set(ctx.keys.readyProbe, String(Date.now()), 'PX', 60_000);
+      const ok = await Promise.race([probe, timeout]);
+      if (ok !== 'OK') throw new Error(`unexpected reply ${String(ok)}`);
       return { status: 'ok' };
     } catch (err) {
-      ctx.log.warn({ err }, 'readiness check failed: Redis does not answer');
+      const message = `Redis does not take writes: ${(err as Error).message}`;
+      ctx.log.warn({ err: (err as Error).message }, `readiness check failed: ${message}`);
       return reply.code(503).send({
         status: 'unavailable',
-        error: { code: 'REDIS_UNAVAILABLE', message: 'Redis does not answer' },
+        error: { code: 'REDIS_UNAVAILABLE', message },
       });
     } finally {
       clearTimeout(timer);

@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { isTimeZone } from '../../config.js';
 import type { Subscriber } from '../../subscribers/subscriber.js';
 import type { TokenPurpose } from '../../subscribers/tokens.js';
+import { clientId } from '../client-address.js';
 import type { HttpContext } from '../http-context.js';
 import {
   badLinkPage,
+  confirmPage,
   confirmedPage,
+  dataLinkSentPage,
   preferencesPage,
   unsubscribedPage,
   unsubscribePage,
@@ -14,17 +17,21 @@ import {
 import { messagePage } from '../pages/layout.js';
 
 const TokenQuery = z.object({ token: z.string().max(200).optional() });
+const ConfirmBody = z.object({ token: z.string().max(200).optional() });
 
 const PreferencesBody = z.object({
-  action: z.enum(['save', 'unsubscribe', 'resubscribe', 'download', 'delete']),
+  action: z.enum(['save', 'unsubscribe', 'resubscribe', 'data-link', 'download', 'delete']),
   tz: z.string().max(100).optional(),
   paused: z.string().max(10).optional(),
   confirm: z.string().max(10).optional(),
 });
 
 const HTML = 'text/html; charset=utf-8';
-/** Requests per IP per minute on the token routes: bounds guessing without bothering anyone. */
-const LINK_RATE = { max: 60, timeWindow: 60_000 };
+/**
+ * Requests per IP per minute on the token routes (bounds guessing without bothering anyone),
+ * and a body limit: these forms are a few fields (one-click unsubscribe may be multipart).
+ */
+const LINK_OPTS = { config: { rateLimit: { max: 60, timeWindow: 60_000 } }, bodyLimit: 8 * 1024 };
 
 /** What a subscriber may download about themself (issue 4: "download my data"). */
 function personalData(sub: Subscriber) {
@@ -57,19 +64,36 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
         .send(badLinkPage(site, code));
       return undefined;
     }
-    // Only a verified token reaches a page, so it is safe to print back.
-    return { sub, token: token! };
+    // Only a verified token reaches a page, so it is safe to print back. A data link (one
+    // with an expiry, emailed on request) also downloads and erases.
+    return { sub, token: token!, dataAccess: v.ok && v.expiresAt > 0 };
   }
 
-  app.get('/confirm', { config: { rateLimit: LINK_RATE } }, async (req, reply) => {
+  function badLink(reply: FastifyReply, code: string) {
+    return reply
+      .code(code === 'TOKEN_EXPIRED' ? 410 : 400)
+      .type(HTML)
+      .send(badLinkPage(site, code));
+  }
+
+  // The link opens a page with one button; GET and HEAD never confirm (scanners follow links).
+  app.get('/confirm', LINK_OPTS, async (req, reply) => {
     const { token } = TokenQuery.parse(req.query);
-    const out = await subscription.confirm(token ?? '');
-    if (!out.ok) {
-      return reply
-        .code(out.code === 'TOKEN_EXPIRED' ? 410 : 400)
-        .type(HTML)
-        .send(badLinkPage(site, out.code));
-    }
+    if (!token) return badLink(reply, 'TOKEN_MISSING');
+    const out = await subscription.check(token);
+    if (!out.ok) return badLink(reply, out.code);
+    if (out.already) return reply.type(HTML).send(confirmedPage(site, true));
+    return reply
+      .type(HTML)
+      .header('cache-control', 'no-store')
+      .send(confirmPage(site, token, out.subscriber.email));
+  });
+
+  app.post('/confirm', LINK_OPTS, async (req, reply) => {
+    const { token } = ConfirmBody.parse(req.body ?? {});
+    if (!token) return badLink(reply, 'TOKEN_MISSING');
+    const out = await subscription.confirm(token);
+    if (!out.ok) return badLink(reply, out.code);
     if (!out.already && ctx.config.welcomeEmail) {
       ctx.background.run('welcome', () => subscription.sendWelcome(out.subscriber));
     }
@@ -77,7 +101,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
   });
 
   // A GET never unsubscribes: mail scanners and link previews follow links.
-  app.get('/unsubscribe', { config: { rateLimit: LINK_RATE } }, async (req, reply) => {
+  app.get('/unsubscribe', LINK_OPTS, async (req, reply) => {
     const found = await fromToken(req, reply, 'unsubscribe');
     if (!found) return reply;
     return reply.type(HTML).send(unsubscribePage(site, found.token, found.sub.email));
@@ -88,7 +112,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
    * or multipart) both land here: unsubscribe at once, 200, no redirect, no cookie, no CSRF
    * token (the signed link is the proof).
    */
-  app.post('/unsubscribe', { config: { rateLimit: LINK_RATE } }, async (req, reply) => {
+  app.post('/unsubscribe', LINK_OPTS, async (req, reply) => {
     const found = await fromToken(req, reply, 'unsubscribe');
     if (!found) return reply;
     await subscription.unsubscribe(found.sub);
@@ -96,27 +120,41 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
     return reply.code(200).type(HTML).send(unsubscribedPage(site, prefs));
   });
 
-  app.get('/preferences', { config: { rateLimit: LINK_RATE } }, async (req, reply) => {
+  app.get('/preferences', LINK_OPTS, async (req, reply) => {
     const found = await fromToken(req, reply, 'preferences');
     if (!found) return reply;
     return reply
       .type(HTML)
       .header('cache-control', 'no-store')
-      .send(preferencesPage(site, found.sub, found.token));
+      .send(preferencesPage(site, found.sub, found.token, { dataAccess: found.dataAccess }));
   });
 
-  app.post('/preferences', { config: { rateLimit: LINK_RATE } }, async (req, reply) => {
+  app.post('/preferences', LINK_OPTS, async (req, reply) => {
     const found = await fromToken(req, reply, 'preferences');
     if (!found) return reply;
-    const { sub, token } = found;
+    const { sub, token, dataAccess } = found;
     const body = PreferencesBody.parse(req.body ?? {});
     reply.header('cache-control', 'no-store');
+    const page = (s: Subscriber, notice?: string) =>
+      preferencesPage(site, s, token, { notice, dataAccess });
+    if ((body.action === 'download' || body.action === 'delete') && !dataAccess) {
+      return reply
+        .code(403)
+        .type(HTML)
+        .send(
+          page(sub, 'Downloading or deleting your data needs a fresh link: ask for one below.'),
+        );
+    }
     switch (body.action) {
       case 'save': {
         const tz = body.tz && isTimeZone(body.tz) ? body.tz : null;
         await subscribers.update(sub.id, { tz, paused: body.paused === 'yes' });
         const fresh = (await subscribers.get(sub.id)) ?? sub;
-        return reply.type(HTML).send(preferencesPage(site, fresh, token, 'Saved.'));
+        return reply.type(HTML).send(page(fresh, 'Saved.'));
+      }
+      case 'data-link': {
+        ctx.background.run('data link', () => subscription.sendDataLink(sub, clientId(req.ip)));
+        return reply.type(HTML).send(dataLinkSentPage(site));
       }
       case 'unsubscribe': {
         await subscription.unsubscribe(sub);
@@ -128,7 +166,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
         const notice = ok
           ? 'You are subscribed again.'
           : 'This address cannot be subscribed again from here.';
-        return reply.type(HTML).send(preferencesPage(site, fresh, token, notice));
+        return reply.type(HTML).send(page(fresh, notice));
       }
       case 'download':
         return reply
@@ -140,7 +178,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
           return reply
             .code(400)
             .type(HTML)
-            .send(preferencesPage(site, sub, token, 'Tick the box to confirm the deletion.'));
+            .send(page(sub, 'Tick the box to confirm the deletion.'));
         }
         await subscribers.erase(sub.id);
         return reply

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { isTimeZone } from '../../config.js';
 import { ValidationError } from '../../errors.js';
 import { normaliseAddress } from '../../subscribers/address.js';
+import { clientId, validIp } from '../client-address.js';
+import { createFormStamp } from '../form-stamp.js';
 import type { HttpContext } from '../http-context.js';
 import { wantsJson } from '../http-errors.js';
 import { homePage, subscribeDonePage } from '../pages/public-pages.js';
@@ -14,7 +16,12 @@ const SubscribeBody = z.object({
   source: z.string().max(500).optional(),
   /** The honeypot: people never see it, bots fill it in. */
   website: z.string().max(1000).optional(),
+  /** When the form was shown (form-stamp.ts): a form sent too soon is a bot's. */
+  ts: z.string().max(100).optional(),
 });
+
+/** Subscribe bodies are a few fields: a small limit. */
+const BODY_LIMIT = 8 * 1024;
 
 // eslint-disable-next-line no-control-regex -- stripping control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]+/g;
@@ -35,18 +42,26 @@ function sourcePage(
 
 export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void {
   const { site, digests } = ctx;
+  const stamp = createFormStamp({
+    secret: ctx.secret,
+    minSeconds: ctx.limits.minFormSeconds,
+    now: ctx.now,
+  });
 
   app.get('/', async (_req, reply) => {
     const list = await digests.list(50);
-    return reply.type('text/html; charset=utf-8').send(homePage(site, { digests: list }));
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(homePage(site, { digests: list, stamp: stamp.issue() }));
   });
 
   const rateLimit = { max: ctx.limits.subscribePerIpPerMinute, timeWindow: 60_000 };
 
   /**
-   * The same answer, at once, whatever state the address is in: the lookup, the store and the
-   * confirmation email happen after the response, so neither the body nor the timing tells
-   * anyone whether an address is subscribed.
+   * The same answer whatever state the address is in, given once the request is stored (a
+   * Redis that cannot store it makes the error handler answer 503 "try again in a minute",
+   * for every address alike); the confirmation email goes out after the answer.
    */
   async function subscribe(req: FastifyRequest, reply: FastifyReply, json: boolean) {
     const body = SubscribeBody.parse(req.body ?? {});
@@ -62,22 +77,31 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
         .send(
           homePage(site, {
             digests: list,
+            stamp: stamp.issue(),
             error: `Please check the address: ${addr.message}.`,
             email,
           }),
         );
     }
-    if (!body.website) {
+    // A bot (honeypot filled, or a form sent without a fresh stamp) gets the same answer.
+    const human = !body.website && (json || stamp.passes(body.ts));
+    if (human) {
       const tz = body.tz && isTimeZone(body.tz) ? body.tz : undefined;
       const consent = {
         at: ctx.now(),
-        ip: req.ip,
+        // Only a valid address is kept (TRUST_PROXY decides whose address req.ip is).
+        ip: validIp(req.ip),
         userAgent: clean(req.headers['user-agent'], 300),
         source: sourcePage(req, body.source, site.publicUrl),
       };
-      ctx.background.run('subscribe', () =>
-        ctx.subscription.request({ email: addr.email, tz, consent }),
-      );
+      const { send } = await ctx.subscription.request({
+        email: addr.email,
+        tz,
+        consent,
+        requester: clientId(req.ip),
+      });
+      ctx.background.run('subscribe', send);
+      ctx.background.run('expire pending', ctx.subscription.expirePending);
     }
     if (json) {
       return reply.code(202).send({
@@ -88,10 +112,7 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
     return reply.type('text/html; charset=utf-8').send(subscribeDonePage(site));
   }
 
-  app.post('/subscribe', { config: { rateLimit } }, (req, reply) =>
-    subscribe(req, reply, wantsJson(req)),
-  );
-  app.post('/api/subscribe', { config: { rateLimit } }, (req, reply) =>
-    subscribe(req, reply, true),
-  );
+  const opts = { config: { rateLimit }, bodyLimit: BODY_LIMIT };
+  app.post('/subscribe', opts, (req, reply) => subscribe(req, reply, wantsJson(req)));
+  app.post('/api/subscribe', opts, (req, reply) => subscribe(req, reply, true));
 }
