@@ -1,8 +1,14 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createAdminAuth, SESSION_TTL_SECONDS } from '../../src/http/admin-auth.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createAdminAuth } from '../../src/http/admin-auth.js';
+import {
+  createAdminSessions,
+  SESSION_ABSOLUTE_MS,
+  SESSION_IDLE_MS,
+} from '../../src/http/admin-sessions.js';
+import { testRedis } from '../helpers/redis.js';
 import { ensureAdminToken, ensureSecret } from '../../src/secrets.js';
 import { escapeHtml, html, raw, safeHref } from '../../src/http/html.js';
 import { textOn } from '../../src/http/pages/layout.js';
@@ -17,30 +23,34 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const site = { publicUrl: 'https://digest.example' } as never;
+const t = testRedis('admin-sessions');
+afterAll(() => t.cleanup());
+const SECRET = 'session-secret-0123456789abcdef0123456789';
 
 describe('ensureAdminToken', () => {
   it('uses ADMIN_TOKEN when set, and writes nothing', () => {
     const warnings: unknown[] = [];
-    const out = ensureAdminToken(
-      { adminToken: 'configured-token-123456', dataDir: tempDir(), site },
-      { warn: (...a: unknown[]) => warnings.push(a) } as never,
-    );
+    const out = ensureAdminToken({ adminToken: 'configured-token-123456', dataDir: tempDir() }, {
+      warn: (...a: unknown[]) => warnings.push(a),
+    } as never);
     expect(out).toEqual({ token: 'configured-token-123456', generated: false });
     expect(warnings).toHaveLength(0);
   });
 
-  it('makes a token at first start (0600), prints a login link once, and reuses it after', () => {
+  it('makes a token at first start (0600), never logs it, and reuses it after', () => {
     const dataDir = tempDir();
     const lines: string[] = [];
-    const log = { warn: (_o: unknown, msg: string) => lines.push(msg) } as never;
-    const first = ensureAdminToken({ adminToken: undefined, dataDir, site }, log);
+    const log = {
+      warn: (o: unknown, msg: string) => lines.push(JSON.stringify(o) + msg),
+    } as never;
+    const first = ensureAdminToken({ adminToken: undefined, dataDir }, log);
     expect(first.generated).toBe(true);
     expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(statSync(path.join(dataDir, 'admin-token')).mode & 0o777).toBe(0o600);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`https://digest.example/admin/login?token=${first.token}`);
-    const second = ensureAdminToken({ adminToken: undefined, dataDir, site }, log);
+    expect(lines[0]).toContain('admin-token');
+    expect(lines[0]).not.toContain(first.token);
+    const second = ensureAdminToken({ adminToken: undefined, dataDir }, log);
     expect(second).toEqual({ token: first.token, generated: false });
     expect(lines).toHaveLength(1);
   });
@@ -50,7 +60,7 @@ describe('ensureAdminToken', () => {
     ensureSecret({ secret: undefined, dataDir }); // creates the directory
     writeFileSync(path.join(dataDir, 'admin-token'), '\n');
     expect(() =>
-      ensureAdminToken({ adminToken: undefined, dataDir, site }, {
+      ensureAdminToken({ adminToken: undefined, dataDir }, {
         warn: () => undefined,
       } as never),
     ).toThrow(/no usable value/);
@@ -68,23 +78,76 @@ describe('ensureSecret', () => {
 });
 
 describe('admin sessions', () => {
-  it('a session is not the token, expires, and dies when the token changes', () => {
-    let now = new Date('2026-01-01T00:00:00Z');
-    const auth = createAdminAuth({ adminToken: 'token-one-0123456789', now: () => now });
-    const session = auth.createSession();
-    expect(session).not.toContain('token-one');
-    expect(auth.verifySession(session)).toBe(true);
+  const clock = { now: new Date('2026-01-01T00:00:00Z') };
+  const sessions = createAdminSessions({
+    redis: t.redis,
+    keys: t.keys,
+    secret: SECRET,
+    now: () => clock.now,
+  });
+  const later = (ms: number) => (clock.now = new Date(clock.now.getTime() + ms));
+
+  it('a cookie is a random id signed with a key from SECRET, not the admin token', async () => {
+    const cookie = await sessions.create();
+    expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    expect(await sessions.verify(cookie)).toBeDefined();
+    // Another secret does not accept it; a changed id or tag is refused before Redis.
+    const other = createAdminSessions({ redis: t.redis, keys: t.keys, secret: 'x'.repeat(40) });
+    expect(await other.verify(cookie)).toBeUndefined();
+    const [id, tag] = cookie.split('.');
     expect(
-      createAdminAuth({ adminToken: 'token-two-0123456789', now: () => now }).verifySession(
-        session,
-      ),
-    ).toBe(false);
-    const csrf = auth.csrfFor(session);
-    expect(auth.verifyCsrf(session, csrf)).toBe(true);
-    expect(auth.verifyCsrf(auth.createSession().replace(/^\d+/, '1'), csrf)).toBe(false);
-    expect(auth.verifyCsrf(session, undefined)).toBe(false);
-    now = new Date(now.getTime() + (SESSION_TTL_SECONDS + 1) * 1000);
-    expect(auth.verifySession(session)).toBe(false);
+      await sessions.verify(`${id}.${tag!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}`),
+    ).toBeUndefined();
+    // Redis holds a hash of the id, never the cookie.
+    const stored = JSON.stringify(await t.redis.zrange(t.keys.adminSessions, '0', '-1'));
+    expect(stored).not.toContain(id!);
+    const session = (await sessions.verify(cookie))!;
+    const csrf = sessions.csrfFor(session);
+    expect(sessions.verifyCsrf(session, csrf)).toBe(true);
+    expect(sessions.verifyCsrf(session, undefined)).toBe(false);
+    expect(sessions.verifyCsrf((await sessions.verify(await sessions.create()))!, csrf)).toBe(
+      false,
+    );
+  });
+
+  it('ends after the idle time, and after the absolute time even when in use', async () => {
+    const idle = await sessions.create();
+    later(SESSION_IDLE_MS - 60_000);
+    expect(await sessions.verify(idle)).toBeDefined(); // used: the idle clock starts again
+    later(SESSION_IDLE_MS - 60_000);
+    expect(await sessions.verify(idle)).toBeDefined();
+    later(SESSION_IDLE_MS);
+    expect(await sessions.verify(idle)).toBeUndefined();
+
+    const busy = await sessions.create();
+    const start = clock.now.getTime();
+    while (clock.now.getTime() - start < SESSION_ABSOLUTE_MS - SESSION_IDLE_MS / 2) {
+      later(SESSION_IDLE_MS / 2);
+      expect(await sessions.verify(busy)).toBeDefined();
+    }
+    later(SESSION_IDLE_MS / 2);
+    expect(await sessions.verify(busy)).toBeUndefined();
+  });
+
+  it('logout revokes one session; revokeAll ends every one', async () => {
+    const a = await sessions.create();
+    const b = await sessions.create();
+    const c = await sessions.create();
+    await sessions.revoke(a);
+    expect(await sessions.verify(a)).toBeUndefined();
+    expect(await sessions.verify(b)).toBeDefined();
+    expect(await sessions.revokeAll()).toBeGreaterThanOrEqual(2);
+    expect(await sessions.verify(b)).toBeUndefined();
+    expect(await sessions.verify(c)).toBeUndefined();
+    expect(await t.redis.exists(t.keys.adminSessions)).toBe(0);
+  });
+
+  it('a login code works once; a made-up one never', async () => {
+    const code = await sessions.createLoginCode();
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await sessions.useLoginCode('A'.repeat(43))).toBe(false);
+    expect(await sessions.useLoginCode(code)).toBe(true);
+    expect(await sessions.useLoginCode(code)).toBe(false);
   });
 
   it('checks the bearer header strictly', () => {

@@ -94,7 +94,7 @@ describe('admin authentication', () => {
     const s = await httpHarness('admin-https', { env: { PUBLIC_URL: 'https://digest.example' } });
     try {
       const res = await s.app.inject({
-        url: `/admin/login?token=${encodeURIComponent(ADMIN_TOKEN)}`,
+        url: `/admin/login?code=${await s.sessions.createLoginCode()}`,
       });
       expect(res.statusCode).toBe(303);
       expect(String(res.headers['set-cookie'])).toContain('Secure');
@@ -104,16 +104,26 @@ describe('admin authentication', () => {
     }
   });
 
-  it('the one-time login link sets the cookie and drops the token from the URL', async () => {
-    const res = await h.app.inject({
-      url: `/admin/login?token=${encodeURIComponent(ADMIN_TOKEN)}`,
-    });
+  it('the one-time login link starts a session once, and the token never works in a URL', async () => {
+    const code = await h.sessions.createLoginCode();
+    const res = await h.app.inject({ url: `/admin/login?code=${code}` });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin');
-    expect(String(res.headers['set-cookie'])).toContain('digest_admin=');
-    const bad = await h.app.inject({ url: '/admin/login?token=wrong' });
-    expect(bad.statusCode).toBe(401);
-    expect(bad.headers['set-cookie']).toBeUndefined();
+    const session = String(res.headers['set-cookie']).split(';')[0]!;
+    expect(session).toMatch(/^digest_admin=/);
+    expect((await h.app.inject({ url: '/admin', headers: { cookie: session } })).statusCode).toBe(
+      200,
+    );
+    const again = await h.app.inject({ url: `/admin/login?code=${code}` });
+    expect(again.statusCode).toBe(401);
+    expect(again.headers['set-cookie']).toBeUndefined();
+    // The old ?token= link is gone: the token never travels in a URL (nor into a log).
+    const old = await h.app.inject({
+      url: `/admin/login?token=${encodeURIComponent(ADMIN_TOKEN)}`,
+    });
+    expect(old.statusCode).toBe(200);
+    expect(old.headers['set-cookie']).toBeUndefined();
+    expect(old.body).toContain('type="password"');
   });
 
   it('refuses a wrong token at the login form', async () => {
@@ -175,15 +185,31 @@ describe('admin authentication', () => {
     expect(h.triggered.length).toBe(before);
   });
 
-  it('logs out', async () => {
+  it('logs out: the old cookie no longer works', async () => {
+    const login = await h.app.inject({
+      method: 'POST',
+      url: '/admin/login',
+      headers: FORM,
+      payload: form({ token: ADMIN_TOKEN }),
+    });
+    const mine = String(login.headers['set-cookie']).split(';')[0]!;
+    const page = await h.app.inject({ url: '/admin', headers: { cookie: mine } });
+    const myCsrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    expect(myCsrf).not.toBe(csrf);
     const res = await h.app.inject({
       method: 'POST',
       url: '/admin/logout',
-      headers: { ...FORM, cookie },
-      payload: form({ _csrf: csrf }),
+      headers: { ...FORM, cookie: mine },
+      payload: form({ _csrf: myCsrf }),
     });
     expect(res.statusCode).toBe(303);
     expect(String(res.headers['set-cookie'])).toMatch(/digest_admin=;/);
+    expect((await h.app.inject({ url: '/admin', headers: { cookie: mine } })).statusCode).toBe(303);
+    expect(
+      (await h.app.inject({ url: '/admin/api/digests', headers: { cookie: mine } })).statusCode,
+    ).toBe(401);
+    // Other sessions live on.
+    expect((await h.app.inject({ url: '/admin', headers: { cookie } })).statusCode).toBe(200);
   });
 });
 
@@ -543,8 +569,8 @@ describe('admin API', () => {
   it('answers a 500 without details', async () => {
     const broken = await httpHarness('admin-500');
     try {
-      // Break Redis under the app: the error reaches the handler.
-      broken.redis.disconnect();
+      // Data of the wrong type under the digests key: an error that is no Redis outage.
+      await broken.redis.set(broken.keys.digests, 'not a zset');
       const res = await broken.app.inject({ url: '/admin/api/digests', headers: bearer });
       expect(res.statusCode).toBe(500);
       expect(res.json()).toEqual({
@@ -552,6 +578,22 @@ describe('admin API', () => {
       });
       const page = await broken.app.inject({ url: '/' });
       expect(page.statusCode).toBe(500);
+      expect(page.body).not.toMatch(/WRONGTYPE|stack|at /);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('answers 503 without details while Redis is away, and /readyz says so', async () => {
+    const broken = await httpHarness('admin-503');
+    try {
+      broken.redis.disconnect();
+      const res = await broken.app.inject({ url: '/admin/api/digests', headers: bearer });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error.code).toBe('SERVICE_UNAVAILABLE');
+      const page = await broken.app.inject({ url: '/' });
+      expect(page.statusCode).toBe(503);
+      expect(page.body).toContain('try again in a minute');
       expect(page.body).not.toMatch(/Connection|ECONN|stack|at /);
       expect((await broken.app.inject({ url: '/readyz' })).statusCode).toBe(503);
     } finally {

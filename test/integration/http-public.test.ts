@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { scanKeys } from '../helpers/redis.js';
-import { FORM, form, httpHarness, linkIn, multipart, type Harness } from './http-setup.js';
+import {
+  confirmVia,
+  FORM,
+  form,
+  formStamp,
+  httpHarness,
+  linkIn,
+  multipart,
+  type Harness,
+} from './http-setup.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,7 +26,7 @@ async function subscribe(email: string, extra: Record<string, string> = {}, ip =
     url: '/subscribe',
     headers: { ...FORM, 'user-agent': 'TestAgent/1.0', referer: 'http://localhost:3000/' },
     remoteAddress: ip,
-    payload: form({ email, tz: 'Europe/Paris', ...extra }),
+    payload: form({ email, tz: 'Europe/Paris', ts: await formStamp(h.app), ...extra }),
   });
   await h.app.background.drain();
   return res;
@@ -25,7 +34,7 @@ async function subscribe(email: string, extra: Record<string, string> = {}, ip =
 
 async function confirmedSubscriber(email: string) {
   await subscribe(email);
-  const res = await h.app.inject({ url: linkIn(h.sent.at(-1), '/confirm') });
+  const res = await confirmVia(h.app, linkIn(h.sent.at(-1), '/confirm'));
   expect(res.statusCode).toBe(200);
   const sub = (await h.subscribers.getByEmail(email))!;
   expect(sub.status).toBe('confirmed');
@@ -93,6 +102,7 @@ describe('POST /subscribe', () => {
     await h.subscribers.setStatus(gone.id, 'unsubscribed');
 
     const answers = [];
+    const ts = await formStamp(h.app);
     for (const email of [
       'fresh@example.com',
       'pending@example.com',
@@ -103,7 +113,7 @@ describe('POST /subscribe', () => {
         method: 'POST',
         url: '/subscribe',
         headers: FORM,
-        payload: form({ email }),
+        payload: form({ email, ts }),
       });
       answers.push({ status: res.statusCode, body: res.body, cookie: res.headers['set-cookie'] });
     }
@@ -119,12 +129,13 @@ describe('POST /subscribe', () => {
     expect((await h.subscribers.get(confirmed.id))!.status).toBe('confirmed');
     // The unsubscribed address stays unsubscribed until the new link is used.
     expect((await h.subscribers.get(gone.id))!.status).toBe('unsubscribed');
-    const res = await h.app.inject({
-      url: linkIn(
+    const res = await confirmVia(
+      h.app,
+      linkIn(
         h.sent.find((m) => m.to === 'gone@example.com'),
         '/confirm',
       ),
-    });
+    );
     expect(res.statusCode).toBe(200);
     expect((await h.subscribers.get(gone.id))!.status).toBe('confirmed');
   });
@@ -207,7 +218,12 @@ describe('POST /subscribe', () => {
       method: 'POST',
       url: '/subscribe',
       headers: { ...FORM, 'user-agent': 'Agent' },
-      payload: form({ email: 'crlf@example.com', tz: 'Europe/Paris\r\nX: y', source: '/\r\nevil' }),
+      payload: form({
+        email: 'crlf@example.com',
+        tz: 'Europe/Paris\r\nX: y',
+        source: '/\r\nevil',
+        ts: await formStamp(h.app),
+      }),
     });
     await h.app.background.drain();
     const sub = (await h.subscribers.getByEmail('crlf@example.com'))!;
@@ -257,10 +273,10 @@ describe('GET /confirm', () => {
   it('confirms, and a second use is harmless', async () => {
     await subscribe('twice@example.com');
     const url = linkIn(h.sent[0], '/confirm');
-    const first = await h.app.inject({ url });
+    const first = await confirmVia(h.app, url);
     expect(first.statusCode).toBe(200);
     expect(first.body).toContain('Subscription confirmed');
-    const second = await h.app.inject({ url });
+    const second = await confirmVia(h.app, url);
     expect(second.statusCode).toBe(200);
     expect(second.body).toContain('Already confirmed');
     expect((await h.subscribers.getByEmail('twice@example.com'))!.status).toBe('confirmed');
@@ -307,10 +323,10 @@ describe('GET /confirm', () => {
         method: 'POST',
         url: '/subscribe',
         headers: FORM,
-        payload: form({ email: 'welcome@example.com' }),
+        payload: form({ email: 'welcome@example.com', ts: await formStamp(w.app) }),
       });
       await w.app.background.drain();
-      await w.app.inject({ url: linkIn(w.sent[0], '/confirm') });
+      await confirmVia(w.app, linkIn(w.sent[0], '/confirm'));
       await w.app.background.drain();
       expect(w.sent).toHaveLength(2);
       const welcome = w.sent[1]!;
@@ -438,11 +454,11 @@ describe('preferences', () => {
     expect(fresh).toMatchObject({ tz: 'Asia/Tokyo', paused: true, status: 'confirmed' });
   });
 
-  it('downloads my data as JSON', async () => {
+  it('downloads my data as JSON (with an emailed data link)', async () => {
     const sub = await confirmedSubscriber('download@example.com');
     const res = await h.app.inject({
       method: 'POST',
-      url: `/preferences?token=${h.tokens.sign('preferences', sub.id)}`,
+      url: `/preferences?token=${h.tokens.sign('preferences', sub.id, 24 * 3600)}`,
       headers: FORM,
       payload: form({ action: 'download' }),
     });
@@ -457,7 +473,7 @@ describe('preferences', () => {
 
   it('deletes me: only a hashed suppression remains, and a new subscribe sends nothing', async () => {
     const sub = await confirmedSubscriber('delete@example.com');
-    const url = `/preferences?token=${h.tokens.sign('preferences', sub.id)}`;
+    const url = `/preferences?token=${h.tokens.sign('preferences', sub.id, 24 * 3600)}`;
     const unconfirmed = await h.app.inject({
       method: 'POST',
       url,

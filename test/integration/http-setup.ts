@@ -8,6 +8,7 @@ import { digestWindow } from '../../src/digests/digest-window.js';
 import { createFeedStore } from '../../src/feeds/feed-store.js';
 import { createIngest } from '../../src/feeds/ingest.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
+import { createAdminSessions } from '../../src/http/admin-sessions.js';
 import { buildApp } from '../../src/http/app.js';
 import type { HttpLimits } from '../../src/http/deps.js';
 import { createLogger } from '../../src/log.js';
@@ -42,6 +43,7 @@ export async function httpHarness(
     /** The SMTP preflight the digest service runs (default: passes). */
     preflight?: () => Promise<void>;
     now?: () => Date;
+    trustProxy?: false | number | readonly string[];
   } = {},
 ) {
   const t = testRedis(name);
@@ -146,7 +148,10 @@ export async function httpHarness(
     secret: SECRET,
     metrics,
     queueCounts: async () => ({ send: { waiting: 5, active: 1 } }),
-    limits: { subscribePerIpPerMinute: 1000, ...opts.limits },
+    // Tests send the form at once; the time-to-submit check has its own test with a clock.
+    limits: { subscribePerIpPerMinute: 1000, minFormSeconds: 0, ...opts.limits },
+    now: opts.now,
+    trustProxy: opts.trustProxy,
   });
   await app.ready();
 
@@ -163,6 +168,8 @@ export async function httpHarness(
     metrics,
     sent,
     triggered,
+    /** The admin sessions on the same Redis, as `digest admin …` sees them. */
+    sessions: createAdminSessions({ redis, keys, secret: SECRET }),
     /** Stores a digest for `date` with the given status, as the build would. */
     async storeDigest(
       date: string,
@@ -195,6 +202,25 @@ export function linkIn(mail: SentMail | undefined, pathname: string): string {
   );
   if (!m) throw new Error(`no ${pathname} link in ${mail?.text}`);
   return m[1]!;
+}
+
+/** The `ts` stamp of the subscribe form, as a browser would send it back. */
+export async function formStamp(app: Harness['app']): Promise<string> {
+  const page = await app.inject({ url: '/' });
+  const ts = /name="ts" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!ts) throw new Error('no ts field on the subscribe form');
+  return ts;
+}
+
+/**
+ * Opens a confirmation link as a person does: the page (GET, which changes nothing), then
+ * its button (POST with the token from the page's form).
+ */
+export async function confirmVia(app: Harness['app'], url: string) {
+  const page = await app.inject({ url });
+  const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!token) return page;
+  return app.inject({ method: 'POST', url: '/confirm', headers: FORM, payload: form({ token }) });
 }
 
 /** A form-urlencoded body. */
