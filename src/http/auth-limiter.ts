@@ -2,9 +2,9 @@ import { defineScript, type Keys, type RedisClient } from '../redis.js';
 
 /** How failed admin authentication is limited (README: Security). */
 export interface AuthLimits {
-  /** Failures per client (IPv4 address or IPv6 /64) per window before delays start. */
+  /** Failures per client (IPv4 address or IPv6 /64) per window: the last one starts a delay. */
   perClient: number;
-  /** Failures from everyone together per window before delays start. */
+  /** Failures from everyone together per window: the last one starts a global delay. */
   global: number;
   /** The window failures are counted in. */
   windowMs: number;
@@ -44,8 +44,8 @@ end
 local function fail(fails, lock, free, max)
   local n = redis.call('INCR', fails)
   if n == 1 then redis.call('PEXPIRE', fails, ARGV[2]) end
-  if n > free then
-    local delay = math.min(tonumber(ARGV[5]) * 2 ^ math.min(n - free - 1, 30), tonumber(max))
+  if n >= free then
+    local delay = math.min(tonumber(ARGV[5]) * 2 ^ math.min(n - free, 30), tonumber(max))
     redis.call('SET', lock, '1', 'PX', math.floor(delay))
   end
 end

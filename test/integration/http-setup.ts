@@ -11,7 +11,8 @@ import { createPostStore } from '../../src/feeds/post-store.js';
 import { createAdminSessions } from '../../src/http/admin-sessions.js';
 import { buildApp } from '../../src/http/app.js';
 import type { HttpLimits } from '../../src/http/deps.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { createKeys, createRedis } from '../../src/redis.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Queues } from '../../src/queues.js';
 import { createRenderer } from '../../src/render/render-digest.js';
@@ -44,9 +45,13 @@ export async function httpHarness(
     preflight?: () => Promise<void>;
     now?: () => Date;
     trustProxy?: false | number | readonly string[];
+    /** A private redis-server's URL: the app then gets the HTTP process's fail-fast client. */
+    redisUrl?: string;
+    /** Where the app logs (default: nowhere). */
+    log?: Logger;
   } = {},
 ) {
-  const t = testRedis(name);
+  const t = opts.redisUrl ? privateRedis(name, opts.redisUrl) : testRedis(name);
   const dataDir = mkdtempSync(path.join(tmpdir(), `http-${name}-`));
   const config = loadConfig({
     REDIS_PREFIX: t.prefix,
@@ -58,7 +63,7 @@ export async function httpHarness(
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
-  const log = createLogger('silent');
+  const log = opts.log ?? createLogger('silent');
   const redis = t.redis;
   const keys = t.keys;
   const sent: SentMail[] = [];
@@ -194,6 +199,20 @@ export async function httpHarness(
 }
 
 export type Harness = Awaited<ReturnType<typeof httpHarness>>;
+
+/** A client on a private redis-server, made as the HTTP process makes its own (src/redis.ts). */
+function privateRedis(name: string, url: string) {
+  const prefix = `{t-${name}}`;
+  const redis = createRedis({ url, cluster: false, prefix }, { url, forHttp: true });
+  return {
+    redis,
+    prefix,
+    keys: createKeys(prefix),
+    async cleanup() {
+      redis.disconnect();
+    },
+  };
+}
 
 /** The confirmation link in a recorded email's text part. */
 export function linkIn(mail: SentMail | undefined, pathname: string): string {
