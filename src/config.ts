@@ -35,9 +35,12 @@ const httpUrl = HttpUrl.transform((v) => v.replace(/\/+$/, ''));
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
-/** An IP address or CIDR range, as ipaddr.js reads them. */
+/** An IP address (dotted IPv4 or IPv6) or a CIDR range; not ipaddr.js's looser forms ("99"). */
 function isAddressOrRange(v: string): boolean {
-  return v.includes('/') ? ipaddr.isValidCIDR(v) : ipaddr.isValid(v);
+  const [addr, bits, extra] = v.split('/');
+  if (extra !== undefined || !addr) return false;
+  const ok = ipaddr.IPv4.isValidFourPartDecimal(addr) || ipaddr.IPv6.isValid(addr);
+  return ok && (bits === undefined || ipaddr.isValidCIDR(v));
 }
 
 /**

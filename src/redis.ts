@@ -118,6 +118,25 @@ export function createRedis(
   return new Redis(url, { ...extra, enableAutoPipelining: !opts.forBullmq });
 }
 
+/**
+ * Resolves once `client` is ready, or rejects after `timeoutMs`: a client without an offline
+ * queue (the HTTP one) fails every command sent before that.
+ */
+export async function waitForReady(client: RedisClient, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new RedisUnavailableError(`Redis was not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}
+
 /** True when something accepts TCP connections on host:port within `timeoutMs`. */
 export function isListening(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -154,6 +173,9 @@ export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (err instanceof RedisUnavailableError) return true;
   if (err.name === 'MaxRetriesPerRequestError') return true;
+  // A MULTI whose commands Redis refused to queue (out of memory, read-only) aborts as a whole.
+  const previous = (err as { previousErrors?: unknown[] }).previousErrors;
+  if (err.message.startsWith('EXECABORT') && previous) return previous.some(isRedisUnavailable);
   return REFUSAL.test(err.message) || UNREACHABLE.test(err.message);
 }
 

@@ -1,7 +1,7 @@
 import type { Context } from './context.js';
 import { buildApp } from './http/app.js';
 import { LOGIN_CODE_TTL_MS } from './http/admin-sessions.js';
-import { createRedis } from './redis.js';
+import { createRedis, waitForReady } from './redis.js';
 import { createServices, type Services } from './services.js';
 
 /**
@@ -12,6 +12,9 @@ import { createServices, type Services } from './services.js';
 export async function startHttp(ctx: Context, services: Services) {
   const { config } = ctx;
   const redis = createRedis(config.redis, { url: ctx.redisUrl, forHttp: true });
+  // While Redis is away every request says so (503); the client's own events only go to debug.
+  redis.on('error', (err: Error) => ctx.log.debug({ err: err.message }, 'HTTP Redis client'));
+  await waitForReady(redis);
   const web = createServices({ ...ctx, redis }, { forHttp: true, metrics: services.metrics });
   const admin = services.adminToken();
   const app = await buildApp({

@@ -12,7 +12,7 @@ import { createAdminSessions } from '../../src/http/admin-sessions.js';
 import { buildApp } from '../../src/http/app.js';
 import type { HttpLimits } from '../../src/http/deps.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { createKeys, createRedis } from '../../src/redis.js';
+import { createKeys, createRedis, waitForReady } from '../../src/redis.js';
 import { createMetrics } from '../../src/metrics.js';
 import type { Queues } from '../../src/queues.js';
 import { createRenderer } from '../../src/render/render-digest.js';
@@ -51,7 +51,7 @@ export async function httpHarness(
     log?: Logger;
   } = {},
 ) {
-  const t = opts.redisUrl ? privateRedis(name, opts.redisUrl) : testRedis(name);
+  const t = opts.redisUrl ? await privateRedis(name, opts.redisUrl) : testRedis(name);
   const dataDir = mkdtempSync(path.join(tmpdir(), `http-${name}-`));
   const config = loadConfig({
     REDIS_PREFIX: t.prefix,
@@ -201,9 +201,11 @@ export async function httpHarness(
 export type Harness = Awaited<ReturnType<typeof httpHarness>>;
 
 /** A client on a private redis-server, made as the HTTP process makes its own (src/redis.ts). */
-function privateRedis(name: string, url: string) {
+async function privateRedis(name: string, url: string) {
   const prefix = `{t-${name}}`;
   const redis = createRedis({ url, cluster: false, prefix }, { url, forHttp: true });
+  redis.on('error', () => undefined); // the tests stop this Redis on purpose
+  await waitForReady(redis);
   return {
     redis,
     prefix,

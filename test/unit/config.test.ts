@@ -21,6 +21,32 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('TRUST_PROXY takes a hop count or proxy addresses, and refuses true', () => {
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(
+      /TRUST_PROXY no longer takes true .*number of proxies/,
+    );
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.local' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ TRUST_PROXY: '99' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('FEED_ALLOW_HOSTS takes host names, addresses and CIDRs', () => {
+    expect(loadConfig({}).feedAllowHosts).toEqual([]);
+    expect(
+      loadConfig({
+        FEED_ALLOW_HOSTS: 'Feeds.Internal, 169.254.169.254,[fd00:ec2::254],10.1.0.0/16',
+      }).feedAllowHosts,
+    ).toEqual(['feeds.internal', '169.254.169.254', 'fd00:ec2::254', '10.1.0.0/16']);
+    expect(() => loadConfig({ FEED_ALLOW_HOSTS: 'http://x/' })).toThrow(/FEED_ALLOW_HOSTS/);
+  });
+
   it('builds links for the local port when PUBLIC_URL is unset', () => {
     expect(loadConfig({}).site.publicUrl).toBe('http://localhost:3000');
     expect(loadConfig({ PORT: '8080' }).site.publicUrl).toBe('http://localhost:8080');
