@@ -60,7 +60,12 @@ export async function buildApp(deps: HttpDeps) {
     // and an idle socket closes after connectionTimeout.
     requestTimeout: ctx.limits.requestTimeoutMs,
     connectionTimeout: 2 * ctx.limits.requestTimeoutMs,
-    http: { connectionsCheckingInterval: ctx.limits.timeoutCheckMs },
+    // Node checks requestTimeout only with a headersTimeout no longer than it, set at creation.
+    http: {
+      requestTimeout: ctx.limits.requestTimeoutMs,
+      headersTimeout: Math.min(30_000, ctx.limits.requestTimeoutMs),
+      connectionsCheckingInterval: ctx.limits.timeoutCheckMs,
+    },
     // A hop count or the proxies' addresses (never "any"): see TRUST_PROXY in src/config.ts.
     trustProxy: trustProxyOption(deps.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
