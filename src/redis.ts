@@ -70,7 +70,7 @@ export type Keys = ReturnType<typeof createKeys>;
 const bullmqOptions: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true };
 
 /** How long an HTTP request waits for one Redis command before it is answered 503. */
-export const HTTP_COMMAND_TIMEOUT_MS = 2000;
+export const HTTP_COMMAND_TIMEOUT_MS = 5000;
 
 /**
  * The HTTP process's client: a request must never hang while Redis is away, so commands are
