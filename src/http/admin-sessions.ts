@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Keys, RedisClient } from '../redis.js';
 import { safeEqual } from './admin-auth.js';
 
-/** A session ends after this long without a request (README: Security). */
+/** A session ends after this long without a request (README, "Security"). */
 export const SESSION_IDLE_MS = 2 * 3600_000;
 /** And after this long in any case: the admin logs in again once a day at most. */
 export const SESSION_ABSOLUTE_MS = 24 * 3600_000;

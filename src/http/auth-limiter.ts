@@ -1,6 +1,6 @@
 import { defineScript, type Keys, type RedisClient } from '../redis.js';
 
-/** How failed admin authentication is limited (README: Security). */
+/** How failed admin authentication is limited (README, "Security"). */
 export interface AuthLimits {
   /** Failures per client (IPv4 address or IPv6 /64) per window: the last one starts a delay. */
   perClient: number;

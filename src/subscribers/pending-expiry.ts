@@ -2,7 +2,7 @@ import { defineScript, type Keys, type RedisClient } from '../redis.js';
 import { addressKey } from './address.js';
 import { SUBSCRIBER_STATUSES } from './subscriber.js';
 
-/** A pending subscriber who has not confirmed within this is deleted (README: Security). */
+/** A pending subscriber who has not confirmed within this is deleted (README, "Security"). */
 export const PENDING_TTL_MS = 7 * 24 * 3600_000;
 /** Expired records deleted per sweep, so a sweep stays short. */
 const SWEEP = 100;
