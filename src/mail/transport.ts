@@ -120,7 +120,9 @@ function createSmtpTransport(
         url,
         connectionTimeout: VERIFY_TIMEOUT_MS,
         greetingTimeout: VERIFY_TIMEOUT_MS,
-        socketTimeout: VERIFY_TIMEOUT_MS,
+        // Longer than the greeting's: on a silent server the greeting timer fires first, so the
+        // cause reads "Greeting never received", not a bare socket timeout.
+        socketTimeout: 2 * VERIFY_TIMEOUT_MS,
       });
       try {
         await probe.verify();
