@@ -3,13 +3,15 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { DKIMOptions } from 'nodemailer';
+import DKIM from 'nodemailer/lib/dkim';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 /**
- * Where mail goes: with SMTP_URL, one pooled nodemailer SMTP transport per process (the digest's
- * raw messages and the one-off mails share its connections); without it, the outbox: one `.eml`
+ * Where mail goes: with SMTP_URL, one pool of SMTP connections per process (src/mail/smtp-pool.ts;
+ * the digest's raw messages and the one-off mails share its connections); without it, the outbox: one `.eml`
  * file per message, for development and for looking at what would be sent.
  */
 
@@ -29,7 +31,9 @@ export interface StructuredMail {
 
 export interface MailTransport {
   kind: 'smtp' | 'outbox';
-  /** Sends a complete RFC 5322 message. Resolves with the server's reply; rejects with nodemailer's error (see classifySmtpError). */
+  /**
+   * Sends a complete RFC 5322 message with CRLF line endings only (as `prepareDigestMessage`
+   * builds it): it goes to the server as it is, dots stuffed (src/mail/smtp-data.ts). Resolves with the server's reply; rejects with nodemailer's error (see classifySmtpError). */
   sendRaw(envelope: MailEnvelope, raw: Buffer): Promise<{ response: string; code: number }>;
   /** Composes and sends a one-off mail (confirmation, test send) with nodemailer. */
   sendMail(msg: StructuredMail): Promise<{ response: string }>;
@@ -68,9 +72,8 @@ function createSmtpTransport(
 ): MailTransport {
   // smtp:// on 587 upgrades with STARTTLS when the server offers it (nodemailer's default);
   // smtps:// is implicit TLS. Credentials stay in the URL and out of the logs.
-  const transport = nodemailer.createTransport({
+  const pool = createSmtpPool({
     url,
-    pool: true,
     maxConnections,
     // Reconnecting costs a handshake per connection; servers that want fewer messages per
     // connection say so with a 421, which is retried.
@@ -78,10 +81,10 @@ function createSmtpTransport(
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 60_000,
-    dkim,
+    log,
   });
-  // The pool re-emits connection errors; without a listener they would crash the process.
-  transport.on('error', (err) => log.warn({ err }, 'SMTP pool error'));
+  const composer = createComposer(dkim);
+  const signer = dkim ? new DKIM(dkim) : undefined;
   const target = new URL(url);
   log.info(
     { host: target.hostname, port: target.port || undefined, maxConnections, dkim: Boolean(dkim) },
@@ -91,21 +94,44 @@ function createSmtpTransport(
   return {
     kind: 'smtp',
     async sendRaw(envelope, raw) {
-      const info = await transport.sendMail({
-        envelope: { from: envelope.from, to: [envelope.to] },
-        raw,
-      });
+      const message = signer ? await signRaw(signer, raw) : raw;
+      const info = await pool.send(envelope, message, true);
       const response = String(info.response ?? '');
       return { response, code: replyCode(response) };
     },
     async sendMail(msg) {
-      const info = await transport.sendMail(structured(msg));
+      // Composed (and signed) by nodemailer; its line endings are its own, so the full DATA
+      // stream handles it.
+      const composed = await composer.sendMail(structured(msg));
+      const info = await pool.send(
+        { from: composed.envelope.from || '', to: composed.envelope.to[0] ?? msg.to },
+        composed.message as Buffer,
+        false,
+      );
       return { response: String(info.response ?? '') };
     },
     async close() {
-      transport.close();
+      pool.close();
+      composer.close();
     },
   };
+}
+
+/** nodemailer composing one-off mails (signed with DKIM when configured) into a CRLF Buffer. */
+function createComposer(dkim: DKIMOptions | undefined) {
+  return nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'windows',
+    dkim,
+  });
+}
+
+/** A raw message with its DKIM-Signature header prepended (nodemailer's signer). */
+async function signRaw(signer: DKIM, raw: Buffer): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of signer.sign(raw)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function createOutboxTransport(
@@ -114,12 +140,7 @@ function createOutboxTransport(
   log: Logger,
 ): MailTransport {
   // nodemailer composes (and signs) the one-off mails into a Buffer; the outbox stores the bytes.
-  const composer = nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'windows',
-    dkim,
-  });
+  const composer = createComposer(dkim);
   let ready: Promise<unknown> | undefined;
   log.info({ dir }, 'no SMTP_URL: mail goes to the outbox directory');
 
