@@ -27,6 +27,7 @@ export function postfixCommand(name: 'smtp-sink' | 'smtp-source'): string[] | un
 export interface Sink {
   kind: string;
   postfix: boolean;
+  pid?: number;
   /** Messages received so far (Postfix's smtp-sink only: its -c counters). */
   received?: () => number | undefined;
   stop(): void;
@@ -54,7 +55,13 @@ export async function startSink(port: number, children: ChildProcess[]): Promise
       const all = [...tail.matchAll(/mesg=(\d+)/g)];
       return all.length ? Number(all[all.length - 1]![1]) : undefined;
     };
-    return { kind: 'postfix smtp-sink', postfix: true, received, stop: () => child.kill() };
+    return {
+      kind: 'postfix smtp-sink',
+      postfix: true,
+      pid: child.pid,
+      received,
+      stop: () => child.kill(),
+    };
   }
   const child = spawn(
     process.execPath,
@@ -66,6 +73,7 @@ export async function startSink(port: number, children: ChildProcess[]): Promise
   return {
     kind: 'node smtp-server sink (Postfix tools missing)',
     postfix: false,
+    pid: child.pid,
     stop: () => child.kill(),
   };
 }

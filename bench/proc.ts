@@ -34,3 +34,19 @@ export function treeRssMb(pid: number): { now: number; peak: number } {
   }
   return best;
 }
+
+/** CPU seconds (user + system) used so far by `pid` and its live descendants. */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks = Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+  let seconds = ticks / 100;
+  for (const child of childrenOf(pid)) seconds += treeCpuSeconds(child);
+  return seconds;
+}

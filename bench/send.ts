@@ -26,7 +26,7 @@ import { createServices, type Services } from '../src/services.js';
 import { freePort } from '../test/helpers/redis-server.js';
 import { runSmtpSource, startSink } from './postfix.js';
 import { formatTop } from './profile-top.js';
-import { treeRssMb } from './proc.js';
+import { treeCpuSeconds, treeRssMb } from './proc.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -80,6 +80,18 @@ async function seed(services: Services): Promise<void> {
       })),
     );
   }
+}
+
+/** Calls per command from INFO commandstats, minus `since`; the busiest first. */
+function commandCounts(info: string, since: Record<string, number> = {}): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g))
+    out[m[1]!] = Number(m[2]) - (since[m[1]!] ?? 0);
+  return Object.fromEntries(
+    Object.entries(out)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -205,6 +217,14 @@ async function runRow(row: string) {
         await new Promise((r) => setTimeout(r, 100));
     }
 
+    const redisPid = Number(/process_id:(\d+)/.exec(await ctx.redis.info('server'))?.[1]);
+    const cpu = () => ({
+      senders: senders.reduce((n, c) => n + treeCpuSeconds(c.pid!), 0),
+      redis: treeCpuSeconds(redisPid),
+      sink: sink.pid ? treeCpuSeconds(sink.pid) : 0,
+    });
+    const cpuStart = cpu();
+    const commandsStart = commandCounts(await ctx.redis.info('commandstats'));
     t = Date.now();
     let cliExit: Promise<number | null> | undefined;
     if (cli) {
@@ -226,6 +246,8 @@ async function runRow(row: string) {
       t,
       () => senders.map((c) => c.pid!),
     );
+    // The CLI's tree is gone once it exits: its CPU is read just before (the last poll).
+    const cpuEnd = cpu();
     const cliCode = cliExit ? await cliExit : undefined;
     const totalMs = Date.now() - t;
     const buildMs = summary.builtAt ? new Date(summary.builtAt).getTime() - t : undefined;
@@ -238,6 +260,7 @@ async function runRow(row: string) {
     const sinkReceived = sink.received?.();
     const ledgerEntries = await ctx.redis.hlen(ctx.keys.ledger(DATE));
     const info = await ctx.redis.info('memory');
+    const commands = commandCounts(await ctx.redis.info('commandstats'), commandsStart);
     const redisPeakMb = Math.round(Number(/used_memory_peak:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20);
 
     // The same size of message, for the reference client.
@@ -254,6 +277,7 @@ async function runRow(row: string) {
       unsubscribeUrl: `https://digest.example.com/unsubscribe?token=${services.tokens.sign('unsubscribe', 1)}`,
       preferencesUrl: `https://digest.example.com/preferences?token=${services.tokens.sign('preferences', 1)}`,
     });
+    const sinkCpuBefore = sink.pid ? treeCpuSeconds(sink.pid) : 0;
     const reference = sink.postfix
       ? await runSmtpSource(sinkPort, {
           messages: S,
@@ -262,6 +286,13 @@ async function runRow(row: string) {
         })
       : undefined;
 
+    const perMessageMs = (seconds: number) => Number(((seconds * 1000) / S).toFixed(3));
+    const cpuMs = {
+      senders: perMessageMs(cpuEnd.senders - cpuStart.senders),
+      redis: perMessageMs(cpuEnd.redis - cpuStart.redis),
+      sink: perMessageMs(cpuEnd.sink - cpuStart.sink),
+      sinkForReference: perMessageMs((sink.pid ? treeCpuSeconds(sink.pid) : 0) - sinkCpuBefore),
+    };
     const result = {
       row: cli ? 'cli send --wait' : `${W} worker(s)`,
       subscribers: S,
@@ -286,6 +317,10 @@ async function runRow(row: string) {
       referenceSessions: connections * W,
       ratio: reference ? Number((rate / reference.rate).toFixed(3)) : undefined,
       workerPeakRssMb: peaks,
+      cpuMsPerMessage: cpuMs,
+      redisCommandsPerMessage: Object.fromEntries(
+        Object.entries(commands).map(([k, n]) => [k, Number((n / S).toFixed(2))]),
+      ),
       redisPeakUsedMemoryMb: redisPeakMb,
     };
     console.log(
@@ -297,6 +332,15 @@ async function runRow(row: string) {
     console.log(
       `  ledger entries: ${ledgerEntries}; received by the sink: ${sinkReceived ?? 'not counted'}; ` +
         `peak RSS (MB): ${peaks.join(', ')}; Redis peak used_memory: ${redisPeakMb} MB`,
+    );
+    console.log(
+      `  CPU ms per message: sending process(es) ${cpuMs.senders}, Redis ${cpuMs.redis}, sink ${cpuMs.sink} (sink for smtp-source: ${cpuMs.sinkForReference})`,
+    );
+    console.log(
+      `  Redis commands per message: ${Object.entries(result.redisCommandsPerMessage)
+        .slice(0, 8)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
     );
     console.log(
       reference

@@ -1,8 +1,9 @@
 /**
- * Group commit: `add(item)` resolves once `write` has stored the item. The first item is written
- * at once, alone; items added while a write is in flight go together in the next one. So a
- * recipient's `sent` record waits at most one Redis round trip longer than it would alone, and
- * a batch of 100 replies costs a handful of round trips instead of 100 (README "Sending").
+ * Group commit: `add(item)` resolves once `write` has stored the item. Items added in the same
+ * turn of the event loop (SMTP replies read together) go in one write; items added while a
+ * write is in flight go together in the next one. So a recipient's `sent` record waits at most
+ * one Redis round trip longer than it would alone, and a batch of 100 replies costs a handful of
+ * round trips instead of 100 (README "Sending").
  * A failed write rejects every item it carried.
  */
 export function createGroupCommit<T>(write: (items: T[]) => Promise<unknown>) {
@@ -10,7 +11,6 @@ export function createGroupCommit<T>(write: (items: T[]) => Promise<unknown>) {
   let writing = false;
 
   async function drain(): Promise<void> {
-    writing = true;
     while (waiting.length > 0) {
       const group = waiting;
       waiting = [];
@@ -28,7 +28,10 @@ export function createGroupCommit<T>(write: (items: T[]) => Promise<unknown>) {
     add(item: T): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         waiting.push({ item, resolve, reject });
-        if (!writing) void drain();
+        if (!writing) {
+          writing = true;
+          setImmediate(() => void drain());
+        }
       });
     },
   };

@@ -47,6 +47,7 @@ interface SendStream {
 
 /** The part of nodemailer's connection internals this file relies on (nodemailer 10). */
 interface ConnectionInternals {
+  _socket: { cork(): void; uncork(): void };
   _createSendStream(callback: (err: Error | null, str?: string) => void): SendStream & {
     push(chunk: Buffer | null): boolean;
   };
@@ -82,14 +83,18 @@ export class CrlfSmtpConnection extends SMTPConnection {
     const raw = this.crlfMessage;
     if (!raw) return stream;
     this.crlfMessage = undefined;
+    const socket = (this as unknown as ConnectionInternals)._socket;
     return {
       outByteCount: 0,
       write() {
         let bytes = 0;
+        // Corked: the pieces leave in one write (writev), not one system call each.
+        socket.cork();
         for (const piece of dataForm(raw)) {
           bytes += piece.length;
           stream.push(piece);
         }
+        process.nextTick(() => socket.uncork());
         this.outByteCount = bytes;
       },
       end() {

@@ -2,24 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { createGroupCommit } from '../../src/delivery/group-commit.js';
 
 describe('createGroupCommit', () => {
-  it('writes the first item alone and groups the ones that arrive during a write', async () => {
+  it('writes the items of one turn together, and groups the ones that arrive during a write', async () => {
     const writes: number[][] = [];
     let release: (() => void) | undefined;
     const group = createGroupCommit(async (items: number[]) => {
       writes.push(items);
       await new Promise<void>((r) => (release = r));
     });
-    const first = group.add(1);
-    const rest = [2, 3, 4].map((n) => group.add(n));
-    expect(writes).toEqual([[1]]);
+    const turn = () => new Promise((r) => setImmediate(r));
+    const first = [1, 2].map((n) => group.add(n));
+    expect(writes).toEqual([]);
+    await turn();
+    expect(writes).toEqual([[1, 2]]);
+    const rest = [3, 4, 5].map((n) => group.add(n));
     release!();
-    await first;
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual([[1], [2, 3, 4]]);
+    await Promise.all(first);
+    await turn();
+    expect(writes).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     release!();
     await Promise.all(rest);
-    const later = group.add(5);
-    expect(writes).toEqual([[1], [2, 3, 4], [5]]);
+    const later = group.add(6);
+    await turn();
+    expect(writes).toEqual([[1, 2], [3, 4, 5], [6]]);
     release!();
     await later;
   });
