@@ -86,7 +86,8 @@ export function createSmtpPool(o: SmtpPoolOptions) {
     });
     conn.smtp.connect((err?: Error | null) => {
       if (err) return fail(err);
-      if (!credentials) return start();
+      // As nodemailer's pool: credentials are used when the server offers AUTH.
+      if (!credentials || !conn.smtp.allowsAuth) return start();
       conn.smtp.login(credentials, (loginErr) => (loginErr ? fail(loginErr) : start()));
     });
     function start() {
