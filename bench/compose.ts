@@ -87,7 +87,6 @@ const message = prepareDigestMessage({
   from,
   fromAddress: 'digest@example.com',
   listId,
-  listUnsubscribeMailto: 'unsubscribe@example.com',
 });
 const prepareMs = performance.now() - t;
 const size = message.build(recipient(0)).length;

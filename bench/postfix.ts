@@ -47,7 +47,7 @@ export async function startSink(port: number, children: ChildProcess[]): Promise
     });
     children.push(child);
     let tail = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       tail = (tail + chunk.toString('latin1')).slice(-200);
     });
     await waitPort(port);

@@ -23,7 +23,7 @@ import { listIdFor } from '../src/mail/headers.js';
 import { prepareDigestMessage } from '../src/mail/digest-message.js';
 import { startLocalRedis } from '../src/redis.js';
 import { createServices, type Services } from '../src/services.js';
-import { freePort } from '../test/helpers/redis-server.js';
+import { freePort } from '../test-support/free-port.js';
 import { runSmtpSource, startSink } from './postfix.js';
 import { formatTop } from './profile-top.js';
 import { treeCpuSeconds, treeRssMb } from './proc.js';
@@ -121,7 +121,7 @@ async function follow(
       const at = await fanoutAt();
       if (at) fanoutMs = new Date(at).getTime() - started;
     }
-    if (summary && ['sent', 'sent_with_failures', 'empty'].includes(summary.status))
+    if (summary && ['sent', 'sent_with_failures', 'failed'].includes(summary.status))
       return { summary, fanoutMs, peaks: pids().map((p) => peaks.get(p) ?? 0) };
     if (now >= nextPrint) {
       const sent = summary?.counters.sent ?? 0;
@@ -358,12 +358,12 @@ async function runRow(row: string) {
 }
 
 const rows = [];
-for (const row of args.rows!.split(',')) rows.push(await runRow(row.trim()));
+for (const row of args.rows.split(',')) rows.push(await runRow(row.trim()));
 console.log(`\n| row | subscribers | messages/s | smtp-source | ratio | peak RSS |`);
 for (const r of rows)
   console.log(
     `| ${r.row} | ${r.subscribers} | ${r.messagesPerSecond} | ${r.referenceMessagesPerSecond ?? '-'} | ${r.ratio ?? '-'} | ${r.workerPeakRssMb.join(', ')} MB |`,
   );
-writeFileSync(args.out!, `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
-console.log(`wrote ${path.relative(process.cwd(), args.out!)}`);
+writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+console.log(`wrote ${path.relative(process.cwd(), args.out)}`);
 process.exit(0);

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { nextFiring } from './digests/occurrences.js';
+import { AppError } from './errors.js';
+import { HttpUrl } from './http-url.js';
+import { loadDkimKey } from './mail/dkim.js';
+import { classifyHost, dkimAligned } from './mail/smtp-target.js';
 
 /**
  * The environment, parsed once into a frozen, typed object. This is the only module that reads
@@ -26,11 +30,7 @@ const cron = z.string().refine((v) => {
   }
 }, 'must be a 5-field cron expression that fires, such as "0 9 * * 1"');
 
-const httpUrl = z
-  .string()
-  .url()
-  .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
-  .transform((v) => v.replace(/\/+$/, ''));
+const httpUrl = HttpUrl.transform((v) => v.replace(/\/+$/, ''));
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
@@ -56,6 +56,11 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   MAIL_FROM: z.string().default('Weekly Digest <digest@localhost>'),
   SITE_NAME: z.string().min(1).max(100).default('Weekly Digest'),
+  SITE_LANG: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a language tag such as en or ar-EG')
+    .refine(isLanguageTag, 'must be a language tag such as en or ar-EG')
+    .default('en'),
   POSTAL_ADDRESS: z.string().max(300).default(''),
   ACCENT_COLOR: z
     .string()
@@ -82,6 +87,7 @@ const EnvSchema = z.object({
       .optional(),
   ),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5),
+  PREFLIGHT_RETRY_DELAY_MS: int(100, 3_600_000).default(30_000),
   SEND_CONCURRENCY: int(1, 1000).default(50),
   SEND_ATTEMPTS: int(1, 50).default(8),
   SEND_BATCH_SIZE: int(1, 1000).default(100),
@@ -89,6 +95,7 @@ const EnvSchema = z.object({
   SEND_RETRY_DELAY_MS: int(100, 600_000).default(2_000),
   SEND_RATE: z.preprocess(emptyAsUndefined, int(1, 1_000_000).optional()),
   LIST_UNSUBSCRIBE_MAILTO: z.preprocess(emptyAsUndefined, z.string().email().optional()),
+  BOUNCE_ADDRESS: z.preprocess(emptyAsUndefined, z.string().email().optional()),
   DKIM_DOMAIN: z.preprocess(emptyAsUndefined, z.string().optional()),
   DKIM_SELECTOR: z.preprocess(emptyAsUndefined, z.string().optional()),
   DKIM_PRIVATE_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -103,13 +110,13 @@ const EnvSchema = z.object({
 export type Env = z.input<typeof EnvSchema>;
 
 /** Thrown when the environment is invalid; `variable` names the first offending variable. */
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends AppError {
   constructor(
     readonly variable: string,
     detail: string,
   ) {
-    super(`Invalid configuration: ${variable} ${detail}`);
+    super('CONFIG_INVALID', `Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
   }
 }
 
@@ -146,6 +153,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'needs a {hash tag} with REDIS_CLUSTER=true, e.g. {newsletter}',
     );
   }
+  if (e.DKIM_PRIVATE_KEY) {
+    try {
+      loadDkimKey(e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'));
+    } catch (err) {
+      throw new ConfigError(
+        'DKIM_PRIVATE_KEY',
+        `is not a usable PEM private key (${(err as Error).message}); mail would go out unsigned`,
+      );
+    }
+  }
+  const fromDomain = mailFromAddress.slice(mailFromAddress.lastIndexOf('@') + 1).toLowerCase();
+  const warnings = mailWarnings(e, fromDomain);
   for (const feed of splitList(e.FEEDS)) {
     if (/^[a-z]+:/i.test(feed) && !/^https?:\/\//i.test(feed)) {
       throw new ConfigError('FEEDS', `has "${feed}": only http(s) URLs and file paths are feeds`);
@@ -165,11 +184,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cron: e.DIGEST_CRON,
       tz: e.DIGEST_TZ,
       maxPosts: e.DIGEST_MAX_POSTS,
+      /** First wait of a held digest before its next SMTP preflight; doubles up to 15 min. */
+      preflightRetryDelayMs: e.PREFLIGHT_RETRY_DELAY_MS,
     }),
     site: Object.freeze({
       name: e.SITE_NAME,
       // Unset: the address a local run is reached at, so links work out of the box.
       publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+      lang: e.SITE_LANG,
       postalAddress: e.POSTAL_ADDRESS,
       accentColor: e.ACCENT_COLOR,
       logoUrl: e.LOGO_URL,
@@ -179,6 +201,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       from: e.MAIL_FROM,
       fromAddress: mailFromAddress,
       listUnsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO,
+      /** The VERP base: each copy's envelope sender is `local+<token>@domain` (README "Bounces"). */
+      bounceAddress: e.BOUNCE_ADDRESS ?? `bounces@${fromDomain}`,
       dkim:
         e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
           ? Object.freeze({
@@ -209,7 +233,50 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     welcomeEmail: e.WELCOME_EMAIL,
     logLevel: e.LOG_LEVEL,
+    /** Loud start-up warnings (mail that could mislead): logged at start and by `digest send`. */
+    warnings: Object.freeze(warnings),
   });
+}
+
+/**
+ * The start-up checks on where mail goes. Sending to a public SMTP server (a real provider)
+ * with links on localhost or a From at localhost is refused: every recipient would get dead
+ * links or mail that fails every check. With a local or private server (Mailpit, a relay on the
+ * LAN) the same values are only warnings, since that is how development runs.
+ */
+function mailWarnings(e: z.output<typeof EnvSchema>, fromDomain: string): string[] {
+  const warnings: string[] = [];
+  const smtpHost = e.SMTP_URL ? classifyHost(new URL(e.SMTP_URL).hostname) : undefined;
+  const publicUrlLocal =
+    !e.PUBLIC_URL || classifyHost(new URL(e.PUBLIC_URL).hostname) === 'loopback';
+  const fromLocal = classifyHost(fromDomain) === 'loopback';
+  const problems: [string, string][] = [];
+  if (publicUrlLocal)
+    problems.push([
+      'PUBLIC_URL',
+      `is ${e.PUBLIC_URL ?? 'unset'}: links in mail point at localhost`,
+    ]);
+  if (fromLocal) problems.push(['MAIL_FROM', `is at ${fromDomain}: no receiver accepts that`]);
+  for (const [variable, detail] of problems) {
+    if (smtpHost === 'public')
+      throw new ConfigError(variable, `${detail}; refusing to send to a public SMTP server`);
+    if (smtpHost) warnings.push(`${variable} ${detail} (fine for a local SMTP server only)`);
+  }
+  if (e.DKIM_DOMAIN && !dkimAligned(e.DKIM_DOMAIN, fromDomain)) {
+    warnings.push(
+      `DKIM_DOMAIN ${e.DKIM_DOMAIN} does not match the MAIL_FROM domain ${fromDomain}: ` +
+        'DMARC will not count the signature (no alignment)',
+    );
+  }
+  return warnings;
+}
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
 }
 
 export type Config = ReturnType<typeof loadConfig>;

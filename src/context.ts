@@ -35,6 +35,8 @@ export async function createContext(
   opts: { logName?: string; checkRedis?: boolean; waitForRedis?: boolean } = {},
 ): Promise<Context> {
   const log = createLogger(config.logLevel, opts.logName);
+  // Loud on purpose: each is a way mail leaves that receivers will reject or readers cannot use.
+  for (const warning of config.warnings) log.warn(`CONFIGURATION WARNING: ${warning}`);
   const { url, local } = await resolveRedis(config);
   if (local) log.info({ url }, 'started a private redis-server under DATA_DIR/redis');
   const redis = createRedis(config.redis, { url, waitForRedis: opts.waitForRedis });

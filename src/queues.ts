@@ -1,9 +1,10 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
+import { isDigestDate } from './digests/digest-window.js';
 
 /**
  * The three BullMQ queues, their job payloads and default options. Payloads carry ids, never
- * addresses or tokens (DESIGN.md invariant 7); handlers reload state from the stores.
+ * addresses or tokens (README guarantee 7); handlers reload state from the stores.
  */
 export const QUEUE = { ingest: 'ingest', build: 'build', send: 'send' } as const;
 
@@ -13,14 +14,22 @@ export const SCHEDULER = { watchdog: 'schedule-watchdog' } as const;
 /** The cron schedulers of earlier versions, removed at start (src/digests/schedules.ts). */
 export const LEGACY_SCHEDULERS = { digest: 'weekly-digest', ingest: 'hourly-ingest' } as const;
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const date = z.string().refine(isDigestDate, 'must be a date like 2026-03-02');
 
+/**
+ * A build job. `trigger` says who asked: the schedule (an occurrence of DIGEST_CRON: one with no
+ * posts, or missed by more than 24 hours, is recorded `skipped`; a failed SMTP preflight holds
+ * it and retries) or an admin (absent or 'manual': `digest send`, the dashboard; refused before
+ * it is queued when there is nothing to send). `retryFailed` re-sends the date's temporary
+ * failures instead of building.
+ */
 export const BuildJob = z.object({
   date: date.optional(),
-  /** 'schedule' for an occurrence of DIGEST_CRON; absent or 'manual' for a trigger. */
   trigger: z.enum(['manual', 'schedule']).optional(),
   /** The occurrence's instant (ISO), for a scheduled build. */
-  scheduledAt: z.string().datetime().optional(),
+  scheduledAt: z.iso.datetime({ offset: true }).optional(),
+  force: z.boolean().optional(),
+  retryFailed: z.boolean().optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
@@ -37,6 +46,11 @@ export const jobIds = {
   scheduled: (d: string) => `scheduled-${d}`,
   /** The scheduled ingest due at `ms`. */
   ingest: (ms: number) => `ingest-${ms}`,
+  /** A build by hand: a new job each time (the build itself is idempotent per date). */
+  manualBuild: (d: string, atMs: number) => `manual-${d}-${atMs}`,
+  retryFailed: (d: string, atMs: number) => `retry-${d}-${atMs}`,
+  /** Send jobs of a retry by hand: `round` keeps them apart from the first pass's job ids. */
+  retrySend: (d: string, round: number, firstId: number) => `send-${d}-r${round}-${firstId}`,
   send: (d: string, firstId: number) => `send-${d}-${firstId}`,
 };
 

@@ -73,7 +73,7 @@ async function readNode(node: string, client: Redis): Promise<RedisNodeFindings>
   try {
     const [policy, aof, save] = await Promise.all(
       ['maxmemory-policy', 'appendonly', 'save'].map(async (name) => {
-        const pair = (await client.config('GET', name)) as string[];
+        const pair = await client.config('GET', name);
         return pair[1];
       }),
     );

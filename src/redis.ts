@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import path from 'node:path';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
+import { AppError } from './errors.js';
 
 /** Either a single Redis or a Redis Cluster client: both speak the same commands. */
 export type RedisClient = Redis | Cluster;
@@ -12,7 +13,7 @@ export type RedisClient = Redis | Cluster;
 /**
  * Every key the service writes, under one prefix. The default prefix carries a hash tag
  * (`{newsletter}`), so all keys land in one cluster slot and multi-key Lua scripts work on
- * Redis Cluster too (DESIGN.md invariant 8). BullMQ queues use the same prefix.
+ * Redis Cluster too (README guarantee 8). BullMQ queues use the same prefix.
  */
 export function createKeys(prefix: string) {
   const k = (...parts: (string | number)[]) => [prefix, ...parts].join(':');
@@ -42,6 +43,8 @@ export function createKeys(prefix: string) {
     digest: (date: string) => k('digest', date),
     /** zset: digest dates, scored by send time (ms) */
     digests: k('digests'),
+    /** hash: "<cause>:<code|none>" -> failed deliveries of one digest (`runs --json`) */
+    digestFailures: (date: string) => k('digest', date, 'failures'),
     /** hash: subscriber id -> delivery state, for one digest */
     ledger: (date: string) => k('ledger', date),
     /** hash: misc service state (last build time, ...) */
@@ -100,8 +103,12 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
-export class RedisUnavailableError extends Error {
-  readonly code = 'REDIS_UNAVAILABLE';
+/** No Redis answers and none could be started: the entry point prints how to get one. */
+export class RedisUnavailableError extends AppError {
+  constructor(message: string) {
+    super('REDIS_UNAVAILABLE', message, 503);
+    this.name = 'RedisUnavailableError';
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { createFeedStore } from './feeds/feed-store.js';
 import { createIngest } from './feeds/ingest.js';
 import { createPostStore } from './feeds/post-store.js';
 import { feedUserAgent } from './feeds/safe-fetch.js';
+import { preflightSmtp } from './mail/preflight.js';
 import { createMailTransport } from './mail/transport.js';
 import { createMetrics } from './metrics.js';
 import { createQueues } from './queues.js';
@@ -24,8 +25,9 @@ import { createTokens } from './subscribers/tokens.js';
 /**
  * Every store and service, built once per process from the context. Entry points (CLI, HTTP
  * server, workers) call this and hand the pieces on; nothing reaches them through imports.
+ * `now` is the digest service's clock (tests set it; the build and send paths use real time).
  */
-export function createServices(ctx: Context) {
+export function createServices(ctx: Context, opts: { now?: () => Date } = {}) {
   const { config, redis, keys, log } = ctx;
   const secret = ensureSecret(config);
   const feeds = createFeedStore({ redis, keys });
@@ -65,6 +67,11 @@ export function createServices(ctx: Context) {
     renderer,
     queues,
     mailer,
+    preflight: () => preflightSmtp(mailer()),
+    subscribers,
+    tokens,
+    links,
+    now: opts.now,
   });
   const scheduler = createScheduler({
     redis,
@@ -101,7 +108,7 @@ export function createServices(ctx: Context) {
     owner,
     metrics,
     /** Job counts per queue and state, for /metrics. */
-    async queueCounts() {
+    queueCounts: async () => {
       const [ingestCounts, build, send] = await Promise.all([
         queues.ingest.getJobCounts(),
         queues.build.getJobCounts(),
@@ -117,6 +124,7 @@ export function createServices(ctx: Context) {
         ledger,
         transport: mailer(),
         links,
+        tokens,
         mail: config.mail,
         site: config.site,
         parallel: config.send.concurrency,

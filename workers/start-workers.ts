@@ -1,8 +1,9 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { buildDigest } from '../src/digests/build-digest.js';
+import { runBuildJob } from '../src/digests/build-job.js';
 import { SCHEDULED } from '../src/digests/schedules.js';
 import { nextDigestDate } from '../src/digests/digest-window.js';
 import { DigestNotSendableError } from '../src/delivery/send-batch.js';
+import { preflightSmtp } from '../src/mail/preflight.js';
 import { BuildJob, QUEUE, SendJob } from '../src/queues.js';
 import type { Services } from '../src/services.js';
 
@@ -25,7 +26,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   const { config, log, queues } = services;
   const connection = services.bullConnection;
   const prefix = config.redis.prefix;
-  const schedule = { cron: config.digest.cron, tz: config.digest.tz };
+  const schedule = config.digest;
   const { scheduler } = services;
   if (opts.schedules !== false) await scheduler.start();
 
@@ -56,28 +57,35 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
     { connection, prefix, concurrency: 1 },
   );
 
+  const buildDeps = {
+    digests: services.digests,
+    posts: services.posts,
+    subscribers: services.subscribers,
+    renderer: services.renderer,
+    sendQueue: queues.send,
+    schedule,
+    maxPosts: config.digest.maxPosts,
+    batchSize: config.send.batchSize,
+    preflight: () => preflightSmtp(services.mailer()),
+    retry: { failures: services.ledger.failures },
+    holdDelayMs: config.digest.preflightRetryDelayMs,
+  };
   const buildWorker = new Worker(
     QUEUE.build,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       if (job.name === SCHEDULED.watchdog) return scheduler.check();
       const data = BuildJob.parse(job.data);
       // A scheduled occurrence enqueues the next one before it builds (README "The schedule").
       if (job.name === SCHEDULED.build) await scheduler.fired(data.scheduledAt);
-      const date = data.date ?? nextDigestDate(new Date(), schedule);
-      return buildDigest(
-        {
-          digests: services.digests,
-          posts: services.posts,
-          subscribers: services.subscribers,
-          renderer: services.renderer,
-          sendQueue: queues.send,
-          schedule,
-          maxPosts: config.digest.maxPosts,
-          batchSize: config.send.batchSize,
-          log: log.child({ digest: date, job: job.id }),
-        },
-        date,
+      const out = await runBuildJob({ ...buildDeps, log: log.child({ job: job.id }) }, data, () =>
+        nextDigestDate(new Date(), schedule),
       );
+      if ('retryInMs' in out) {
+        // Held (SMTP preflight failed): run again later without using up an attempt.
+        await job.moveToDelayed(Date.now() + out.retryInMs, token);
+        throw new DelayedError();
+      }
+      return out.result;
     },
     { connection, prefix, concurrency: 2, ...recovery },
   );

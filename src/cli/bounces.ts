@@ -12,14 +12,15 @@ export function registerBounceCommands(program: Command, open: OpenServices): vo
     .description(
       'Read DSN bounce reports (RFC 3464) and ARF complaint reports (RFC 5965) from a .eml file, an mbox, ' +
         'or a directory of them; mark subscribers bounced (permanent failures only) or complained, ' +
-        'and suppress those addresses for good',
+        'and suppress those addresses for good. Only reports carrying a token we signed (VERP sender ' +
+        'or Message-ID) count. Mails to unsubscribe+<token>@ (LIST_UNSUBSCRIBE_MAILTO) unsubscribe',
     )
     .argument('<path>', '.eml file, mbox file, or directory')
     .option('--dry-run', 'read and count, change nothing')
     .option('--json', 'print the result as JSON')
     .action((target: string, opts: { dryRun?: boolean; json?: boolean }) =>
-      withServices(open, async ({ subscribers }) => {
-        const result = await importBounces({ store: subscribers }, target, {
+      withServices(open, async ({ subscribers, tokens }) => {
+        const result = await importBounces({ store: subscribers, tokens }, target, {
           dryRun: opts.dryRun,
         });
         process.stdout.write(
@@ -40,7 +41,9 @@ function formatResult(r: BounceImportResult, dryRun = false): string {
     `  complained:           ${r.complained}`,
     `  ignored (temporary):  ${r.temporary}`,
     `  ignored (other):      ${r.otherIgnored}`,
-    `  unknown addresses:    ${r.unknown}${r.unknown && !dryRun ? ' (suppressed)' : ''}`,
+    `  unsubscribed (mail):  ${r.unsubscribed}`,
+    `  ignored (untrusted):  ${r.untrusted} (no token of ours for that address: forged or not ours)`,
+    `  unknown subscribers:  ${r.unknown}`,
     `  invalid addresses:    ${r.invalid}`,
     `  file errors:          ${r.errors.length}`,
     ...r.errors.map((e) => `    ${e.source}: ${e.code} ${e.message}`),

@@ -1,14 +1,13 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../config.js';
+import { describeFirstError, SETTLED_STATUSES } from '../digests/digest.js';
 import type { DigestListItem } from '../digests/digest-service.js';
 import { formatUpcomingSends, upcomingSends } from '../digests/schedule-listing.js';
 import { ValidationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { withServices, type OpenServices } from './open-services.js';
-
-const FINAL = new Set(['sent', 'sent_with_failures', 'empty']);
 
 /**
  * `send`, `runs`, `test-send`, `schedule` and `worker`: thin calls into the digest service and
@@ -23,9 +22,9 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
     )
     .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
     .option('--wait', 'show progress until it is done; exit 1 if any delivery failed')
-    .action((opts: { date?: string; wait?: boolean }) =>
-      withServices(open, (services) => send(services, opts)),
-    );
+    .option('--force', 'send a date more than 7 days back')
+    .option('--retry-failed', "send again the date's deliveries that failed for now (network, 4xx)")
+    .action((opts: SendOptions) => withServices(open, (services) => send(services, opts)));
 
   program
     .command('runs')
@@ -87,50 +86,125 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
     });
 }
 
-/** `send`: triggers the build; with `--wait`, follows it to the end (workers in-process if none). */
-async function send(services: Services, opts: { date?: string; wait?: boolean }): Promise<void> {
+type SendOptions = { date?: string; wait?: boolean; force?: boolean; retryFailed?: boolean };
+
+/**
+ * `send`: queues the build (or the retry of temporary failures); with `--wait`, follows it to
+ * the end (workers in-process if none). Exit 1 when nothing could be sent or something failed.
+ */
+async function send(services: Services, opts: SendOptions): Promise<void> {
+  // Said here too, not only in the log: the operator is looking at this output.
+  for (const w of services.config.warnings) console.error(`WARNING: ${w}`);
   let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
   try {
-    const { date, created } = await services.digestService.trigger(opts.date);
-    console.log(
-      created
-        ? `Digest ${date}: queued to build and send.`
-        : `Digest ${date} exists already: nothing new is sent.`,
-    );
-    if (!opts.wait) return;
+    const queued = await queueSend(services, opts);
+    if (!queued || !opts.wait) return;
     if ((await services.queues.build.getWorkersCount()) === 0) {
       console.log('No worker is running: sending from this process.');
       workers = await startWorkers(services, { schedules: false });
     }
-    const final = await waitWithProgress(services, date);
-    console.log(describe(final));
-    if (final.counters.failed > 0) process.exitCode = 1;
+    const final = await waitWithProgress(services, queued.date, queued.jobId);
+    if (final) console.log(describe(final));
+    if (!final || final.counters.failed > 0 || final.status === 'held') process.exitCode = 1;
   } finally {
     await workers?.close();
   }
 }
 
-/** Polls the digest's counters until it is done, with a progress bar on a terminal. */
-async function waitWithProgress(services: Services, date: string): Promise<DigestListItem> {
+/**
+ * Queues the build (or the retry of temporary failures) and says what happened; undefined
+ * when nothing was queued. Refusals (no posts, a date weeks back, SMTP failing the preflight)
+ * are thrown by the service and end the command with exit code 1.
+ */
+async function queueSend(
+  services: Services,
+  opts: { date?: string; force?: boolean; retryFailed?: boolean },
+): Promise<{ date: string; jobId?: string } | undefined> {
+  if (opts.retryFailed) {
+    if (!opts.date)
+      throw new ValidationError('DIGEST_DATE_MISSING', '--retry-failed needs --date.');
+    const r = await services.digestService.retryFailed(opts.date);
+    if (r.temporary === 0) {
+      console.log(`No delivery of ${r.date} failed with a temporary cause: nothing to retry.`);
+      return undefined;
+    }
+    console.log(`Digest ${r.date}: sending again ${r.temporary} deliveries that failed for now.`);
+    return r;
+  }
+  const out = await services.digestService.trigger(opts.date, { force: opts.force });
+  if (out.created) {
+    console.log(`Digest ${out.date}: queued to build and send.`);
+    return out;
+  }
+  const s = await services.digestService.summary(out.date);
+  const temporary = (s?.failures ?? [])
+    .filter((g) => g.cause === 'temporary')
+    .reduce((n, g) => n + g.count, 0);
+  console.log(
+    `Digest ${out.date} exists already (${s?.status}): nothing new is sent.` +
+      (temporary && s && SETTLED_STATUSES.includes(s.status)
+        ? ` ${temporary} deliveries failed for now: --retry-failed sends them again.`
+        : ''),
+  );
+  return out;
+}
+
+/**
+ * Polls the digest's counters until it settles (or is held), with a progress bar on a terminal.
+ * The first SMTP error of each kind is shown the moment it is recorded. With `jobId`, the
+ * build job is waited for first, so a retry's digest is not read as settled before it reopens.
+ */
+async function waitWithProgress(
+  services: Services,
+  date: string,
+  jobId?: string,
+): Promise<DigestListItem | undefined> {
   const bar = process.stdout.isTTY
     ? new SingleBar(
-        { format: 'sending {bar} {value}/{total} | sent {sent} failed {failed} skipped {skipped}' },
+        {
+          format:
+            'sending {bar} {value}/{total} | sent {sent} failed {failed} skipped {skipped} {error}',
+        },
         Presets.shades_classic,
       )
     : undefined;
   let started = false;
+  const shown = new Set<string>();
+  let lastError = '';
   for (;;) {
+    const job = jobId ? await services.queues.build.getJob(jobId) : undefined;
+    const state = job ? await job.getState() : 'completed';
+    if (state === 'failed') throw new Error(`the build failed: ${job?.failedReason}`);
+    const result = state === 'completed' ? (job?.returnvalue as { status?: string }) : undefined;
+    if (result?.status === 'nothing') {
+      console.log(`No posts for the digest of ${date}: nothing was sent.`);
+      return undefined;
+    }
     const s = await services.digestService.summary(date);
     if (s) {
+      for (const [kind, e] of Object.entries(s.errors)) {
+        if (shown.has(kind)) continue;
+        shown.add(kind);
+        lastError = describeFirstError(kind, e);
+        if (!bar) console.log(lastError);
+      }
       const c = s.counters;
       const done = c.sent + c.failed + c.skipped;
+      const payload = { sent: c.sent, failed: c.failed, skipped: c.skipped, error: lastError };
       if (bar && !started && c.recipients > 0) {
-        bar.start(c.recipients, done, { sent: c.sent, failed: c.failed, skipped: c.skipped });
+        bar.start(c.recipients, done, payload);
         started = true;
       }
       bar?.setTotal(Math.max(c.recipients, 1));
-      bar?.update(done, { sent: c.sent, failed: c.failed, skipped: c.skipped });
-      if (FINAL.has(s.status)) {
+      bar?.update(done, payload);
+      if (s.status === 'held') {
+        bar?.stop();
+        console.log(
+          `Digest ${date} is held: ${s.reason}. Nothing was sent; it is tried again with backoff.`,
+        );
+        return s;
+      }
+      if (SETTLED_STATUSES.includes(s.status) && state === 'completed') {
         bar?.stop();
         return s;
       }
@@ -141,5 +215,8 @@ async function waitWithProgress(services: Services, date: string): Promise<Diges
 
 function describe(r: DigestListItem): string {
   const c = r.counters;
-  return `${r.date}  ${r.status.padEnd(18)} posts ${r.posts}  recipients ${c.recipients}  sent ${c.sent}  failed ${c.failed}  skipped ${c.skipped}  pending ${c.pending}${r.subject ? `  "${r.subject}"` : ''}`;
+  const failures = r.failures.length
+    ? `  failures ${r.failures.map((g) => `${g.cause}:${g.code ?? 'no reply'}×${g.count}`).join(', ')}`
+    : '';
+  return `${r.date}  ${r.status.padEnd(18)} posts ${r.posts}  recipients ${c.recipients}  sent ${c.sent}  failed ${c.failed}  skipped ${c.skipped}  pending ${c.pending}${r.subject ? `  "${r.subject}"` : ''}${r.reason ? `  (${r.reason})` : ''}${failures}`;
 }

@@ -60,14 +60,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   // Errors with a stable code are the user's to fix: say what is wrong, no stack trace.
-  if (
-    err instanceof AppError ||
-    (err instanceof Error &&
-      'code' in err &&
-      typeof err.code === 'string' &&
-      /^[A-Z_]+$/.test(err.code))
-  ) {
-    console.error(`error ${(err as AppError).code}: ${err.message}`);
+  if (err instanceof AppError) {
+    console.error(`error ${err.code}: ${err.message}`);
     process.exit(1);
   }
   throw err;

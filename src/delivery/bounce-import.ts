@@ -1,7 +1,9 @@
 import { normaliseAddress } from '../subscribers/address.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
+import type { Tokens } from '../subscribers/tokens.js';
 import { parseReport, type BounceEvent, type ReportError } from './bounce-reports.js';
 import { readReportMessages } from './bounce-sources.js';
+import { createReportTrust } from './report-trust.js';
 
 /** What an import did, for the CLI's summary and for tests. */
 export interface BounceImportResult {
@@ -15,25 +17,33 @@ export interface BounceImportResult {
   temporary: number;
   /** Other recipients a report mentions without a failure (delivered, relayed, not-spam ...). */
   otherIgnored: number;
-  /** Bounces and complaints of addresses that are no subscriber (suppressed all the same). */
+  /** Signed, but the subscriber it names is gone: nothing done. */
   unknown: number;
+  /**
+   * Bounces and complaints ignored because the report carries no token we signed, or names an
+   * address other than the subscriber its token belongs to (a forged or misattributed report).
+   */
+  untrusted: number;
+  /** Mails to a subscriber's `unsubscribe+<token>@…` (LIST_UNSUBSCRIBE_MAILTO) that unsubscribed. */
+  unsubscribed: number;
   /** Addresses in reports that are no valid address. */
   invalid: number;
   /** Per-file (or per-message) problems: unreadable, not a report, malformed. */
   errors: ReportError[];
 }
 
-type Store = Pick<SubscriberStore, 'getByEmail' | 'setStatus' | 'suppress'>;
+type Store = Pick<SubscriberStore, 'get' | 'setStatus' | 'suppress'>;
 
 /**
  * Reads DSN bounce and ARF complaint reports under `target` (a .eml file, an mbox, or a
- * directory) and applies them: a permanent bounce marks the subscriber bounced, a complaint marks
- * it complained, and either suppresses the address, so that no later add or import revives it
- * (the store's add refuses suppressed addresses). Unknown addresses are suppressed too: the
- * report is the provider's word that mail to them must stop. With `dryRun`, only counts.
+ * directory) and applies those that carry a token we signed (report-trust.ts) for the address
+ * they name: a permanent bounce marks the subscriber bounced, a complaint marks it complained,
+ * and either suppresses the address, so that no later add or import revives it (the store's add
+ * refuses suppressed addresses). Others are counted as untrusted and change nothing. A mail to
+ * a subscriber's `unsubscribe+<token>@…` unsubscribes them. With `dryRun`, only counts.
  */
 export async function importBounces(
-  deps: { store: Store },
+  deps: { store: Store; tokens: Pick<Tokens, 'verify'> },
   target: string,
   opts: { dryRun?: boolean } = {},
 ): Promise<BounceImportResult> {
@@ -44,9 +54,12 @@ export async function importBounces(
     temporary: 0,
     otherIgnored: 0,
     unknown: 0,
+    untrusted: 0,
+    unsubscribed: 0,
     invalid: 0,
     errors: [],
   };
+  const trust = createReportTrust(deps.tokens);
   for await (const message of readReportMessages(target)) {
     result.messages++;
     if ('error' in message) {
@@ -54,20 +67,43 @@ export async function importBounces(
       continue;
     }
     const report = parseReport(message.raw, message.source);
+    const unsubscribe = report.events.length === 0 ? trust.unsubscribeRequest(report) : undefined;
+    if (unsubscribe !== undefined) {
+      await applyUnsubscribe(deps.store, unsubscribe, result, opts.dryRun ?? false);
+      continue;
+    }
     result.errors.push(...report.errors);
     for (const ignored of report.ignored) {
       if (ignored.reason === 'temporary') result.temporary++;
       else result.otherIgnored++;
     }
+    const signed = trust.bounceSubscribers(report);
     for (const event of report.events)
-      await applyEvent(deps.store, event, result, opts.dryRun ?? false);
+      await applyEvent(deps.store, event, signed, result, opts.dryRun ?? false);
   }
   return result;
+}
+
+async function applyUnsubscribe(
+  store: Store,
+  id: number,
+  result: BounceImportResult,
+  dryRun: boolean,
+) {
+  const subscriber = await store.get(id);
+  if (!subscriber) {
+    result.unknown++;
+    return;
+  }
+  result.unsubscribed++;
+  if (!dryRun && (subscriber.status === 'confirmed' || subscriber.status === 'pending'))
+    await store.setStatus(id, 'unsubscribed');
 }
 
 async function applyEvent(
   store: Store,
   event: BounceEvent,
+  signed: Set<number>,
   result: BounceImportResult,
   dryRun: boolean,
 ) {
@@ -76,9 +112,19 @@ async function applyEvent(
     result.invalid++;
     return;
   }
-  const subscriber = await store.getByEmail(addr.email);
-  if (!subscriber) result.unknown++;
-  else result[event.kind]++;
+  // Only a subscriber a signed token names, and only for that subscriber's own address.
+  let subscriber;
+  for (const id of signed) {
+    const s = await store.get(id);
+    if (!s) result.unknown++;
+    else if (normaliseAddress(s.email).ok && s.email.toLowerCase() === addr.email.toLowerCase())
+      subscriber = s;
+  }
+  if (!subscriber) {
+    result.untrusted++;
+    return;
+  }
+  result[event.kind]++;
   if (dryRun) return;
   // suppress() records the suppression and moves a pending/confirmed subscriber to the matching
   // status. A complaint is the strongest signal, so it also overrides bounced or unsubscribed;

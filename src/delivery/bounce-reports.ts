@@ -49,7 +49,19 @@ export interface ReportResult {
   events: BounceEvent[];
   ignored: IgnoredRecipient[];
   errors: ReportError[];
+  /**
+   * What ties the message to mail we sent (report-trust.ts checks the tokens in them): the
+   * addresses it was delivered to (To, Delivered-To, X-Original-To, Envelope-To: for a bounce,
+   * our VERP sender) and the Message-IDs of the returned original.
+   */
+  addressedTo: string[];
+  originalMessageIds: string[];
 }
+
+/** Headers naming where a message was delivered; a bounce goes to our VERP envelope sender. */
+const RECIPIENT_HEADERS = ['to', 'delivered-to', 'x-original-to', 'envelope-to'];
+const ORIGINAL_TYPES =
+  /^(message\/rfc822|text\/rfc822-headers|message\/rfc822-headers|message\/global|message\/global-headers)$/;
 
 /** Feedback types that are a recipient's complaint; `not-spam` and `auth-failure` are not. */
 const COMPLAINT_TYPES = new Set(['abuse', 'fraud', 'virus', 'other']);
@@ -65,7 +77,13 @@ interface Part {
  * results. Never throws.
  */
 export function parseReport(raw: Buffer, source: string): ReportResult {
-  const result: ReportResult = { events: [], ignored: [], errors: [] };
+  const result: ReportResult = {
+    events: [],
+    ignored: [],
+    errors: [],
+    addressedTo: [],
+    originalMessageIds: [],
+  };
   const fail = (code: ReportErrorCode, message: string) => {
     result.errors.push({ source, code, message });
     return result;
@@ -74,6 +92,9 @@ export function parseReport(raw: Buffer, source: string): ReportResult {
     // latin1 keeps every byte as one character; MIME structure is ASCII.
     const top = parsePart(raw.toString('latin1'));
     if (!top) return fail('NOT_A_REPORT', 'no message headers found: not an email message');
+    result.addressedTo = RECIPIENT_HEADERS.flatMap((h) => top.headers.get(h) ?? []).flatMap((v) =>
+      mailboxes(v),
+    );
     const report = findReport(top, 0);
     if (!report) {
       const type = contentType(top).type || 'none';
@@ -83,6 +104,7 @@ export function parseReport(raw: Buffer, source: string): ReportResult {
     const reportType = (params.get('report-type') ?? '').toLowerCase();
     const parts = splitMultipart(report.body, params.get('boundary'));
     if (!parts) return fail('REPORT_MALFORMED', `${type} without a usable boundary`);
+    result.originalMessageIds = originalMessageIds(parts);
     if (reportType === 'delivery-status') readDsn(parts, source, result, fail);
     else if (reportType === 'feedback-report') readArf(parts, source, result, fail);
     else
@@ -161,11 +183,7 @@ function readArf(
   // The envelope recipient is the most precise; providers that give it often redact the To.
   let emails = (fields.get('original-rcpt-to') ?? []).map(dsnAddress).filter(isString);
   if (emails.length === 0) {
-    const original = parts.find((p) =>
-      /^(message\/rfc822|text\/rfc822-headers|message\/rfc822-headers|message\/global)$/.test(
-        contentType(p).type,
-      ),
-    );
+    const original = parts.find((p) => ORIGINAL_TYPES.test(contentType(p).type));
     const headers = original ? parsePart(decodeBody(original)) : undefined;
     const to = headers ? (headers.headers.get('to') ?? []).join(', ') : '';
     const addresses = to ? mailboxes(to) : [];
@@ -182,6 +200,14 @@ function readArf(
       result.events.push({ email, kind: 'complained', feedbackType, source });
     else result.ignored.push({ email, reason: 'not-a-complaint', action: feedbackType, source });
   }
+}
+
+/** The Message-ID (and Return-Path, our VERP sender) of the original a report returns. */
+function originalMessageIds(parts: Part[]): string[] {
+  const original = parts.find((p) => ORIGINAL_TYPES.test(contentType(p).type));
+  const headers = original ? parsePart(decodeBody(original)) : undefined;
+  if (!headers) return [];
+  return ['message-id', 'return-path'].flatMap((h) => headers.headers.get(h) ?? []);
 }
 
 /** The multipart/report part: the message itself, or nested in a multipart (a forwarded report). */

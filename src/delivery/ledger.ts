@@ -1,13 +1,16 @@
+import type { FailureCause } from '../digests/digest.js';
 import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { createLedgerFailures } from './ledger-failures.js';
 
 /**
  * The ledger: one hash per digest (`keys.ledger(date)`), subscriber id -> delivery state.
  *
- *   c:<leaseUntilMs>:<owner>  claimed by a sender, before SMTP (DESIGN.md invariant 2)
+ *   c:<leaseUntilMs>:<owner>  claimed by a sender, before SMTP (README guarantee 2)
  *   r:<code>                  a transient failure released the claim; claimable again
  *   s:<code>:<ms>             sent (the SMTP server accepted it)
- *   f:<code>:<ms>             failed for good
- *   k:<reason>                skipped: not confirmed (or paused) at send time (invariant 4)
+ *   f:<code>:<ms>:<cause>     failed (cause t/p/b; see ledger-failures.ts, which also reopens
+ *                             temporary failures for a retry by hand)
+ *   k:<reason>                skipped: not confirmed (or paused) at send time (README guarantee 4)
  *
  * Every transition to a final state increments the digest's counter in the same script, so a
  * counter can never count one subscriber twice. A claim whose lease has expired (its worker
@@ -91,9 +94,11 @@ const CODES: Record<string, ClaimResult> = { c: 'claimed', d: 'done', h: 'held',
 
 export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: number }) {
   const { redis, keys, leaseMs } = deps;
+  const failures = createLedgerFailures({ redis, keys });
 
   return {
     leaseMs,
+    failures,
 
     /**
      * Claims a batch in one round trip. Ids that are not eligible any more (unsubscribed, paused,
@@ -139,18 +144,15 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
       return out.map((n) => n === 1);
     },
 
+    /** Records a claimed delivery as failed, with its cause (temporary ones may be retried). */
     async failed(
       date: string,
       id: number,
       code: number | undefined,
+      cause: FailureCause,
       now = Date.now(),
     ): Promise<boolean> {
-      const out = (await finishScript(
-        redis,
-        [keys.ledger(date), keys.digest(date)],
-        ['failed', id, `f:${code ?? 0}:${now}`],
-      )) as number[];
-      return out[0] === 1;
+      return failures.fail(date, id, code, cause, now);
     },
 
     /** Gives a claim back after a transient failure, so the job's retry can claim it again. */

@@ -1,24 +1,33 @@
+import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DigestStore } from '../digests/digest-store.js';
-import { prepareDigestMessage } from '../mail/digest-message.js';
-import { listIdFor } from '../mail/headers.js';
+import { prepareDigest } from '../mail/digest-copy.js';
+import { createRecipientValues } from '../mail/recipient.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
+import type { Tokens } from '../subscribers/tokens.js';
 import { createGroupCommit } from './group-commit.js';
 import type { Ledger } from './ledger.js';
 import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
 
 export interface SendBatchDeps {
-  digests: Pick<DigestStore, 'get' | 'completeIfDone'>;
+  digests: Pick<DigestStore, 'get' | 'completeIfDone' | 'noteError'>;
   subscribers: Pick<SubscriberStore, 'sendInfo' | 'setStatus' | 'suppress'>;
   ledger: Ledger;
   transport: Pick<MailTransport, 'sendRaw'>;
   /** Each recipient's unsubscribe and preferences links (src/subscribers/links.ts). */
   links: Pick<Links, 'recipient'>;
-  mail: { from: string; fromAddress: string; listUnsubscribeMailto?: string };
+  /** Signs the VERP bounce token and the mailto's unsubscribe token (src/mail/recipient.ts). */
+  tokens: Pick<Tokens, 'sign'>;
+  mail: {
+    from: string;
+    fromAddress: string;
+    bounceAddress: string;
+    listUnsubscribeMailto?: string;
+  };
   site: { name: string; publicUrl: string };
   /** Recipients of one batch handed to the SMTP pool at once. */
   parallel: number;
@@ -45,35 +54,24 @@ export interface BatchOutcome {
   throttled: number;
 }
 
-type Prepared = ReturnType<typeof prepareDigestMessage>;
+type Prepared = ReturnType<typeof prepareDigest>;
 
 /**
- * Sends one batch of a digest: checks each subscriber's status now (invariant 4), claims them
- * in the ledger before SMTP (invariant 2), fills the per-recipient values into the message
+ * Sends one batch of a digest: checks each subscriber's status now (README guarantee 4), claims them
+ * in the ledger before SMTP (README guarantee 2), fills the per-recipient values into the message
  * prepared once per digest (no MJML, no template engine here), and records each reply.
  */
 export function createBatchSender(deps: SendBatchDeps) {
   const { ledger, log } = deps;
   // One prepared message per digest per process: digests never change once built.
   const prepared = new Map<string, Promise<Prepared | undefined>>();
+  // "<date>:<kind>" of the SMTP errors this process has recorded as a digest's first.
+  const noted = new Set<string>();
 
   function load(date: string): Promise<Prepared | undefined> {
     let p = prepared.get(date);
     if (!p) {
-      p = deps.digests.get(date).then((d) =>
-        d && d.html
-          ? prepareDigestMessage({
-              subject: d.subject,
-              html: d.html,
-              text: d.text,
-              from: deps.mail.from,
-              fromAddress: deps.mail.fromAddress,
-              listId: listIdFor(deps.site.name, deps.mail.fromAddress),
-              listName: deps.site.name,
-              listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
-            })
-          : undefined,
-      );
+      p = deps.digests.get(date).then((d) => (d && d.html ? prepareDigest(d, deps) : undefined));
       p.catch(() => prepared.delete(date));
       prepared.set(date, p);
       if (prepared.size > 4) prepared.delete(prepared.keys().next().value!);
@@ -92,8 +90,19 @@ export function createBatchSender(deps: SendBatchDeps) {
     c: ReturnType<typeof classifySmtpError>,
     finalAttempt: boolean,
   ): Promise<'failed' | 'transient' | 'throttled'> {
+    // Shown at once (send --wait, the dashboard), not only after the last attempt; one write
+    // per kind per digest per process, however many recipients fail.
+    const seen = `${r.date}:${c.kind}`;
+    if (!noted.has(seen)) {
+      noted.add(seen);
+      await deps.digests.noteError(r.date, c.kind, {
+        code: c.code,
+        message: c.message,
+        at: new Date().toISOString(),
+      });
+    }
     if (c.kind === 'bounce' || c.kind === 'permanent') {
-      await ledger.failed(r.date, r.id, c.code);
+      await ledger.failed(r.date, r.id, c.code, c.kind);
       if (c.kind === 'bounce') {
         await deps.subscribers.setStatus(r.id, 'bounced');
         await deps.subscribers.suppress(r.email, 'bounced');
@@ -102,13 +111,20 @@ export function createBatchSender(deps: SendBatchDeps) {
       return 'failed';
     }
     if (finalAttempt && c.kind !== 'throttle') {
-      await ledger.failed(r.date, r.id, c.code);
+      await ledger.failed(r.date, r.id, c.code, 'temporary');
       log.warn({ digest: r.date, subscriber: r.id, code: c.code }, `gave up: ${c.message}`);
       return 'failed';
     }
     await ledger.release(r.date, r.id, deps.owner, c.code);
     return c.kind === 'throttle' ? 'throttled' : 'transient';
   }
+
+  const valuesFor = createRecipientValues({
+    links: deps.links,
+    tokens: deps.tokens,
+    bounceAddress: deps.mail.bounceAddress,
+    listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
+  });
 
   return {
     /**
@@ -145,11 +161,12 @@ export function createBatchSender(deps: SendBatchDeps) {
       );
       const sendOne = async ({ id, email }: { id: number; email: string }) => {
         let raw: Buffer;
+        const { recipient, envelopeFrom } = valuesFor(id, email);
         try {
-          raw = message.build({ email, ...deps.links.recipient(id) });
+          raw = message.build(recipient);
         } catch (err) {
           // An address the message cannot carry (stored before validation was strict).
-          await ledger.failed(date, id, undefined);
+          await ledger.failed(date, id, undefined, 'permanent');
           out.failed++;
           log.warn({ digest: date, subscriber: id, err }, 'message could not be built');
           return;
@@ -158,8 +175,7 @@ export function createBatchSender(deps: SendBatchDeps) {
         const started = performance.now();
         let code: number;
         try {
-          code = (await deps.transport.sendRaw({ from: deps.mail.fromAddress, to: email }, raw))
-            .code;
+          code = (await deps.transport.sendRaw({ from: envelopeFrom, to: email }, raw)).code;
         } catch (err) {
           const c = classifySmtpError(err);
           deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, c.code);
@@ -187,10 +203,11 @@ export function createBatchSender(deps: SendBatchDeps) {
 
 export type BatchSender = ReturnType<typeof createBatchSender>;
 
-export class DigestNotSendableError extends Error {
-  readonly code = 'DIGEST_NOT_SENDABLE';
+/** A send job for a digest that is not built: the worker fails the job for good. */
+export class DigestNotSendableError extends AppError {
   constructor(date: string) {
-    super(`digest ${date} is not built or has no content`);
+    super('DIGEST_NOT_SENDABLE', `digest ${date} is not built or has no content`, 500);
+    this.name = 'DigestNotSendableError';
   }
 }
 

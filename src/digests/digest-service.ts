@@ -2,15 +2,28 @@ import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Post } from '../feeds/post.js';
 import type { PostStore } from '../feeds/post-store.js';
+import { createDigestCopies } from '../mail/digest-copy.js';
 import type { MailTransport } from '../mail/transport.js';
 import { jobIds, type Queues } from '../queues.js';
-import { fillPlaceholders, type RecipientValues } from '../render/placeholders.js';
+import { fillPlaceholders } from '../render/placeholders.js';
 import type { Renderer } from '../render/render-digest.js';
 import { normaliseAddress } from '../subscribers/address.js';
-import type { DigestCounters, DigestStatus } from './digest.js';
+import type { SubscriberStore } from '../subscribers/subscriber-store.js';
+import type { Links } from '../subscribers/links.js';
+import type { Tokens } from '../subscribers/tokens.js';
+import { choosePosts } from './choose-posts.js';
+import { dateInWords, pastDateWords } from './date-words.js';
+import {
+  isBuilt,
+  type DigestCounters,
+  type DigestStatus,
+  type FailureGroup,
+  type FirstError,
+  type SmtpErrorKindSeen,
+} from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
-import { digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
-import { previewDigest } from './preview.js';
+import { assertDigestDate, digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
+import { digestContent, sampleRecipient } from './preview.js';
 import { sendTimeInWords } from './schedule-listing.js';
 
 export interface DigestListItem {
@@ -22,12 +35,18 @@ export interface DigestListItem {
   finishedAt?: string;
   posts: number;
   counters: DigestCounters;
+  /** Why it is held or skipped. */
+  reason?: string;
+  /** The first SMTP error of each kind while it was sending. */
+  errors: Partial<Record<SmtpErrorKindSeen, FirstError>>;
+  /** Failed deliveries grouped by cause and SMTP code. */
+  failures: FailureGroup[];
 }
 
 /**
  * What admins do with digests (HTTP admin and CLI share it): list, look, preview, trigger,
  * test-send, and the public archive. Triggering goes through the build queue, the same path
- * as the scheduler, so every trigger of a date is the same idempotent build (invariant 1).
+ * as the scheduler, so every trigger of a date is the same idempotent build (README guarantee 1).
  */
 export function createDigestService(deps: {
   config: Config;
@@ -35,26 +54,21 @@ export function createDigestService(deps: {
   posts: PostStore;
   renderer: Renderer;
   queues: Pick<Queues, 'build'>;
-  mailer: () => Pick<MailTransport, 'sendMail'>;
+  mailer: () => Pick<MailTransport, 'sendRaw'>;
+  /** The SMTP preflight (src/mail/preflight.ts): throws SmtpPreflightError naming the cause. */
+  preflight: () => Promise<void>;
+  /** Test sends to a subscriber's address carry that subscriber's own working links. */
+  subscribers: Pick<SubscriberStore, 'getByEmail'>;
+  tokens: Pick<Tokens, 'sign'>;
+  links: Pick<Links, 'recipient'>;
   now?: () => Date;
 }) {
   const { config, digests } = deps;
   const now = deps.now ?? (() => new Date());
-  const schedule = { cron: config.digest.cron, tz: config.digest.tz };
+  const schedule = config.digest;
   const base = config.site.publicUrl;
 
-  function checkDate(date: string) {
-    if (!isDigestDate(date)) {
-      throw new ValidationError('DIGEST_DATE_INVALID', `"${date}" is not a date like 2026-03-02`);
-    }
-  }
-
-  /** Sample per-recipient values for previews and test sends (no real subscriber's token). */
-  const sampleValues = (email: string): RecipientValues => ({
-    unsubscribeUrl: `${base}/unsubscribe?token=preview`,
-    preferencesUrl: `${base}/preferences?token=preview`,
-    email,
-  });
+  const checkDate = (date: string) => assertDigestDate(date);
 
   const previewDeps = {
     postStore: deps.posts,
@@ -64,28 +78,30 @@ export function createDigestService(deps: {
       digests.previousBuiltAt(digestWindow(date, schedule).sendAt),
   };
 
-  /** The stored content of a built digest, or a fresh render from the posts stored now. */
-  async function content(date: string) {
+  const contentDeps = { ...previewDeps, digests, posts: deps.posts };
+  const content = (date: string) => {
     checkDate(date);
-    const stored = await digests.get(date);
-    if (stored && stored.builtAt) {
-      const posts = await deps.posts.getMany(stored.postIds);
-      return {
-        subject: stored.subject,
-        html: stored.html,
-        text: stored.text,
-        posts,
-        empty: stored.status === 'empty',
-        stored: true,
-      };
+    return digestContent(contentDeps, date);
+  };
+
+  /** Refuses a date more than a week back unless forced: it would mail an old digest to all. */
+  function checkNotPast(date: string, force: boolean | undefined) {
+    const ago = pastDateWords(date, now(), schedule.tz);
+    if (ago && !force) {
+      throw new ValidationError(
+        'DIGEST_DATE_PAST',
+        `The digest of ${date} (${dateInWords(date)}) is ${ago}: it would mail an old digest to every subscriber. Give --force to send it anyway.`,
+      );
     }
-    const p = await previewDigest(previewDeps, date);
-    return { ...p, stored: false };
+  }
+
+  async function listItem(s: DigestSummary): Promise<DigestListItem> {
+    return toItem(s, await digests.failures(s.date));
   }
 
   return {
     async list(limit = 20): Promise<DigestListItem[]> {
-      return (await digests.list(limit)).map(toItem);
+      return Promise.all((await digests.list(limit)).map(listItem));
     },
 
     async get(date: string) {
@@ -96,48 +112,121 @@ export function createDigestService(deps: {
     async summary(date: string): Promise<DigestListItem | undefined> {
       checkDate(date);
       const s = await digests.getSummary(date);
-      return s && toItem(s);
+      return s && listItem(s);
     },
 
-    /** Builds and sends `date` (default: the next scheduled digest). Idempotent per date. */
-    async trigger(date?: string): Promise<{ date: string; created: boolean }> {
+    /** Words for a date more than a week back ("3 weeks ago"), for the web's second question. */
+    pastDate(date: string): { ago: string; words: string } | undefined {
+      checkDate(date);
+      const ago = pastDateWords(date, now(), schedule.tz);
+      return ago ? { ago, words: dateInWords(date) } : undefined;
+    },
+
+    /**
+     * Builds and sends `date` (default: the next scheduled digest), by the build queue like the
+     * scheduler. Idempotent per date: a built digest is left as it is (`created: false`).
+     * Refused, before anything is queued: a date more than a week back without `force`
+     * (DIGEST_DATE_PAST), a date with no posts (DIGEST_EMPTY: nothing is stored, so the date
+     * stays free), and an SMTP server that fails the preflight (SMTP_PREFLIGHT_FAILED).
+     */
+    async trigger(
+      date?: string,
+      opts: { force?: boolean } = {},
+    ): Promise<{ date: string; created: boolean; jobId?: string }> {
       const d = date ?? nextDigestDate(now(), schedule);
       checkDate(d);
-      const existed = (await digests.getSummary(d)) !== undefined;
-      await deps.queues.build.add('build', { date: d }, { jobId: jobIds.build(d) });
-      return { date: d, created: !existed };
+      checkNotPast(d, opts.force);
+      const existing = await digests.getSummary(d);
+      if (existing && isBuilt(existing)) return { date: d, created: false };
+      const posts = await choosePosts(
+        {
+          postStore: deps.posts,
+          maxPosts: config.digest.maxPosts,
+          getPreviousBuiltAt: previewDeps.getPreviousBuiltAt,
+        },
+        digestWindow(d, schedule),
+      );
+      if (posts.length === 0)
+        throw new ValidationError(
+          'DIGEST_EMPTY',
+          `No posts for the digest of ${d}: there is nothing to send, and nothing was stored.`,
+        );
+      await deps.preflight();
+      const jobId = jobIds.manualBuild(d, Date.now());
+      const data = { date: d, trigger: 'manual' as const, ...(opts.force ? { force: true } : {}) };
+      await deps.queues.build.add('build', data, { jobId });
+      return { date: d, created: true, jobId };
+    },
+
+    /**
+     * Re-sends the deliveries of a built digest that failed with a temporary cause (by the
+     * build queue, src/delivery/retry-failed.ts). `temporary` counts them now; 0 queues nothing.
+     */
+    async retryFailed(date: string): Promise<{ date: string; temporary: number; jobId?: string }> {
+      checkDate(date);
+      const s = await digests.getSummary(date);
+      if (!s || !isBuilt(s))
+        throw new ValidationError('DIGEST_NOT_BUILT', `The digest of ${date} was never built.`);
+      const temporary = (await digests.failures(date))
+        .filter((g) => g.cause === 'temporary')
+        .reduce((n, g) => n + g.count, 0);
+      if (temporary === 0) return { date, temporary };
+      await deps.preflight();
+      const jobId = jobIds.retryFailed(date, Date.now());
+      await deps.queues.build.add(
+        'build',
+        { date, trigger: 'manual', retryFailed: true },
+        { jobId },
+      );
+      return { date, temporary, jobId };
     },
 
     /** The digest as a recipient would see it, with sample per-recipient values. */
     async preview(date: string, email = 'reader@example.com') {
       const c = await content(date);
-      const values = sampleValues(email);
+      const values = sampleRecipient(base, email);
       return {
         subject: c.subject,
         html: c.html && fillPlaceholders(c.html, values),
         text: c.text && fillPlaceholders(c.text, values),
         posts: c.posts,
         empty: c.empty,
+        /** True: the stored digest as built; false: rendered from the posts stored now. */
+        stored: c.stored,
+        builtAt: c.builtAt,
+        status: c.status,
       };
     },
 
-    /** One copy to `email`, subject marked [Test], outside the ledger. */
+    /**
+     * One copy to `email`, subject marked [Test], outside the ledger, with the digest's own
+     * headers (digest-copy.ts). A subscriber's address gets that subscriber's links; any other
+     * address the archive's generic ones.
+     */
     async testSend(date: string, email: string): Promise<void> {
       const addr = normaliseAddress(email);
       if (!addr.ok) throw new ValidationError(addr.code, addr.message);
-      const p = await this.preview(date, addr.email);
-      if (p.empty)
+      const c = await content(date);
+      if (c.empty || !c.html)
         throw new ValidationError(
           'DIGEST_EMPTY',
           `The digest of ${date} has no posts; nothing to send.`,
         );
-      await deps.mailer().sendMail({
-        from: config.mail.from,
-        to: addr.email,
-        subject: `[Test] ${p.subject}`,
-        html: p.html,
-        text: p.text,
+      const copies = createDigestCopies({
+        ...config,
+        links: deps.links,
+        tokens: deps.tokens,
+        transport: deps.mailer(),
       });
+      const copy = { subject: `[Test] ${c.subject}`, html: c.html, text: c.text };
+      const sub = await deps.subscribers.getByEmail(addr.email);
+      if (sub) await copies.toSubscriber(copy, sub);
+      else
+        await copies.withValues(copy, {
+          email: addr.email,
+          unsubscribeUrl: `${base}/unsubscribe`,
+          preferencesUrl: `${base}/preferences`,
+        });
     },
 
     /**
@@ -155,7 +244,7 @@ export function createDigestService(deps: {
       const date = nextDigestDate(now(), schedule);
       const { sendAt } = digestWindow(date, schedule);
       const c = await content(date);
-      const status = c.stored ? (await digests.getSummary(date))?.status : undefined;
+      const status = c.stored ? c.status : undefined;
       return {
         date,
         sendAt: sendAt.toISOString(),
@@ -185,7 +274,7 @@ export function createDigestService(deps: {
 
 export type DigestService = ReturnType<typeof createDigestService>;
 
-function toItem(s: DigestSummary): DigestListItem {
+function toItem(s: DigestSummary, failures: FailureGroup[]): DigestListItem {
   return {
     date: s.date,
     status: s.status,
@@ -195,5 +284,8 @@ function toItem(s: DigestSummary): DigestListItem {
     finishedAt: s.finishedAt,
     posts: s.postIds.length,
     counters: s.counters,
+    ...(s.reason ? { reason: s.reason } : {}),
+    errors: s.errors,
+    failures,
   };
 }

@@ -1,57 +1,30 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
-import type { Digest, DigestCounters, DigestStatus } from './digest.js';
+import type { Keys, RedisClient } from '../redis.js';
+import type {
+  Digest,
+  DigestCounters,
+  DigestStatus,
+  FailureCause,
+  FailureGroup,
+  FirstError,
+  SmtpErrorKindSeen,
+} from './digest.js';
+import {
+  advanceScript,
+  completeScript,
+  createScript,
+  markScript,
+  storeContentScript,
+} from './digest-scripts.js';
 import type { DigestWindow } from './digest-window.js';
 
 /**
  * Digests live in one Redis hash each (`keys.digest(date)`): window, status, the content rendered
  * once (subject, HTML and text with placeholders), the post ids, the counters and the fan-out
- * cursor. `keys.digests` orders the dates by send time.
+ * cursor. `keys.digests` orders the dates by send time; `keys.digestFailures(date)` counts failed
+ * deliveries by cause and SMTP code (kept by the ledger's scripts).
  */
 
-/** Creates the digest if absent (status building). Returns 1 when this call created it. */
-const createScript = defineScript(`
-if redis.call('HSETNX', KEYS[1], 'status', 'building') == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'date', ARGV[1], 'sendAt', ARGV[2], 'windowStart', ARGV[3],
-  'windowEnd', ARGV[4], 'createdAt', ARGV[5], 'recipients', 0, 'sent', 0, 'failed', 0, 'skipped', 0)
-redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
-return 1
-`);
-
-/**
- * Stores the rendered content once: the first builder wins and a second (a retry racing a
- * stalled one) keeps the winner's content, so a digest is rendered into the store at most once.
- */
-const storeContentScript = defineScript(`
-if redis.call('HEXISTS', KEYS[1], 'builtAt') == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'subject', ARGV[1], 'html', ARGV[2], 'text', ARGV[3],
-  'postIds', ARGV[4], 'builtAt', ARGV[5], 'status', ARGV[6])
-return 1
-`);
-
-/** Moves a sending digest to sent / sent_with_failures once every recipient is accounted for. */
-const completeScript = defineScript(`
-local f = redis.call('HMGET', KEYS[1], 'status', 'fanoutDone', 'recipients', 'sent', 'failed', 'skipped')
-if f[1] ~= 'sending' or f[2] ~= '1' then return 0 end
-local done = tonumber(f[4]) + tonumber(f[5]) + tonumber(f[6])
-if done < tonumber(f[3]) then return 0 end
-local status = 'sent'
-if tonumber(f[5]) > 0 then status = 'sent_with_failures' end
-redis.call('HSET', KEYS[1], 'status', status, 'finishedAt', ARGV[1])
-return 1
-`);
-
-/**
- * Moves the fan-out cursor from ARGV[1] to ARGV[2] and counts ARGV[3] recipients, only if the
- * cursor is still where this builder read it: two builders of one digest (a stall taken for a
- * death) can never count a page twice.
- */
-const advanceScript = defineScript(`
-local cur = redis.call('HGET', KEYS[1], 'fanoutCursor') or '0'
-if cur ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'fanoutCursor', ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'recipients', ARGV[3])
-return 1
-`);
+const ERROR_KINDS: readonly SmtpErrorKindSeen[] = ['transient', 'throttle', 'permanent', 'bounce'];
 
 const SUMMARY_FIELDS = [
   'date',
@@ -67,9 +40,19 @@ const SUMMARY_FIELDS = [
   'failed',
   'skipped',
   'finishedAt',
+  'reason',
+  'heldSince',
+  ...ERROR_KINDS.map((k) => `error:${k}` as const),
 ] as const;
 
-export type DigestSummary = Omit<Digest, 'html' | 'text'> & { finishedAt?: string };
+export type DigestSummary = Omit<Digest, 'html' | 'text'> & {
+  finishedAt?: string;
+  /** When a held digest was first held (its retries stop 24 hours later). */
+  heldSince?: string;
+};
+
+/** How many earlier dates previousBuiltAt looks through for a built one. */
+const PREVIOUS_LOOKBACK = 10;
 
 export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
   const { redis, keys } = deps;
@@ -100,11 +83,43 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       builtAt: f.builtAt ?? '',
       counters: counters(f),
       finishedAt: f.finishedAt ?? undefined,
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.heldSince ? { heldSince: f.heldSince } : {}),
+      errors: Object.fromEntries(
+        ERROR_KINDS.flatMap((k) => {
+          const v = f[`error:${k}`];
+          return v ? [[k, JSON.parse(v) as FirstError]] : [];
+        }),
+      ),
     };
   }
 
+  /** Held or skipped, for a digest that is not built; false when it is built already. */
+  async function mark(
+    status: 'held' | 'skipped',
+    window: DigestWindow,
+    reason: string,
+    now: Date,
+  ): Promise<boolean> {
+    const out = await markScript(
+      redis,
+      [keys.digest(window.date), keys.digests],
+      [
+        status,
+        reason.slice(0, 500),
+        window.date,
+        window.sendAt.toISOString(),
+        window.windowStart.toISOString(),
+        window.windowEnd.toISOString(),
+        now.toISOString(),
+        window.sendAt.getTime(),
+      ],
+    );
+    return out === 1;
+  }
+
   return {
-    /** Creates the digest in status building; false when it already existed (invariant 1). */
+    /** Creates the digest in status building; false when it already existed (README guarantee 1). */
     async create(window: DigestWindow, now: Date): Promise<boolean> {
       const created = await createScript(
         redis,
@@ -121,11 +136,52 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       return created === 1;
     },
 
-    /** Stores content once; returns false when another builder stored it first. */
+    /**
+     * Records that the SMTP preflight failed for a digest not built yet: status `held` with the
+     * reason; nothing is fanned out. False when the digest is built already.
+     */
+    markHeld: (window: DigestWindow, reason: string, now: Date) =>
+      mark('held', window, reason, now),
+
+    /**
+     * Records a scheduled occurrence that is not sent (no posts; missed by more than 24 hours)
+     * as `skipped`. It takes no post and stays buildable by a manual send. False when the digest
+     * is built already.
+     */
+    markSkipped: (window: DigestWindow, reason: string, now: Date) =>
+      mark('skipped', window, reason, now),
+
+    /** How many times a held digest's preflight has failed. */
+    async holds(date: string): Promise<number> {
+      return Number((await redis.hget(keys.digest(date), 'holds')) ?? 0);
+    },
+
+    /** A new round number for a retry by hand (its send jobs get ids of their own). */
+    async nextRetryRound(date: string): Promise<number> {
+      return redis.hincrby(keys.digest(date), 'retryRound', 1);
+    },
+
+    /** Keeps the first SMTP error of a kind (later ones of that kind are dropped). */
+    async noteError(date: string, kind: SmtpErrorKindSeen, error: FirstError): Promise<void> {
+      await redis.hsetnx(keys.digest(date), `error:${kind}`, JSON.stringify(error));
+    },
+
+    /** Failed deliveries grouped by cause and SMTP code, largest group first. */
+    async failures(date: string): Promise<FailureGroup[]> {
+      const all = await redis.hgetall(keys.digestFailures(date));
+      return Object.entries(all)
+        .map(([field, n]) => {
+          const [cause, code] = field.split(':') as [FailureCause, string];
+          return { cause, ...(code !== 'none' ? { code: Number(code) } : {}), count: Number(n) };
+        })
+        .filter((g) => g.count > 0)
+        .sort((a, b) => b.count - a.count || (a.code ?? 0) - (b.code ?? 0));
+    },
+
+    /** Stores content once (status sending); returns false when another builder stored it first. */
     async storeContent(
       date: string,
       content: { subject: string; html: string; text: string; postIds: string[] },
-      status: 'empty' | 'sending',
       now: Date,
     ): Promise<boolean> {
       const stored = await storeContentScript(
@@ -137,7 +193,6 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
           content.text,
           JSON.stringify(content.postIds),
           now.toISOString(),
-          status,
         ],
       );
       return stored === 1;
@@ -163,19 +218,24 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       return all.filter((d): d is DigestSummary => d !== undefined);
     },
 
-    /** The builtAt of the latest digest sent before `sendAt` (for late arrivals). */
+    /**
+     * The builtAt of the latest digest built before `sendAt` (for late arrivals). Skipped and
+     * held digests took no post, so they are passed over (among the last few dates).
+     */
     async previousBuiltAt(sendAt: Date): Promise<Date | undefined> {
-      const [prev] = await redis.zrevrangebyscore(
+      const prev = await redis.zrevrangebyscore(
         keys.digests,
         `(${sendAt.getTime()}`,
         '-inf',
         'LIMIT',
         0,
-        1,
+        PREVIOUS_LOOKBACK,
       );
-      if (!prev) return undefined;
-      const builtAt = await redis.hget(keys.digest(prev), 'builtAt');
-      return builtAt ? new Date(builtAt) : undefined;
+      for (const date of prev) {
+        const [builtAt, status] = await redis.hmget(keys.digest(date), 'builtAt', 'status');
+        if (builtAt && status !== 'empty') return new Date(builtAt);
+      }
+      return undefined;
     },
 
     /** Fan-out state: the id bound fixed when fan-out starts, and the last id enqueued. */
@@ -214,7 +274,7 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       await this.completeIfDone(date, now);
     },
 
-    /** True when this call moved the digest to sent / sent_with_failures. */
+    /** True when this call moved the digest to sent / sent_with_failures / failed. */
     async completeIfDone(date: string, now: Date): Promise<boolean> {
       return (await completeScript(redis, [keys.digest(date)], [now.toISOString()])) === 1;
     },

@@ -28,6 +28,16 @@ export function isDigestDate(s: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
 }
 
+/** Throws ValidationError DIGEST_DATE_INVALID unless `date` is a real YYYY-MM-DD date. */
+export function assertDigestDate(date: string, label = ''): void {
+  if (!isDigestDate(date)) {
+    throw new ValidationError(
+      'DIGEST_DATE_INVALID',
+      `${label}"${date}" is not a date like 2026-03-02`,
+    );
+  }
+}
+
 /**
  * The window of the digest sent on `date`. Its send time is the schedule's occurrence on that
  * local date (src/digests/occurrences.ts); on a date the schedule does not fire (a manual
@@ -39,9 +49,7 @@ export function isDigestDate(s: string): boolean {
  *   date that DIGEST_TZ skips whole.
  */
 export function digestWindow(date: string, schedule: DigestSchedule): DigestWindow {
-  if (!isDigestDate(date)) {
-    throw new ValidationError('DIGEST_DATE_INVALID', `"${date}" is not a date like 2026-03-02`);
-  }
+  assertDigestDate(date);
   const sendAt = sendTimeOn(date, schedule);
   if (!sendAt) {
     throw new ValidationError(

@@ -1,8 +1,55 @@
 /**
  * A digest: one edition, identified by its send date (YYYY-MM-DD in DIGEST_TZ). Its posts are
- * chosen and frozen when it is built, and it is rendered once (DESIGN.md invariants 1 and 5).
+ * chosen and frozen when it is built, and it is rendered once (README, "What the service
+ * guarantees" 1 and 5).
+ *
+ * Statuses (README, "Sending"):
+ * - `building`: created, content not stored yet.
+ * - `held`: the SMTP preflight failed; nothing was fanned out and the build is retried.
+ * - `skipped`: a scheduled occurrence with no posts, or missed by more than 24 hours; it took
+ *   no post and stays buildable: a manual send of the date builds it.
+ * - `sending`: built and fanned out (or fanning out); deliveries under way.
+ * - `sent`, `sent_with_failures`, `failed`: every recipient accounted for; `failed` when none
+ *   was sent and some failed.
+ * - `empty`: stored by earlier versions for a date with no posts; treated as not built.
  */
-export type DigestStatus = 'building' | 'empty' | 'sending' | 'sent' | 'sent_with_failures';
+export const DIGEST_STATUSES = [
+  'building',
+  'held',
+  'skipped',
+  'sending',
+  'sent',
+  'sent_with_failures',
+  'failed',
+  'empty',
+] as const;
+export type DigestStatus = (typeof DIGEST_STATUSES)[number];
+
+/** Statuses after which nothing more happens to a digest by itself. */
+export const SETTLED_STATUSES: readonly DigestStatus[] = [
+  'sent',
+  'sent_with_failures',
+  'failed',
+  'skipped',
+];
+
+/** What a failed delivery's cause allows: `temporary` ones may be retried by hand. */
+export type FailureCause = 'temporary' | 'permanent' | 'bounce';
+
+/** The first SMTP error of each kind seen while a digest is sending (shown at once). */
+export type SmtpErrorKindSeen = 'transient' | 'throttle' | 'permanent' | 'bounce';
+export interface FirstError {
+  code?: number;
+  message: string;
+  at: string;
+}
+
+/** Failed deliveries of one cause and SMTP reply code (`code` undefined: no reply). */
+export interface FailureGroup {
+  cause: FailureCause;
+  code?: number;
+  count: number;
+}
 
 export interface DigestCounters {
   recipients: number;
@@ -21,6 +68,8 @@ export interface Digest {
   windowStart: string;
   windowEnd: string;
   status: DigestStatus;
+  /** Why a digest is `held` or `skipped` (the preflight's error, "no posts", "missed: …"). */
+  reason?: string;
   subject: string;
   /** Rendered once, with the placeholders of src/render/placeholders.ts. */
   html: string;
@@ -28,4 +77,18 @@ export interface Digest {
   postIds: string[];
   builtAt: string;
   counters: DigestCounters;
+  /** The first SMTP error of each kind, recorded the moment it happened. */
+  errors: Partial<Record<SmtpErrorKindSeen, FirstError>>;
+}
+
+/** True when the digest's content is stored for good (a legacy `empty` one is not). */
+export function isBuilt(d: { builtAt: string; status: DigestStatus }): boolean {
+  return Boolean(d.builtAt) && d.status !== 'empty';
+}
+
+/** "first transient error: 451 4.3.0 try again later" (the code once, even if the reply has it). */
+export function describeFirstError(kind: string, e: FirstError): string {
+  const text =
+    e.code && !e.message.startsWith(String(e.code)) ? `${e.code} ${e.message}` : e.message;
+  return `first ${kind} error: ${text}`.replace(/\s+/g, ' ');
 }

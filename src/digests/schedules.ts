@@ -124,10 +124,10 @@ export function createScheduler(deps: SchedulerDeps) {
     const job = await queues.build.getJob(id);
     if (job) {
       const state = await job.getState();
-      const right = (job.data as BuildJob).scheduledAt === next.at.toISOString();
+      const right = job.data.scheduledAt === next.at.toISOString();
       if (right || !LIVE.has(state)) return;
       if (state !== 'delayed') return; // running or about to: leave it be
-      repairs.push(`job ${id} was for ${(job.data as BuildJob).scheduledAt}: replaced`);
+      repairs.push(`job ${id} was for ${job.data.scheduledAt}: replaced`);
       await job.remove();
     } else if (!first) {
       repairs.push(`no job for the next digest ${next.date}: enqueued`);

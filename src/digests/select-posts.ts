@@ -15,7 +15,7 @@ export function candidatesStart(window: DigestWindow): Date {
  * Chooses a digest's posts from its candidates (posts published in
  * [sendAt - LATE_ARRIVAL_DAYS, windowEnd)). Pure.
  *
- * A post goes out in at most one digest (DESIGN.md invariant 3): posts carried by another
+ * A post goes out in at most one digest (README guarantee 3): posts carried by another
  * digest (`digest` set to another date) are never chosen; those marked with this digest's own
  * date stay, so a preview of a built digest (or a retried build) sees the same posts. Chosen are the posts published in the window, plus late
  * arrivals: published before the window, within the 14 days, but first seen after the previous

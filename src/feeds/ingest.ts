@@ -97,7 +97,7 @@ export function createIngest(deps: IngestDeps) {
     /** Every registered feed, a few at a time. Never throws for one feed's failure. */
     async ingestAll(): Promise<IngestResult[]> {
       const feeds = await deps.feedStore.list();
-      const results: IngestResult[] = new Array(feeds.length);
+      const results = new Array<IngestResult>(feeds.length);
       let next = 0;
       const worker = async () => {
         while (next < feeds.length) {

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { HttpUrl } from '../http-url.js';
 
 /** Input of `posts add`: checked here, at the boundary. */
 export const ManualPostInput = z.object({
   title: z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters'),
-  url: z
-    .string()
-    .trim()
-    .url('must be a URL')
-    .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL'),
+  url: HttpUrl,
   date: z
     .string()
     .trim()

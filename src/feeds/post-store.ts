@@ -7,7 +7,7 @@ import type { Post } from './post.js';
 /** The feed name of posts an admin added by hand. */
 export const MANUAL_FEED = 'manual';
 
-/** Bound on one window read (DESIGN.md invariant 8); a real window holds far fewer posts. */
+/** Bound on one window read (README guarantee 8); a real window holds far fewer posts. */
 const WINDOW_READ_LIMIT = 5000;
 
 /** Content fields compared to tell 'updated' from 'unchanged' ('' = absent). */

@@ -28,7 +28,7 @@ export interface Post {
    */
   dateIssue?: 'missing' | 'unreadable';
   unreadableDate?: string;
-  /** The digest date (YYYY-MM-DD) that carried it, once one did (DESIGN.md invariant 3). */
+  /** The digest date (YYYY-MM-DD) that carried it, once one did (README guarantee 3). */
   digest?: string;
 }
 

@@ -39,10 +39,19 @@ export interface IngestLike {
 }
 export type DigestServiceLike = Pick<
   DigestService,
-  'list' | 'get' | 'summary' | 'trigger' | 'preview' | 'testSend' | 'next' | 'archiveHtml'
+  | 'list'
+  | 'get'
+  | 'summary'
+  | 'trigger'
+  | 'retryFailed'
+  | 'pastDate'
+  | 'preview'
+  | 'testSend'
+  | 'next'
+  | 'archiveHtml'
 >;
 export type DigestListItem = Awaited<ReturnType<DigestService['list']>>[number];
-export type MailerLike = Pick<MailTransport, 'sendMail'>;
+export type MailerLike = Pick<MailTransport, 'sendMail' | 'sendRaw'>;
 export type RendererLike = Pick<Renderer, 'renderConfirm'>;
 
 /** Optional tuning, mostly for tests. */

@@ -1,3 +1,5 @@
+import { isHttpUrl } from '../http-url.js';
+
 /**
  * HTML escaping for the server-rendered pages. `html` is a tagged template that escapes every
  * interpolated value unless it is already `SafeHtml` (the output of another `html` call or of
@@ -41,12 +43,12 @@ function render(v: Value): string {
 /** Builds HTML from a template, escaping every value that is not `SafeHtml`. */
 export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {
   let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
   return new SafeHtml(out);
 }
 
 /** An href that is only ever http(s) or a same-site path; anything else becomes "#". */
 export function safeHref(url: string): string {
   if (url.startsWith('/') && !url.startsWith('//')) return url;
-  return /^https?:\/\//i.test(url) ? url : '#';
+  return isHttpUrl(url) ? url : '#';
 }

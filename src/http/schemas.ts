@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HttpUrl } from '../http-url.js';
 import { SUBSCRIBER_STATUSES } from '../subscribers/subscriber.js';
 
 /*
@@ -10,13 +11,7 @@ import { SUBSCRIBER_STATUSES } from '../subscribers/subscriber.js';
  * Feeds added over HTTP are http(s) URLs only: a file path would let the web admin read local
  * files (the CLI, run by whoever has the machine, may add paths).
  */
-export const FeedUrlBody = z.object({
-  url: z
-    .string()
-    .trim()
-    .max(2000)
-    .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL'),
-});
+export const FeedUrlBody = z.object({ url: HttpUrl });
 
 export const DateParams = z.object({ date: z.string().max(20) });
 

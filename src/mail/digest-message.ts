@@ -17,7 +17,7 @@ import { qpEncodeText, qpEncodeValue, SOFT_BREAK } from './quoted-printable.js';
 import { encodeWords } from 'nodemailer/lib/mime-funcs';
 
 /**
- * The digest's fast path (DESIGN.md "The send path's cost"). Everything expensive happens once
+ * The digest's fast path (README guarantee 5). Everything expensive happens once
  * per digest in `prepareDigestMessage`: headers encoded, both bodies quoted-printable encoded
  * piece by piece between the placeholders, all of it laid out as a plan of prepared Buffers with
  * numbered slots between them. `build` then checks the recipient's values, fills the few slots
@@ -40,7 +40,6 @@ export interface DigestMessageInput {
   listId: string;
   /** Optional display name for List-Id, e.g. the site name. */
   listName?: string;
-  listUnsubscribeMailto?: string;
   /** Fixed Date header for every copy; by default the time of each build. */
   date?: Date;
 }
@@ -49,6 +48,10 @@ export interface DigestRecipient {
   email: string;
   unsubscribeUrl: string;
   preferencesUrl: string;
+  /** With LIST_UNSUBSCRIBE_MAILTO: this recipient's `unsubscribe+<token>@…` (recipient.ts). */
+  unsubscribeMailto?: string;
+  /** The signed bounce token; it goes into the Message-ID so a complaint can name us. */
+  bounceToken?: string;
 }
 
 // Slots: values that differ per recipient.
@@ -116,11 +119,6 @@ export function prepareDigestMessage(input: DigestMessageInput): {
       'listId must be a dot-atom such as "weekly.example.com"',
     );
   }
-  let mailtoTail = '';
-  if (input.listUnsubscribeMailto) {
-    assertHeaderSafeUrl(input.listUnsubscribeMailto, 'LIST_UNSUBSCRIBE_MAILTO');
-    mailtoTail = `,\r\n <mailto:${input.listUnsubscribeMailto}?subject=unsubscribe>`;
-  }
   const fixedDate = input.date ? formatDate(input.date) : undefined;
   const listName = input.listName ? stripControls(input.listName) : '';
   const listNamePhrase = !listName
@@ -132,20 +130,20 @@ export function prepareDigestMessage(input: DigestMessageInput): {
   const boundary = `=_digest_${randomBytes(12).toString('hex')}`;
 
   const plan = new Plan();
-  plan.text(`From: ${mailboxHeaderValue(input.from)}\r\nTo: `);
+  // To in angle brackets: SpamAssassin scores a bare address (PDS_BRAND_SUBJ_NAKED_TO).
+  plan.text(`From: ${mailboxHeaderValue(input.from)}\r\nTo: <`);
   plan.slot(TO);
-  plan.text(`\r\n${subjectHeader(input.subject)}Date: `);
+  plan.text(`>\r\n${subjectHeader(input.subject)}Date: `);
   plan.slot(DATE);
   plan.text('\r\nMessage-ID: <');
   plan.slot(MESSAGE_ID);
+  // Precedence and Auto-Submitted keep vacation responders quiet (RFC 3834 §2).
   plan.text(
-    `@${domain}>\r\nMIME-Version: 1.0\r\nList-Id: ${listNamePhrase}<${input.listId}>\r\nList-Unsubscribe: <`,
+    `@${domain}>\r\nMIME-Version: 1.0\r\nPrecedence: bulk\r\nAuto-Submitted: auto-generated\r\n` +
+      `List-Id: ${listNamePhrase}<${input.listId}>\r\nList-Unsubscribe: `,
   );
   plan.slot(UNSUBSCRIBE_HEADER);
-  plan.text(
-    `>${mailtoTail}\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n` +
-      `Content-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`,
-  );
+  plan.text(`\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`);
   addPart(plan, boundary, 'text/plain', input.text, TEXT_BASE);
   addPart(plan, boundary, 'text/html', input.html, HTML_BASE);
   plan.text(`--${boundary}--\r\n`);
@@ -161,8 +159,10 @@ export function prepareDigestMessage(input: DigestMessageInput): {
       assertHeaderSafeUrl(r.preferencesUrl, 'preferences URL');
       values[TO] = r.email;
       values[DATE] = fixedDate ?? currentDate();
-      values[MESSAGE_ID] = randomIdPart();
-      values[UNSUBSCRIBE_HEADER] = r.unsubscribeUrl;
+      values[MESSAGE_ID] = r.bounceToken
+        ? `${randomIdPart()}.${checkToken(r.bounceToken)}`
+        : randomIdPart();
+      values[UNSUBSCRIBE_HEADER] = unsubscribeHeader(r);
       fillBodySlots(values, used, r);
 
       let length = staticLength;
@@ -186,6 +186,27 @@ export function prepareDigestMessage(input: DigestMessageInput): {
       return buf;
     },
   };
+}
+
+/**
+ * The List-Unsubscribe value for one recipient, and List-Unsubscribe-Post when the URL is https:
+ * RFC 8058 §3 allows one-click only with an HTTPS URI.
+ */
+function unsubscribeHeader(r: DigestRecipient): string {
+  let value = `<${r.unsubscribeUrl}>`;
+  if (r.unsubscribeMailto) {
+    assertHeaderSafeUrl(r.unsubscribeMailto, 'unsubscribe mailto');
+    value += `,\r\n <mailto:${r.unsubscribeMailto}?subject=unsubscribe>`;
+  }
+  if (r.unsubscribeUrl.startsWith('https://'))
+    value += '\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click';
+  return value;
+}
+
+function checkToken(token: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(token))
+    throw new ValidationError('MAIL_VALUE_UNSAFE', 'bounce token must be base64url');
+  return token;
 }
 
 /** Adds one body part: its headers, then literal pieces encoded now and slots for the values. */

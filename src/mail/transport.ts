@@ -2,17 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import type { DKIMOptions } from 'nodemailer';
-import DKIM from 'nodemailer/lib/dkim';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createDkimSigner, type DkimSigner } from './dkim.js';
 import { createSmtpPool } from './smtp-pool.js';
 
 /**
  * Where mail goes: with SMTP_URL, one pool of SMTP connections per process (src/mail/smtp-pool.ts;
  * the digest's raw messages and the one-off mails share its connections); without it, the outbox: one `.eml`
- * file per message, for development and for looking at what would be sent.
+ * file per message, for development and for looking at what would be sent. With DKIM configured,
+ * both sign every message the same way (dkim.ts), so the outbox shows what a receiver verifies.
  */
 
 export interface MailEnvelope {
@@ -27,16 +27,26 @@ export interface StructuredMail {
   html: string;
   text: string;
   headers?: Record<string, string>;
+  /** SMTP MAIL FROM; by default the From address. */
+  envelopeFrom?: string;
 }
 
 export interface MailTransport {
   kind: 'smtp' | 'outbox';
   /**
    * Sends a complete RFC 5322 message with CRLF line endings only (as `prepareDigestMessage`
-   * builds it): it goes to the server as it is, dots stuffed (src/mail/smtp-data.ts). Resolves with the server's reply; rejects with nodemailer's error (see classifySmtpError). */
+   * builds it), signed (dkim.ts) and then written as it is, dots stuffed (src/mail/smtp-data.ts).
+   * Resolves with the server's reply; rejects with nodemailer's error (see classifySmtpError).
+   */
   sendRaw(envelope: MailEnvelope, raw: Buffer): Promise<{ response: string; code: number }>;
   /** Composes and sends a one-off mail (confirmation, test send) with nodemailer. */
   sendMail(msg: StructuredMail): Promise<{ response: string }>;
+  /**
+   * Checks that the server can take mail: connect, greeting, EHLO, STARTTLS and AUTH as
+   * configured (nodemailer's `verify()`, on a connection of its own, with short timeouts).
+   * Rejects with nodemailer's error. The outbox has nothing to check.
+   */
+  verify(): Promise<void>;
   /** Closes the pool; a message being transmitted finishes first. */
   close(): Promise<void>;
 }
@@ -48,28 +58,25 @@ export interface MailTransportDeps {
   log: Logger;
 }
 
-// Headers the DKIM signature covers. RFC 8058: one-click unsubscribe only counts when
-// List-Unsubscribe and List-Unsubscribe-Post are both signed.
-const DKIM_HEADERS =
-  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
-  'List-Id:List-Unsubscribe:List-Unsubscribe-Post';
+/** Each step of the preflight (connect, greeting, each reply) waits at most this long. */
+const VERIFY_TIMEOUT_MS = 10_000;
 
 /** Creates the process's mail transport: the SMTP pool when `smtp.url` is set, else the outbox. */
 export function createMailTransport(deps: MailTransportDeps): MailTransport {
-  const dkim: DKIMOptions | undefined = deps.dkim
-    ? { ...deps.dkim, headerFieldNames: DKIM_HEADERS }
-    : undefined;
+  // An invalid key was refused when the config was loaded (config.ts), so this does not throw.
+  const signer = deps.dkim ? createDkimSigner(deps.dkim) : undefined;
   return deps.smtp.url
-    ? createSmtpTransport(deps.smtp.url, deps.smtp.maxConnections, dkim, deps.log)
-    : createOutboxTransport(deps.outboxDir, dkim, deps.log);
+    ? createSmtpTransport(deps.smtp.url, deps.smtp.maxConnections, signer, deps.log)
+    : createOutboxTransport(deps.outboxDir, signer, deps.log);
 }
 
 function createSmtpTransport(
   url: string,
   maxConnections: number,
-  dkim: DKIMOptions | undefined,
+  signer: DkimSigner | undefined,
   log: Logger,
 ): MailTransport {
+  const compose = createComposer();
   // smtp:// on 587 upgrades with STARTTLS when the server offers it (nodemailer's default);
   // smtps:// is implicit TLS. Credentials stay in the URL and out of the logs.
   const pool = createSmtpPool({
@@ -83,64 +90,62 @@ function createSmtpTransport(
     socketTimeout: 60_000,
     log,
   });
-  const composer = createComposer(dkim);
-  const signer = dkim ? new DKIM(dkim) : undefined;
   const target = new URL(url);
   log.info(
-    { host: target.hostname, port: target.port || undefined, maxConnections, dkim: Boolean(dkim) },
+    {
+      host: target.hostname,
+      port: target.port || undefined,
+      maxConnections,
+      dkim: Boolean(signer),
+    },
     'SMTP pool ready',
   );
 
+  /**
+   * Signs with our signer (never nodemailer's) and sends through the pool. `crlf`: the message
+   * has CRLF line endings only, so the data writer sends it as it is (smtp-data.ts); otherwise
+   * nodemailer's DATA stream repairs line endings and stuffs dots.
+   */
+  async function send(envelope: MailEnvelope, raw: Buffer, crlf: boolean) {
+    const info = await pool.send(envelope, signer ? signer.sign(raw) : raw, crlf);
+    const response = String(info.response ?? '');
+    return { response, code: replyCode(response) };
+  }
+
   return {
     kind: 'smtp',
-    async sendRaw(envelope, raw) {
-      const message = signer ? await signRaw(signer, raw) : raw;
-      const info = await pool.send(envelope, message, true);
-      const response = String(info.response ?? '');
-      return { response, code: replyCode(response) };
-    },
+    sendRaw: (envelope, raw) => send(envelope, raw, true),
     async sendMail(msg) {
-      // Composed (and signed) by nodemailer; its line endings are its own, so the full DATA
-      // stream handles it.
-      const composed = await composer.sendMail(structured(msg));
-      const info = await pool.send(
-        { from: composed.envelope.from || '', to: composed.envelope.to[0] ?? msg.to },
-        composed.message as Buffer,
-        false,
-      );
-      return { response: String(info.response ?? '') };
+      // nodemailer's composed bytes: its line endings are its own, so the full DATA stream.
+      const { envelope, raw } = await compose(msg);
+      return send(envelope, raw, false);
+    },
+    async verify() {
+      // Not the pool's verify: it would use the pool's 30 s timeouts, twice over.
+      const probe = nodemailer.createTransport({
+        url,
+        connectionTimeout: VERIFY_TIMEOUT_MS,
+        greetingTimeout: VERIFY_TIMEOUT_MS,
+        socketTimeout: VERIFY_TIMEOUT_MS,
+      });
+      try {
+        await probe.verify();
+      } finally {
+        probe.close();
+      }
     },
     async close() {
       pool.close();
-      composer.close();
     },
   };
 }
 
-/** nodemailer composing one-off mails (signed with DKIM when configured) into a CRLF Buffer. */
-function createComposer(dkim: DKIMOptions | undefined) {
-  return nodemailer.createTransport({
-    streamTransport: true,
-    buffer: true,
-    newline: 'windows',
-    dkim,
-  });
-}
-
-/** A raw message with its DKIM-Signature header prepended (nodemailer's signer). */
-async function signRaw(signer: DKIM, raw: Buffer): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of signer.sign(raw)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 function createOutboxTransport(
   dir: string,
-  dkim: DKIMOptions | undefined,
+  signer: DkimSigner | undefined,
   log: Logger,
 ): MailTransport {
-  // nodemailer composes (and signs) the one-off mails into a Buffer; the outbox stores the bytes.
-  const composer = createComposer(dkim);
+  const compose = createComposer();
   let ready: Promise<unknown> | undefined;
   log.info({ dir }, 'no SMTP_URL: mail goes to the outbox directory');
 
@@ -162,17 +167,40 @@ function createOutboxTransport(
   return {
     kind: 'outbox',
     async sendRaw(_envelope, raw) {
-      const name = await store(raw);
+      const name = await store(signer ? signer.sign(raw) : raw);
       return { response: `250 stored as ${name}`, code: 250 };
     },
     async sendMail(msg) {
-      const info = await composer.sendMail(structured(msg));
-      const name = await store(info.message as Buffer);
+      const { raw } = await compose(msg);
+      const name = await store(signer ? signer.sign(raw) : raw);
       return { response: `250 stored as ${name}` };
     },
-    async close() {
-      composer.close();
-    },
+    async verify() {},
+    async close() {},
+  };
+}
+
+/**
+ * nodemailer composes one-off mails (confirmations) into bytes, which are then signed and sent
+ * like a digest. nodemailer writes a To without a display name bare (`To: a@b`); SpamAssassin
+ * scores that (PDS_BRAND_SUBJ_NAKED_TO), so the address gets its angle brackets.
+ */
+function createComposer() {
+  const composer = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'windows',
+  });
+  return async (msg: StructuredMail): Promise<{ envelope: MailEnvelope; raw: Buffer }> => {
+    const info = await composer.sendMail(structured(msg));
+    const raw = info.message as Buffer;
+    const head = raw.subarray(0, raw.indexOf('\r\n\r\n')).toString('latin1');
+    const fixed = head.replace(/^To: ([^\s<>,"]+)$/m, 'To: <$1>');
+    const from = msg.envelopeFrom ?? String(info.envelope.from ?? '');
+    return {
+      envelope: { from, to: msg.to },
+      raw: Buffer.concat([Buffer.from(fixed, 'latin1'), raw.subarray(head.length)]),
+    };
   };
 }
 

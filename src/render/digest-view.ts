@@ -2,6 +2,7 @@ import { tz as inZone } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { Config } from '../config.js';
 import type { Post } from '../feeds/post.js';
+import { DARK_CARD_BACKGROUND, lightenUntilReadable } from './contrast.js';
 import { PLACEHOLDERS } from './placeholders.js';
 import { cleanText, safeUrl, truncate, wrapText } from './sanitise.js';
 
@@ -19,8 +20,13 @@ export interface SiteView {
   publicUrl: string;
   postalAddress: string;
   accentColor: string;
+  /** The accent for links in dark mode, at WCAG AA against the dark card (contrast.ts). */
+  darkLinkColor: string;
   logoUrl: string | undefined;
   homeUrl: string;
+  /** SITE_LANG, and the direction its script is written in. */
+  lang: string;
+  dir: 'ltr' | 'rtl';
 }
 
 export interface PostView {
@@ -42,19 +48,37 @@ export interface PostView {
 
 export function siteView(site: Config['site']): SiteView {
   const publicUrl = safeUrl(site.publicUrl)?.replace(/\/+$/, '') ?? '';
+  const accentColor = /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8';
   return {
     name: cleanText(site.name, 100),
     publicUrl,
     postalAddress: cleanText(site.postalAddress, 300),
-    accentColor: /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8',
+    accentColor,
+    darkLinkColor: lightenUntilReadable(accentColor, DARK_CARD_BACKGROUND),
     logoUrl: safeUrl(site.logoUrl),
     homeUrl: `${publicUrl}/`,
+    lang: site.lang,
+    dir: textDirection(site.lang),
   };
 }
 
-export function postView(post: Post, tz: string): PostView {
+/** `rtl` for a language written right to left (ar, he, fa, ur ...), from the runtime's CLDR data. */
+export function textDirection(lang: string): 'ltr' | 'rtl' {
+  try {
+    const locale = new Intl.Locale(lang) as Intl.Locale & {
+      getTextInfo?: () => { direction?: string };
+      textInfo?: { direction?: string };
+    };
+    const info = locale.getTextInfo?.() ?? locale.textInfo;
+    return info?.direction === 'rtl' ? 'rtl' : 'ltr';
+  } catch {
+    return 'ltr';
+  }
+}
+
+export function postView(post: Post, tz: string, maxSummary = MAX_SUMMARY): PostView {
   const title = cleanText(post.title, MAX_TITLE) || 'Untitled post';
-  const summary = cleanText(post.summary, MAX_SUMMARY);
+  const summary = cleanText(post.summary, maxSummary);
   const author = cleanText(post.author, 80);
   const url = safeUrl(post.url);
   const dateLabel = formatDate(post.publishedAt, 'd MMM yyyy', tz);
@@ -73,6 +97,18 @@ export function postView(post: Post, tz: string): PostView {
   };
 }
 
+/**
+ * How much of each post a digest shows when the whole would be too large for Gmail
+ * (render-digest.ts `fitDigest`): the first `full` posts in full with summaries cut to
+ * `maxSummary`, the next `listed` as a title and link each, and the rest only counted, with a
+ * link to the archive.
+ */
+export interface DigestLayout {
+  maxSummary: number;
+  full: number;
+  listed: number;
+}
+
 /** Everything digest.mjml, digest.txt.hbs and digest.subject.hbs see. */
 export function digestView(input: {
   date: string;
@@ -81,23 +117,34 @@ export function digestView(input: {
   window: { windowStart: Date };
   site: Config['site'];
   tz: string;
+  layout?: DigestLayout;
 }) {
   const site = siteView(input.site);
-  const posts = groupByBlog(input.posts.map((p) => postView(p, input.tz)));
-  const first = posts[0];
-  const count = posts.length;
+  const layout = input.layout ?? { maxSummary: MAX_SUMMARY, full: input.posts.length, listed: 0 };
+  // Grouped before the layout cuts, so the posts shown in full are the first of the grouped order.
+  const all = groupByBlog(input.posts.map((p) => postView(p, input.tz, layout.maxSummary)));
+  const posts = all.slice(0, layout.full);
+  const alsoPosts = all.slice(layout.full, layout.full + layout.listed);
+  const notShown = all.length - posts.length - alsoPosts.length;
+  const first = all[0];
+  const count = all.length;
   const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
   return {
-    lang: 'en',
+    lang: site.lang,
+    dir: site.dir,
     site,
     date: input.date,
     dateLabel: formatDate(`${input.date}T12:00:00Z`, 'EEEE d MMMM yyyy', 'UTC'),
     intro: `${count} new ${count === 1 ? 'post' : 'posts'} since ${since}`,
     posts,
+    /** Posts shown by title only, and how many are not shown at all (see DigestLayout). */
+    alsoPosts,
+    notShown,
+    archiveUrl: `${site.publicUrl}/digests`,
     count,
     more: Math.max(0, count - 1),
     subjectTitle: first ? truncate(first.title, SUBJECT_TITLE) : '',
-    preheader: truncate(posts.map((p) => p.title).join(' \u00b7 '), 150),
+    preheader: truncate(all.map((p) => p.title).join(' \u00b7 '), 150),
     viewInBrowserUrl: `${site.publicUrl}/digests/${input.date}`,
     ...recipientPlaceholders(),
   };
@@ -105,9 +152,11 @@ export function digestView(input: {
 
 /** Everything confirm.mjml, confirm.txt.hbs and confirm.subject.hbs see. */
 export function confirmView(input: { confirmUrl: string; email: string; site: Config['site'] }) {
+  const site = siteView(input.site);
   return {
-    lang: 'en',
-    site: siteView(input.site),
+    lang: site.lang,
+    dir: site.dir,
+    site,
     confirmUrl: input.confirmUrl,
     email: cleanText(input.email, 320),
     preheader: 'One click to confirm, and the digest starts arriving.',

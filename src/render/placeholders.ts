@@ -1,5 +1,5 @@
 /**
- * Per-recipient values in a rendered digest. MJML runs once per digest (DESIGN.md invariant 5),
+ * Per-recipient values in a rendered digest. MJML runs once per digest (README guarantee 5),
  * so the rendered HTML and text carry these markers, and the send path fills them in for each
  * recipient by splitting on them once and joining prepared pieces.
  *

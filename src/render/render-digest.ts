@@ -2,7 +2,8 @@ import type mjml2html from 'mjml';
 import type { Config } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
 import type { Post } from '../feeds/post.js';
-import { confirmView, digestView } from './digest-view.js';
+import { qpEncodeText } from '../mail/quoted-printable.js';
+import { confirmView, digestView, MAX_SUMMARY, type DigestLayout } from './digest-view.js';
 import { cleanMultiline, compactHtml, safeUrl } from './sanitise.js';
 import { createTemplateLoader } from './templates.js';
 
@@ -16,8 +17,29 @@ export interface RenderedEmail {
 }
 
 /**
+ * Gmail clips a message whose HTML passes about 102 KB and hides the rest, footer and
+ * unsubscribe link included. The digest's HTML, as sent (quoted-printable), stays under
+ * 100 KB less room for the per-recipient values that replace the placeholders.
+ */
+export const HTML_BUDGET = 100 * 1024 - 2 * 1024;
+/** Summaries are cut to this first when a digest is too large. */
+export const SHORT_SUMMARY = 160;
+
+/** How a digest was fitted under HTML_BUDGET; absent when it fitted as it was. */
+export interface DigestFit {
+  /** Bytes of the quoted-printable HTML before and after. */
+  bytesBefore: number;
+  bytes: number;
+  summariesCutTo: number;
+  /** Posts shown in full, by title only, and not at all (counted, with a link to the archive). */
+  full: number;
+  listed: number;
+  notShown: number;
+}
+
+/**
  * Creates the renderer: Handlebars (escaping by default) fills the MJML templates, then MJML
- * turns them into email HTML. MJML runs once per digest (DESIGN.md invariant 5); the
+ * turns them into email HTML. MJML runs once per digest (README guarantee 5); the
  * per-recipient parts stay as placeholders. Compiled templates are cached per renderer.
  *
  * `tz` formats post dates (DIGEST_TZ, default UTC). `validationLevel` 'strict' makes any MJML
@@ -53,14 +75,19 @@ export function createRenderer(deps: {
   }
 
   return {
-    /** The digest's subject, HTML and text. The caller skips empty digests (posts.length 0). */
+    /**
+     * The digest's subject, HTML and text. The caller skips empty digests (posts.length 0).
+     * A digest too large for Gmail is fitted (see fitDigest) and says how in `fit`.
+     */
     renderDigest(input: {
       date: string;
       posts: Post[];
       /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
       window: { windowStart: Date };
-    }): Promise<RenderedEmail> {
-      return render('digest', digestView({ ...input, site: deps.site, tz }));
+    }): Promise<RenderedEmail & { fit?: DigestFit }> {
+      return fitDigest(input.posts.length, (layout) =>
+        render('digest', digestView({ ...input, site: deps.site, tz, layout })),
+      );
     },
 
     /** The double opt-in email with its confirmation link (an http(s) URL). */
@@ -77,6 +104,67 @@ export function createRenderer(deps: {
 }
 
 export type Renderer = ReturnType<typeof createRenderer>;
+
+/** The size that counts for clipping: the HTML part as the send path encodes it. */
+function htmlBytes(html: string): number {
+  return qpEncodeText(html).length;
+}
+
+/**
+ * Renders the digest whole; when its HTML is over HTML_BUDGET, cuts the summaries to
+ * SHORT_SUMMARY, then shows fewer posts in full (the largest number that fits, found by
+ * bisection) and lists the others by title, then lists fewer (the rest counted, with a link
+ * to the archive). Each step renders again, so the size is measured, never estimated.
+ */
+async function fitDigest(
+  count: number,
+  renderWith: (layout: DigestLayout) => Promise<RenderedEmail>,
+): Promise<RenderedEmail & { fit?: DigestFit }> {
+  const whole = await renderWith({ maxSummary: MAX_SUMMARY, full: count, listed: 0 });
+  const bytesBefore = htmlBytes(whole.html);
+  if (bytesBefore <= HTML_BUDGET) return whole;
+  const attempt = async (full: number, listed: number) => {
+    const layout = { maxSummary: SHORT_SUMMARY, full, listed };
+    const rendered = await renderWith(layout);
+    return { rendered, layout, bytes: htmlBytes(rendered.html) };
+  };
+  let best = await attempt(count, 0);
+  if (best.bytes > HTML_BUDGET) {
+    // The largest `full` (with every other post listed) that fits; then the largest `listed`.
+    best = await largestFitting(0, count - 1, (k) => attempt(k, count - k));
+    if (best.bytes > HTML_BUDGET) best = await largestFitting(0, count, (k) => attempt(0, k));
+  }
+  const { layout } = best;
+  return {
+    ...best.rendered,
+    fit: {
+      bytesBefore,
+      bytes: best.bytes,
+      summariesCutTo: SHORT_SUMMARY,
+      full: layout.full,
+      listed: layout.listed,
+      notShown: count - layout.full - layout.listed,
+    },
+  };
+}
+
+/** The attempt with the largest k in [lo, hi] that fits (bisection); the one at lo when none does. */
+async function largestFitting<T extends { bytes: number }>(
+  lo: number,
+  hi: number,
+  attempt: (k: number) => Promise<T>,
+): Promise<T> {
+  let best = await attempt(lo);
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const a = await attempt(mid);
+    if (a.bytes <= HTML_BUDGET) {
+      best = a;
+      lo = mid;
+    } else hi = mid - 1;
+  }
+  return best;
+}
 
 function run(name: string, template: (data: object) => string, data: object): string {
   try {
@@ -98,10 +186,13 @@ async function compileMjml(
     // Loaded on first use: MJML and its dependencies weigh ~45 MB, which a process that only
     // sends (or only serves pages) never needs.
     const { default: compile } = await import('mjml');
+    // fonts: {}: MJML otherwise links Google Fonts for any of its default families (Roboto is
+    // in our system stack), which loads a third party's font on every open.
     result = await compile(source, {
       validationLevel,
       keepComments: false,
       ignoreIncludes: true,
+      fonts: {},
     });
   } catch (err) {
     const details = (err as { errors?: { formattedMessage?: string }[] }).errors;

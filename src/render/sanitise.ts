@@ -74,6 +74,7 @@ export function wrapText(s: string, width = 76): string {
 export function compactHtml(html: string): string {
   return html
     .replace(/^[ \t]+/gm, '')
+    .replace(NON_NUMERIC_IMG_HEIGHT, '$1')
     .replace(/\n{2,}/g, '\n')
     .replace(/[^\p{ASCII}]/gu, (c) => `&#x${c.codePointAt(0)!.toString(16)};`)
     .split('\n')
@@ -82,6 +83,14 @@ export function compactHtml(html: string): string {
 }
 
 const LINE_MAX = 500;
+
+/**
+ * MJML writes `height="auto"` on every image whose height it is not given; the attribute must be
+ * a number of pixels (Outlook then draws the image at its natural height, ignoring the width),
+ * so it is dropped and the inline `height:auto` style alone sizes the image. Heights that are
+ * known (a logo's, given in the template) stay numeric.
+ */
+const NON_NUMERIC_IMG_HEIGHT = /(<img\b[^>]*?)\s+height="(?!\d+")[^"]*"/g;
 
 /**
  * Breaks a long line at spaces where a newline means the same as a space: in text, or between

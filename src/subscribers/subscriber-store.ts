@@ -212,7 +212,7 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
      * Callers with very large inputs pass them in slices (the import passes 1,000 at a time).
      */
     async addMany(inputs: readonly AddInput[]): Promise<AddManyResult> {
-      const items: AddManyItem[] = new Array(inputs.length);
+      const items = new Array<AddManyItem>(inputs.length);
       const chunks: { at: number[]; args: string[] }[] = [];
       let cur: { at: number[]; args: string[] } = { at: [], args: [] };
       inputs.forEach((input, i) => {

@@ -3,7 +3,7 @@ import type { DigestService } from '../digests/digest-service.js';
 import type { Logger } from '../log.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { Keys, RedisClient } from '../redis.js';
-import { fillPlaceholders } from '../render/placeholders.js';
+import { createDigestCopies } from '../mail/digest-copy.js';
 import type { Renderer } from '../render/render-digest.js';
 import { createConfirmationLimit } from './confirmation-limit.js';
 import type { Links } from './links.js';
@@ -29,15 +29,21 @@ export function createSubscription(deps: {
     SubscriberStore,
     'add' | 'get' | 'getByEmail' | 'setStatus' | 'update' | 'isSuppressed'
   >;
-  tokens: Pick<Tokens, 'verify'>;
+  tokens: Pick<Tokens, 'verify' | 'sign'>;
   links: Pick<Links, 'confirm' | 'recipient'>;
-  mailer: Pick<MailTransport, 'sendMail'>;
+  mailer: Pick<MailTransport, 'sendMail' | 'sendRaw'>;
   renderer: Pick<Renderer, 'renderConfirm'>;
   digests: Pick<DigestService, 'list' | 'get'>;
   confirmationsPerDay: number;
   now: () => Date;
 }) {
   const { subscribers, config } = deps;
+  const copies = createDigestCopies({
+    ...config,
+    links: deps.links,
+    tokens: deps.tokens,
+    transport: deps.mailer,
+  });
   const limit = createConfirmationLimit({
     redis: deps.redis,
     keys: deps.keys,
@@ -67,18 +73,8 @@ export function createSubscription(deps: {
     );
     const digest = latest && (await deps.digests.get(latest.date));
     if (!digest) return;
-    const values = { ...deps.links.recipient(sub.id), email: sub.email };
-    await deps.mailer.sendMail({
-      from: config.mail.from,
-      to: sub.email,
-      subject: digest.subject,
-      html: fillPlaceholders(digest.html, values),
-      text: fillPlaceholders(digest.text, values),
-      headers: {
-        'List-Unsubscribe': `<${values.unsubscribeUrl}>`,
-        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      },
-    });
+    // The same message the batch sent, with this subscriber's links and headers.
+    await copies.toSubscriber(digest, sub);
   }
 
   return {

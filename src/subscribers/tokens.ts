@@ -1,6 +1,7 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
-export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm'] as const;
+// New purposes go last: a token's purpose byte is its index here.
+export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm', 'bounce'] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export type TokenResult =

@@ -39,12 +39,18 @@ export function wallClock(ms: number, tz: string): Wall {
   }
   const p: Record<string, string> = {};
   for (const part of f.formatToParts(ms)) p[part.type] = part.value;
-  const [y, mo, d, h, m] = [p.year, p.month, p.day, p.hour, p.minute].map(Number) as number[];
+  const [y, mo, d, h, m] = [p.year, p.month, p.day, p.hour, p.minute].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return {
     date: `${p.year!.padStart(4, '0')}-${p.month}-${p.day}`,
-    h: h!,
-    m: m!,
-    key: Date.UTC(y!, mo! - 1, d!, h, m) / 60_000,
+    h,
+    m,
+    key: Date.UTC(y, mo - 1, d, h, m) / 60_000,
   };
 }
 

@@ -9,12 +9,19 @@ import { createServices } from '../../src/services.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { deletePrefix, TEST_REDIS_CLUSTER, TEST_REDIS_URL } from './redis.js';
 
+/** The digest service's default clock in the pipeline: a day before the suite's 2026-11-30. */
+export const PIPELINE_NOW = '2026-11-29T12:00:00Z';
+
 /**
  * The whole service (stores, queues, workers) on the test Redis under a fresh prefix, as a
  * user would run it: only the environment differs. Returns the env too, so a child process can
  * run a worker against the same prefix.
  */
-export async function startPipeline(name: string, env: Record<string, string> = {}) {
+export async function startPipeline(
+  name: string,
+  env: Record<string, string> = {},
+  opts: { now?: () => Date } = {},
+) {
   const prefix = `{t-${name}-${randomBytes(4).toString('hex')}}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), `digest-${name}-`));
   const fullEnv: Record<string, string> = {
@@ -38,7 +45,9 @@ export async function startPipeline(name: string, env: Record<string, string> = 
   };
   const config = loadConfig(fullEnv);
   const ctx = await createContext(config, { checkRedis: false });
-  const services = createServices(ctx);
+  // The digest service's clock: the suite's digests (2026-11-30) stay within the week that
+  // `send` takes without --force, however late the suite runs.
+  const services = createServices(ctx, { now: opts.now ?? (() => new Date(PIPELINE_NOW)) });
   let workers: Awaited<ReturnType<typeof startWorkers>> | undefined;
   return {
     prefix,

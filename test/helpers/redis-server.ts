@@ -1,21 +1,11 @@
+import { freePort } from '../../test-support/free-port.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isListening, redisServerArgs } from '../../src/redis.js';
 
-/** A free TCP port on 127.0.0.1 (the OS picks one; we close and hand it on). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface RedisServerOptions {
   /** Default true: AOF on, as in production. */

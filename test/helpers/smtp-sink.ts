@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 
 export interface ReceivedMessage {
@@ -35,6 +35,8 @@ export async function startSmtpSink(
     dataDelayMs?: number;
     /** Decides a fault per DATA command (`n` counts them from 1); undefined accepts. */
     data?: (n: number, rcpts: string[]) => DataFault | undefined;
+    /** 'reject': offers AUTH (over plain text) and refuses every login with 535. */
+    auth?: 'reject';
   } = {},
 ) {
   const messages: ReceivedMessage[] = [];
@@ -48,8 +50,12 @@ export async function startSmtpSink(
     }
   };
   const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: opts.auth === undefined,
+    disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    allowInsecureAuth: true,
+    onAuth(_auth, _session, callback) {
+      callback(Object.assign(new Error('5.7.8 Authentication failed'), { responseCode: 535 }));
+    },
     logger: false,
     size: 10 * 1024 * 1024,
     onRcptTo(address, _session, callback) {
@@ -125,3 +131,27 @@ export async function startSmtpSink(
 }
 
 export type SmtpSink = Awaited<ReturnType<typeof startSmtpSink>>;
+
+/**
+ * A TCP server on 127.0.0.1 that accepts connections and never says a word: an SMTP client
+ * waits for a greeting that never comes.
+ */
+export async function startSilentServer() {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

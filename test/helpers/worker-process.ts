@@ -34,14 +34,14 @@ export function startWorkerProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8_000)));
+  child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8_000)));
   let exited = child.exitCode !== null;
   const gone = new Promise<void>((resolve) =>
     child.once('exit', () => ((exited = true), resolve())),
   );
   const ready = new Promise<void>((resolve, reject) => {
     let buf = '';
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       buf += b.toString();
       if (buf.includes('"workers started"')) {
         buf = '';

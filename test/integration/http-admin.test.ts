@@ -211,7 +211,9 @@ describe('admin pages', () => {
   });
 
   it('trigger: a confirmation step, then the build is queued', async () => {
-    const page = await h.app.inject({ url: '/admin/trigger?date=2026-03-02', headers: { cookie } });
+    // The next digest carries the post the dashboard test added.
+    const date = (await api('GET', '/admin/api/digests/next')).json().date as string;
+    const page = await h.app.inject({ url: `/admin/trigger?date=${date}`, headers: { cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Yes, send it');
     expect(h.triggered).toHaveLength(0);
@@ -219,11 +221,11 @@ describe('admin pages', () => {
       method: 'POST',
       url: '/admin/trigger',
       headers: { ...FORM, cookie },
-      payload: form({ date: '2026-03-02', _csrf: csrf }),
+      payload: form({ date, _csrf: csrf }),
     });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin');
-    expect(h.triggered).toEqual([{ date: '2026-03-02' }]);
+    expect(h.triggered).toEqual([{ date, trigger: 'manual' }]);
     const flash = String(res.headers['set-cookie'])
       .split(',')
       .find((c) => c.trim().startsWith('digest_flash'))!;
@@ -231,7 +233,7 @@ describe('admin pages', () => {
       url: '/admin',
       headers: { cookie: `${cookie}; ${flash.split(';')[0]}` },
     });
-    expect(after.body).toContain('2026-03-02 is being built');
+    expect(after.body).toContain(`${date} is being built`);
     h.triggered.length = 0;
   });
 
@@ -255,6 +257,11 @@ describe('admin pages', () => {
       to: 'editor@example.com',
       subject: expect.stringMatching(/^\[Test\]/),
     });
+    // A digest not built yet is rendered for the test: its "you receive this at" line names
+    // the tester, not the preview's sample reader.
+    expect(h.sent.at(-1)!.text).toContain('editor@example.com');
+    expect(h.sent.at(-1)!.text).not.toContain('reader@example.com');
+    expect(h.sent.at(-1)!.html).toContain('editor@example.com');
   });
 
   it('subscribers: counts, search, status filter, add and delete', async () => {
@@ -355,13 +362,14 @@ describe('admin API', () => {
   it('digests: list with counters, trigger (idempotent per date is the service), preview html and text', async () => {
     const list = (await api('GET', '/admin/api/digests')).json();
     expect(list.digests[0]).toMatchObject({ date: '2026-01-05', counters: { sent: 0, failed: 0 } });
-    const trig = await api('POST', '/admin/api/digests', { date: '2026-03-09' });
+    const next = (await api('GET', '/admin/api/digests/next')).json().date as string;
+    const trig = await api('POST', '/admin/api/digests', { date: next });
     expect(trig.statusCode).toBe(202);
-    expect(trig.json()).toEqual({ date: '2026-03-09', created: true });
+    expect(trig.json()).toMatchObject({ date: next, created: true });
     const bad = await api('POST', '/admin/api/digests', { date: '2026-02-30' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('DIGEST_DATE_INVALID');
-    const extra = await api('POST', '/admin/api/digests', { date: '2026-03-09', evil: 1 });
+    const extra = await api('POST', '/admin/api/digests', { date: next, evil: 1 });
     expect(extra.json().error.code).toBe('VALIDATION_FAILED');
     const html = await api('GET', '/admin/api/digests/2026-01-05/preview');
     expect(html.statusCode).toBe(200);
@@ -476,9 +484,10 @@ describe('admin API', () => {
         )
       ).statusCode,
     ).toBe(204);
-    expect(
-      (await api('DELETE', '/admin/api/feeds?url=https%3A%2F%2Fnone.example')).statusCode,
-    ).toBe(404);
+    const missing = await api('DELETE', '/admin/api/feeds?url=https%3A%2F%2Fnone.example');
+    expect(missing.statusCode).toBe(404);
+    // Not FEED_NOT_FOUND: that code means a feed's source is not there when fetched.
+    expect(missing.json().error.code).toBe('FEED_NOT_ADDED');
     expect((await api('POST', '/admin/api/feeds/ingest')).json()).toEqual({ results: [] });
     const post = await api('POST', '/admin/api/posts', {
       title: 'Manual',

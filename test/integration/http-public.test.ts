@@ -319,7 +319,19 @@ describe('GET /confirm', () => {
         /href="http:\/\/localhost:3000\/unsubscribe\?token=[A-Za-z0-9_-]+"/,
       );
       expect(welcome.html).not.toContain('%%');
-      expect(welcome.headers?.['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
+      // the digest's own headers: List-Id, the subscriber's List-Unsubscribe, the VERP sender
+      const unsubscribe = /href="(http:\/\/localhost:3000\/unsubscribe\?token=[^"]+)"/.exec(
+        welcome.html,
+      )![1];
+      expect(welcome.headers?.['List-Unsubscribe']).toBe(`<${unsubscribe}>`);
+      expect(welcome.headers?.['List-Id']).toBe('"Test Digest" <test-digest.localhost>');
+      expect(welcome.headers?.Precedence).toBe('bulk');
+      expect(welcome.headers?.To).toBe('<welcome@example.com>');
+      expect(welcome.envelope?.from).toMatch(/^bounces\+[A-Za-z0-9_-]{40}@localhost$/);
+      // PUBLIC_URL is http: no one-click POST (RFC 8058 §3)
+      expect(welcome.headers?.['List-Unsubscribe-Post']).toBeUndefined();
+      const page = await w.app.inject({ url: unsubscribe!.replace('http://localhost:3000', '') });
+      expect(page.statusCode).toBe(200);
     } finally {
       await w.close();
     }

@@ -15,15 +15,20 @@ import { createMetrics } from '../../src/metrics.js';
 import type { Queues } from '../../src/queues.js';
 import { createRenderer } from '../../src/render/render-digest.js';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
+import { createLinks } from '../../src/subscribers/links.js';
 import { createTokens } from '../../src/subscribers/tokens.js';
 import { testRedis } from '../helpers/redis.js';
-import type { StructuredMail } from '../../src/mail/transport.js';
+import { simpleParser } from 'mailparser';
+import type { MailEnvelope, StructuredMail } from '../../src/mail/transport.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
 
-/** What the app asked the mailer to send (the transport's own message type). */
-export type SentMail = StructuredMail;
+/**
+ * What the app asked the mailer to send (the transport's own message type); for a raw message
+ * (a digest copy), the same fields read back with mailparser, plus the bytes and envelope.
+ */
+export type SentMail = StructuredMail & { raw?: Buffer; envelope?: MailEnvelope };
 
 /**
  * The HTTP app on real stores over the test Redis (fresh prefix), with a mailer that records
@@ -31,7 +36,13 @@ export type SentMail = StructuredMail;
  */
 export async function httpHarness(
   name: string,
-  opts: { env?: Record<string, string>; limits?: HttpLimits } = {},
+  opts: {
+    env?: Record<string, string>;
+    limits?: HttpLimits;
+    /** The SMTP preflight the digest service runs (default: passes). */
+    preflight?: () => Promise<void>;
+    now?: () => Date;
+  } = {},
 ) {
   const t = testRedis(name);
   const dataDir = mkdtempSync(path.join(tmpdir(), `http-${name}-`));
@@ -54,11 +65,38 @@ export async function httpHarness(
       sent.push(msg);
       return { response: '250 OK' };
     },
+    async sendRaw(envelope: MailEnvelope, raw: Buffer) {
+      const mail = await simpleParser(raw);
+      const headers = Object.fromEntries(
+        mail.headerLines.map((h) => {
+          const colon = h.line.indexOf(':');
+          return [
+            h.line.slice(0, colon),
+            h.line
+              .slice(colon + 1)
+              .replace(/\r?\n\s/g, ' ')
+              .trim(),
+          ];
+        }),
+      );
+      sent.push({
+        from: headers.From ?? '',
+        to: envelope.to,
+        subject: mail.subject ?? '',
+        html: String(mail.html),
+        text: mail.text ?? '',
+        headers,
+        raw,
+        envelope,
+      });
+      return { response: '250 OK', code: 250 };
+    },
   };
-  const triggered: { date?: string }[] = [];
+  const triggered: { date?: string; trigger?: string; force?: boolean; retryFailed?: boolean }[] =
+    [];
   const queues = {
     build: {
-      async add(_name: string, data: { date?: string }) {
+      async add(_name: string, data: (typeof triggered)[number]) {
         triggered.push(data);
         return {};
       },
@@ -84,6 +122,11 @@ export async function httpHarness(
     renderer,
     queues,
     mailer: () => mailer,
+    preflight: opts.preflight ?? (async () => {}),
+    now: opts.now,
+    subscribers,
+    tokens,
+    links: createLinks({ publicUrl: config.site.publicUrl, tokens }),
   });
   const metrics = createMetrics({ defaultMetrics: false });
   const app = await buildApp({
@@ -125,12 +168,11 @@ export async function httpHarness(
       status: 'sending' | 'sent',
       html = '<html><body><p>Digest body</p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></body></html>',
     ) {
-      const window = digestWindow(date, { cron: config.digest.cron, tz: config.digest.tz });
+      const window = digestWindow(date, config.digest);
       await digestStore.create(window, new Date());
       await digestStore.storeContent(
         date,
         { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%', postIds: [] },
-        'sending',
         new Date(),
       );
       if (status === 'sent') await redis.hset(keys.digest(date), 'status', 'sent');

@@ -13,7 +13,7 @@ import { testRedis } from '../helpers/redis.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.js';
 
 /*
- * DESIGN.md invariant 8: every key under one prefix with a hash tag, so the stores' multi-key
+ * README guarantee 8: every key under one prefix with a hash tag, so the stores' multi-key
  * Lua scripts and BullMQ run on Redis Cluster. This runs them against a local three-master
  * cluster through the project's own createRedis (REDIS_CLUSTER=true).
  */

@@ -149,7 +149,7 @@ describe('subscriber store', () => {
     const r = await store.addMany(
       Array.from({ length: 30 }, (_, i) => ({
         email: `u${i}@example.org`,
-        status: (i % 3 === 0 ? 'pending' : 'confirmed') as SubscriberStatus,
+        status: i % 3 === 0 ? 'pending' : 'confirmed',
       })),
     );
     expect(r.created).toBe(30);
@@ -311,7 +311,7 @@ describe('subscriber store', () => {
     await store.addMany(
       Array.from({ length: 25 }, (_, i) => ({
         email: `${i % 5 === 0 ? 'Match' : 'other'}${i}@example.org`,
-        status: (i % 2 === 0 ? 'confirmed' : 'pending') as SubscriberStatus,
+        status: i % 2 === 0 ? 'confirmed' : 'pending',
       })),
     );
     const first = await store.list({ limit: 10 });

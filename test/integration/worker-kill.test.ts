@@ -46,37 +46,42 @@ afterAll(async () => {
 });
 
 describe('a worker killed with SIGKILL mid-run', () => {
-  it('leaves one ledger entry per subscriber and at most the in-flight messages twice', async () => {
-    const first = startWorker(p.env);
-    await p.services.digestService.trigger(DATE);
-    await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
-    await first.kill();
-    const atKill = sink.messages.length;
-    expect(atKill).toBeLessThan(N);
+  // Bounded by its waits (60 s and 90 s) and two worker starts (tsx loads in ~10 s when loaded).
+  it(
+    'leaves one ledger entry per subscriber and at most the in-flight messages twice',
+    { timeout: 240_000 },
+    async () => {
+      const first = startWorker(p.env);
+      await p.services.digestService.trigger(DATE);
+      await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
+      await first.kill();
+      const atKill = sink.messages.length;
+      expect(atKill).toBeLessThan(N);
 
-    startWorker(p.env);
-    const s = await waitFor(
-      async () => {
-        const d = await p.services.digestService.summary(DATE);
-        return d && d.status === 'sent' ? d : undefined;
-      },
-      90_000,
-      'the digest to finish after the restart',
-    );
+      startWorker(p.env);
+      const s = await waitFor(
+        async () => {
+          const d = await p.services.digestService.summary(DATE);
+          return d && d.status === 'sent' ? d : undefined;
+        },
+        90_000,
+        'the digest to finish after the restart',
+      );
 
-    expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
-    const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
-    expect(Object.keys(ledger)).toHaveLength(N);
-    expect(Object.values(ledger).every((v) => v.startsWith('s:250:'))).toBe(true);
+      expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
+      const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
+      expect(Object.keys(ledger)).toHaveLength(N);
+      expect(Object.values(ledger).every((v) => v.startsWith('s:250:'))).toBe(true);
 
-    const rcpts = sink.recipients();
-    const unique = new Set(rcpts);
-    expect(unique.size).toBe(N);
-    // Duplicates only from the crash window: accepted by SMTP, not yet in the ledger.
-    const inFlight = 2 * Math.min(BATCH, CONCURRENCY);
-    console.log(
-      `kill test: ${atKill} delivered before SIGKILL; ${rcpts.length} messages for ${N} subscribers (${rcpts.length - N} duplicates, bound ${inFlight})`,
-    );
-    expect(rcpts.length).toBeLessThanOrEqual(N + inFlight);
-  });
+      const rcpts = sink.recipients();
+      const unique = new Set(rcpts);
+      expect(unique.size).toBe(N);
+      // Duplicates only from the crash window: accepted by SMTP, not yet in the ledger.
+      const inFlight = 2 * Math.min(BATCH, CONCURRENCY);
+      console.log(
+        `kill test: ${atKill} delivered before SIGKILL; ${rcpts.length} messages for ${N} subscribers (${rcpts.length - N} duplicates, bound ${inFlight})`,
+      );
+      expect(rcpts.length).toBeLessThanOrEqual(N + inFlight);
+    },
+  );
 });

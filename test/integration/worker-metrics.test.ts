@@ -31,22 +31,27 @@ afterAll(async () => {
 });
 
 describe('a worker process with METRICS_PORT', () => {
-  it('serves its own deliveries and SMTP reply times on /metrics', async () => {
-    const port = await freePort();
-    worker = startWorkerProcess({ ...p.env, METRICS_PORT: String(port), HOST: '127.0.0.1' });
-    await worker.ready;
-    await p.services.digestService.trigger(DATE);
-    await waitFor(
-      async () => (await p.services.digestService.summary(DATE))?.status === 'sent',
-      30_000,
-      'the digest',
-    );
+  // Bounded by its wait (30 s) and a worker start (tsx loads in ~10 s on a loaded box).
+  it(
+    'serves its own deliveries and SMTP reply times on /metrics',
+    { timeout: 120_000 },
+    async () => {
+      const port = await freePort();
+      worker = startWorkerProcess({ ...p.env, METRICS_PORT: String(port), HOST: '127.0.0.1' });
+      await worker.ready;
+      await p.services.digestService.trigger(DATE);
+      await waitFor(
+        async () => (await p.services.digestService.summary(DATE))?.status === 'sent',
+        30_000,
+        'the digest',
+      );
 
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(text).toMatch(/^digest_deliveries_total\{result="sent"\} 5$/m);
-    expect(text).toMatch(/^digest_smtp_reply_seconds_count\{class="2xx"\} 5$/m);
-    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
-  });
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toMatch(/^digest_deliveries_total\{result="sent"\} 5$/m);
+      expect(text).toMatch(/^digest_smtp_reply_seconds_count\{class="2xx"\} 5$/m);
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    },
+  );
 });

@@ -43,33 +43,38 @@ afterAll(async () => {
 });
 
 describe('a worker stopped with SIGTERM mid-run', () => {
-  it('finishes its sends in flight, exits 0, and leaves nothing for a duplicate', async () => {
-    const first = startWorker(p.env);
-    await p.services.digestService.trigger(DATE);
-    await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
-    const exited = new Promise<number | null>((r) => first.child.once('exit', (code) => r(code)));
-    first.child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+  // Bounded by its waits (60 s each) and two worker starts (tsx loads in ~10 s on a loaded box).
+  it(
+    'finishes its sends in flight, exits 0, and leaves nothing for a duplicate',
+    { timeout: 180_000 },
+    async () => {
+      const first = startWorker(p.env);
+      await p.services.digestService.trigger(DATE);
+      await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
+      const exited = new Promise<number | null>((r) => first.child.once('exit', (code) => r(code)));
+      first.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
 
-    // Nothing is left claimed: every message it handed to SMTP was recorded before it exited.
-    const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
-    const claimed = Object.values(ledger).filter((v) => v.startsWith('c:'));
-    expect(claimed).toEqual([]);
-    const sentBefore = Object.values(ledger).filter((v) => v.startsWith('s:')).length;
-    expect(sentBefore).toBe(sink.messages.length);
+      // Nothing is left claimed: every message it handed to SMTP was recorded before it exited.
+      const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
+      const claimed = Object.values(ledger).filter((v) => v.startsWith('c:'));
+      expect(claimed).toEqual([]);
+      const sentBefore = Object.values(ledger).filter((v) => v.startsWith('s:')).length;
+      expect(sentBefore).toBe(sink.messages.length);
 
-    // Even with a long lease, a second worker picks up the rest at once.
-    startWorker(p.env);
-    const s = await waitFor(
-      async () => {
-        const d = await p.services.digestService.summary(DATE);
-        return d && d.status === 'sent' ? d : undefined;
-      },
-      60_000,
-      'the digest to finish',
-    );
-    expect(s.counters.sent).toBe(N);
-    expect(sink.recipients()).toHaveLength(N);
-    expect(new Set(sink.recipients()).size).toBe(N);
-  });
+      // Even with a long lease, a second worker picks up the rest at once.
+      startWorker(p.env);
+      const s = await waitFor(
+        async () => {
+          const d = await p.services.digestService.summary(DATE);
+          return d && d.status === 'sent' ? d : undefined;
+        },
+        60_000,
+        'the digest to finish',
+      );
+      expect(s.counters.sent).toBe(N);
+      expect(sink.recipients()).toHaveLength(N);
+      expect(new Set(sink.recipients()).size).toBe(N);
+    },
+  );
 });

@@ -10,7 +10,12 @@ describe('config', () => {
   it('gives working defaults with no environment at all', () => {
     const c = loadConfig({});
     expect(c.redis.prefix).toBe('{newsletter}');
-    expect(c.digest).toEqual({ cron: '0 9 * * 1', tz: 'UTC', maxPosts: 20 });
+    expect(c.digest).toEqual({
+      cron: '0 9 * * 1',
+      tz: 'UTC',
+      maxPosts: 20,
+      preflightRetryDelayMs: 30_000,
+    });
     expect(c.outboxDir).toBe('./data/outbox');
     expect(c.smtp.url).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);

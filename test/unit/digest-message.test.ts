@@ -58,23 +58,32 @@ function lines(buf: Buffer): string[] {
 describe('prepareDigestMessage', () => {
   const message = prepareDigestMessage({
     ...base,
-    listUnsubscribeMailto: 'unsubscribe@news.example.com',
     date: new Date('2025-03-03T09:00:00Z'),
   });
+  const token = 'AQIAAAAAAAEAAAAAl-x_Tq3sbUgHsBPqtmH0FR-Y';
 
   it('builds a message whose headers mailparser reads back', async () => {
-    const mail = await simpleParser(message.build(recipient));
+    const mail = await simpleParser(
+      message.build({
+        ...recipient,
+        unsubscribeMailto: `unsubscribe+${token}@news.example.com`,
+        bounceToken: token,
+      }),
+    );
     expect(mail.from?.value).toEqual([{ address: 'digest@news.example.com', name: 'Café Weekly' }]);
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.value : []).toEqual([
       { address: recipient.email, name: '' },
     ]);
     expect(mail.subject).toBe(base.subject);
     expect(mail.date?.toISOString()).toBe('2025-03-03T09:00:00.000Z');
-    expect(mail.messageId).toMatch(/^<[A-Za-z0-9_-]{20}@news\.example\.com>$/);
+    expect(mail.messageId).toMatch(/^<[A-Za-z0-9_-]{20}\.[A-Za-z0-9_-]{40}@news\.example\.com>$/);
+    expect(header(mail, 'to')).toBe(`<${recipient.email}>`);
     expect(header(mail, 'mime-version')).toBe('1.0');
+    expect(header(mail, 'precedence')).toBe('bulk');
+    expect(header(mail, 'auto-submitted')).toBe('auto-generated');
     expect(header(mail, 'list-id')).toBe('<cafe-weekly.news.example.com>');
     expect(header(mail, 'list-unsubscribe')).toBe(
-      `<${recipient.unsubscribeUrl}>, <mailto:unsubscribe@news.example.com?subject=unsubscribe>`,
+      `<${recipient.unsubscribeUrl}>, <mailto:unsubscribe+${token}@news.example.com?subject=unsubscribe>`,
     );
     expect(header(mail, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
     expect(header(mail, 'content-type')).toMatch(/^multipart\/alternative; boundary="=_/);
@@ -116,6 +125,7 @@ describe('prepareDigestMessage', () => {
     const before = Math.floor(Date.now() / 1000) * 1000;
     const mail = await simpleParser(plain.build(recipient));
     expect(header(mail, 'list-unsubscribe')).toBe(`<${recipient.unsubscribeUrl}>`);
+    expect(mail.messageId).toMatch(/^<[A-Za-z0-9_-]{20}@news\.example\.com>$/);
     expect(mail.date!.getTime()).toBeGreaterThanOrEqual(before);
     expect(mail.date!.getTime()).toBeLessThanOrEqual(Date.now());
   });
@@ -160,7 +170,17 @@ describe('prepareDigestMessage', () => {
     expect(lf(String(mail.html))).toContain(`Sent to ${r.email}.`);
     // only the To header carries 8-bit bytes
     const eight = lines(buf).filter((l) => /[^\x00-\x7f]/.test(l)); // eslint-disable-line no-control-regex
-    expect(eight).toEqual([`To: ${Buffer.from(r.email).toString('latin1')}`]);
+    expect(eight).toEqual([`To: <${Buffer.from(r.email).toString('latin1')}>`]);
+  });
+
+  it('offers one-click unsubscribe only with an https URL (RFC 8058 §3)', async () => {
+    const http = { ...recipient, unsubscribeUrl: 'http://localhost:3000/unsubscribe?token=abc' };
+    const mail = await simpleParser(message.build(http));
+    expect(header(mail, 'list-unsubscribe')).toBe(`<${http.unsubscribeUrl}>`);
+    expect(mail.headerLines.some((h) => h.key === 'list-unsubscribe-post')).toBe(false);
+    expect(() => message.build({ ...recipient, bounceToken: 'a@b' })).toThrow(
+      expect.objectContaining({ code: 'MAIL_VALUE_UNSAFE' }),
+    );
   });
 
   it('handles a body that starts and ends with a placeholder, and adjacent ones', async () => {

@@ -137,12 +137,12 @@ function checkGapReading(spec: CronSpec, tz: string, o: Occurrence, what: string
 }
 
 describe('digest occurrences, property checks', () => {
-  it('hold in the named zones: weekly 2000-2040, monthly 1990-2040, daily 2024-2028', () => {
+  it('hold in the named zones: weekly 2010-2035, monthly 1990-2040, daily 2025-2027', () => {
     const ranges: [string, string, string][] = [
-      ['0 2 * * 0', '2000-01-01', '2040-01-01'],
+      ['0 2 * * 0', '2010-01-01', '2035-01-01'],
       ['0 8 1 * *', '1990-01-01', '2040-01-01'],
-      ['30 23 * * 6', '2015-01-01', '2030-01-01'],
-      ['0 0 * * *', '2024-01-01', '2029-01-01'],
+      ['30 23 * * 6', '2020-01-01', '2030-01-01'],
+      ['0 0 * * *', '2025-01-01', '2028-01-01'],
       ['15,45 0-3 * * *', '2025-01-01', '2027-01-01'],
     ];
     let n = 0;
@@ -152,12 +152,12 @@ describe('digest occurrences, property checks', () => {
     console.log(`occurrence properties: ${n} occurrences in ${ZONES.length} zones checked`);
   }, 600_000);
 
-  it('hold in every IANA zone, 2026-2027, for a weekly cron in the small hours', () => {
+  it('hold in every IANA zone through 2026, for a weekly cron in the small hours', () => {
     const zones = Intl.supportedValuesOf('timeZone');
     expect(zones.length).toBeGreaterThan(300);
     let n = 0;
     for (const tz of zones) {
-      n += checkSchedule('0 2 * * 0', tz, '2026-01-01', '2028-01-01');
+      n += checkSchedule('0 2 * * 0', tz, '2026-01-01', '2027-01-01');
     }
     console.log(`occurrence properties: ${n} occurrences in all ${zones.length} zones checked`);
   }, 600_000);

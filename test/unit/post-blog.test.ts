@@ -36,6 +36,7 @@ describe('the blog a post is credited to', () => {
       site: {
         name: 'Site',
         publicUrl: 'https://site.example',
+        lang: 'en',
         postalAddress: '1 Street',
         accentColor: '#0f766e',
         logoUrl: undefined,
@@ -68,6 +69,7 @@ describe('the blog a post is credited to', () => {
       site: {
         name: 'S',
         publicUrl: 'https://s.example',
+        lang: 'en',
         postalAddress: 'x',
         accentColor: '#000000',
         logoUrl: undefined,
@@ -90,6 +92,7 @@ describe('the blog a post is credited to', () => {
       site: {
         name: 'S',
         publicUrl: 'https://s.example',
+        lang: 'en',
         postalAddress: 'x',
         accentColor: '#000000',
         logoUrl: undefined,

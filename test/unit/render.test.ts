@@ -8,10 +8,12 @@ import { MAX_SUMMARY, MAX_TITLE } from '../../src/render/digest-view.js';
 import { fillPlaceholders, PLACEHOLDERS } from '../../src/render/placeholders.js';
 import { createRenderer } from '../../src/render/render-digest.js';
 import { safeUrl } from '../../src/render/sanitise.js';
+import { contrastRatio } from '../../src/render/contrast.js';
 
 const site = {
   name: 'Example Blog',
   publicUrl: 'https://blog.example',
+  lang: 'en',
   postalAddress: '1 Example Street, 75001 Paris',
   accentColor: '#0f766e',
   logoUrl: undefined,
@@ -209,7 +211,9 @@ describe('renderDigest', () => {
     const posts = [post(1, { imageUrl: 'https://blog.example/cover.png' }), post(2)];
     const { html } = await r.renderDigest({ date: '2026-03-09', posts, window });
     expect(html).toMatch(/<html[^>]*\slang="en"/);
-    expect(html).toMatch(/<div style="display:none;[^"]*">Post number 1 &#xb7; Post number 2/);
+    expect(html).toMatch(
+      /<div class="preheader" style="display:none;[^"]*">Post number 1 &#xb7; Post number 2/,
+    );
     const imgs = [...html.matchAll(/<img\b[^>]*>/g)].map((m) => m[0]);
     expect(imgs).toHaveLength(2);
     expect(imgs[0]).toMatch(/alt="Example Blog"/);
@@ -305,4 +309,56 @@ describe('safeUrl', () => {
     expect(safeUrl('https://a.example/%%EMAIL%%')).toBe('https://a.example/%25%25EMAIL%25%25');
     expect(safeUrl(`https://a.example/${'x'.repeat(1000)}`)).toBeUndefined();
   });
+});
+
+describe('email quality', () => {
+  it('takes lang and dir from SITE_LANG and lets each post find its own direction', async () => {
+    const r = createRenderer({ site: { ...site, lang: 'ar' } });
+    const rtl = { title: 'مرحبا بالعالم', summary: 'نص عربي قصير.' };
+    const { html } = await r.renderDigest({
+      date: '2026-03-09',
+      posts: [post(1, rtl), post(2)],
+      window,
+    });
+    expect(html).toMatch(/<html lang="ar" dir="rtl"/);
+    expect(count(html, '<div dir="auto">')).toBe(2);
+    const confirm = await r.renderConfirm({ confirmUrl: 'https://blog.example/c', email: 'a@b.c' });
+    expect(confirm.html).toMatch(/<html lang="ar" dir="rtl"/);
+    const { html: en } = await renderer.renderDigest({
+      date: '2026-03-09',
+      posts: [post(1)],
+      window,
+    });
+    expect(en).toMatch(/<html lang="en" dir="ltr"/);
+  });
+
+  it('loads no web font from a third party and gives images no non-numeric height', async () => {
+    const r = createRenderer({ site: { ...site, logoUrl: 'https://blog.example/logo.png' } });
+    const { html } = await r.renderDigest({
+      date: '2026-03-09',
+      posts: [post(1, { imageUrl: 'https://blog.example/cover.png' })],
+      window,
+    });
+    expect(html).not.toMatch(/fonts\.googleapis|@import|<link[^>]+stylesheet/);
+    const imgs = [...html.matchAll(/<img\b[^>]*>/g)].map((m) => m[0]);
+    expect(imgs).toHaveLength(2);
+    for (const img of imgs) expect(img).not.toMatch(/\sheight="(?!\d+")/);
+  });
+
+  it.each(['#1a73e8', '#0f766e', '#000080', '#ff0000', '#ffff00'])(
+    'keeps dark-mode links at WCAG AA (4.5:1) with ACCENT_COLOR %s',
+    async (accentColor) => {
+      const r = createRenderer({ site: { ...site, accentColor } });
+      const { html } = await r.renderDigest({ date: '2026-03-09', posts: [post(1)], window });
+      const dark = /@media \(prefers-color-scheme: dark\) \{([\s\S]*?)\n\}/.exec(html)![1]!;
+      const backgrounds = [...dark.matchAll(/background-color: (#[0-9a-f]{6})/gi)].map(
+        (m) => m[1]!,
+      );
+      const links = [...dark.matchAll(/([^{}]*\ba\b[^{}]*)\{ color: (#[0-9a-f]{6})/gi)];
+      expect(backgrounds.length).toBeGreaterThan(1);
+      expect(links.length).toBeGreaterThan(1);
+      for (const [, , color] of links)
+        for (const bg of backgrounds) expect(contrastRatio(color!, bg)).toBeGreaterThanOrEqual(4.5);
+    },
+  );
 });

@@ -124,17 +124,4 @@ describe('createTokens', () => {
     expect(() => tokens.sign('unsubscribe', 1.5)).toThrow();
     expect(() => tokens.sign('unsubscribe', 2 ** 48)).toThrow();
   });
-
-  it('signs fast enough for the send path', () => {
-    // About 1.3 µs on an idle 2-core box; the bound is loose because test machines are busy,
-    // but it still catches a per-call key derivation or a slow encoder.
-    const n = 20_000;
-    let best = Infinity;
-    for (let round = 0; round < 3; round++) {
-      const t0 = performance.now();
-      for (let i = 1; i <= n; i++) tokens.sign('unsubscribe', i);
-      best = Math.min(best, ((performance.now() - t0) * 1000) / n);
-    }
-    expect(best).toBeLessThan(30);
-  });
 });

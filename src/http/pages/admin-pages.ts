@@ -3,11 +3,13 @@ import type { Post } from '../../feeds/post.js';
 import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
 import { SUBSCRIBER_STATUSES } from '../../subscribers/subscriber.js';
 import type { DigestListItem } from '../deps.js';
+import { digestNote, retryButton, sendButton } from './digest-status.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
 import { layout, type Site } from './layout.js';
 
 const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}" />`;
 const notice = (text?: string) => (text ? html`<p class="notice" role="status">${text}</p>` : '');
+const alert = (text?: string) => (text ? html`<p class="error" role="alert">${text}</p>` : '');
 const when = (iso?: string) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
 
 export function loginPage(site: Site, error?: string): string {
@@ -40,7 +42,7 @@ function postList(posts: Post[]): SafeHtml {
   </ol>`;
 }
 
-function digestRows(digests: DigestListItem[]): SafeHtml {
+function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
   return html`${digests.map(
     (d) =>
       html`<tr data-date="${d.date}">
@@ -52,6 +54,8 @@ function digestRows(digests: DigestListItem[]): SafeHtml {
         <td data-field="skipped">${d.counters.skipped}</td>
         <td data-field="pending">${d.counters.pending}</td>
         <td data-field="subject">${d.subject}</td>
+        <td data-field="note">${digestNote(d)}</td>
+        <td>${retryButton(d, csrfField(csrf))}</td>
       </tr>`,
   )}`;
 }
@@ -64,6 +68,7 @@ export function dashboardPage(
     digests: DigestListItem[];
     counts: Record<SubscriberStatus, number>;
     message?: string;
+    error?: string;
   },
 ): string {
   const { next, digests, counts } = input;
@@ -73,7 +78,7 @@ export function dashboardPage(
     admin: { csrf: input.csrf },
     scripts: ['/assets/admin.js'],
     body: html`<h1>Dashboard</h1>
-      ${notice(input.message)}
+      ${notice(input.message)} ${alert(input.error)}
       <p>
         ${counts.confirmed} confirmed subscribers · ${counts.pending} pending ·
         <a href="/admin/subscribers">all subscribers</a>
@@ -96,7 +101,7 @@ export function dashboardPage(
         ${postList(next.posts)}
         <p>
           <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
-          ${next.status ? '' : html`<a class="button" href="/admin/trigger?date=${next.date}">Send now…</a>`}
+          ${sendButton(next)}
         </p>
       </section>
       <section aria-labelledby="last-h">
@@ -118,10 +123,12 @@ export function dashboardPage(
                 <th scope="col">Skipped</th>
                 <th scope="col">Pending</th>
                 <th scope="col">Subject</th>
+                <th scope="col">Notes</th>
+                <th scope="col"><span class="hp">Actions</span></th>
               </tr>
             </thead>
             <tbody>
-              ${digestRows(digests)}
+              ${digestRows(digests, input.csrf)}
             </tbody>
           </table>
         </div>
@@ -129,34 +136,65 @@ export function dashboardPage(
   });
 }
 
-/** The confirmation step before a digest is built and sent. */
+/**
+ * The confirmation step before a digest is built and sent. A date with no posts has nothing to
+ * send (no form); a date more than a week back asks again, with the date in words.
+ */
 export function triggerPage(
   site: Site,
-  input: { csrf: string; date: string; posts: number; existing?: DigestListItem },
+  input: {
+    csrf: string;
+    date: string;
+    posts: number;
+    existing?: DigestListItem;
+    past?: { ago: string; words: string };
+  },
 ): string {
+  const built = input.existing && !['held', 'skipped', 'empty'].includes(input.existing.status);
+  const nothing = !built && input.posts === 0;
   return layout({
     site,
     title: 'Send a digest',
     admin: { csrf: input.csrf },
     body: html`<h1>Send the digest of ${input.date}?</h1>
       ${
-        input.existing
+        built
           ? html`<p>
-              This digest exists already (status <strong>${input.existing.status}</strong>); sending
-              again changes nothing for those who have it: each subscriber gets a digest at most
-              once.
+              This digest exists already (status <strong>${input.existing!.status}</strong>);
+              sending again changes nothing for those who have it: each subscriber gets a digest at
+              most once.
             </p>`
-          : html`<p>
-              This builds the digest now with ${input.posts} post(s) and sends it to every confirmed
-              subscriber. It cannot be undone.
-            </p>`
+          : nothing
+            ? html`<p class="notice" role="status">
+                There is nothing to send: no post falls in the window of this digest. Nothing was
+                stored, so it can be sent once posts arrive.
+              </p>`
+            : html`<p>
+                This builds the digest now with ${input.posts} post(s) and sends it to every
+                confirmed subscriber. It cannot be undone.
+              </p>`
       }
-      <form method="post" action="/admin/trigger">
-        ${csrfField(input.csrf)}
-        <input type="hidden" name="date" value="${input.date}" />
-        <button type="submit">Yes, send it</button>
-        <a class="button secondary" href="/admin">Cancel</a>
-      </form>`,
+      ${
+        input.past && !nothing
+          ? html`<p class="error" role="alert">
+              This is ${input.past.ago}: ${input.past.words}. Every confirmed subscriber would get a
+              digest that old.
+            </p>`
+          : ''
+      }
+      ${
+        nothing
+          ? html`<p><a class="button secondary" href="/admin">Back</a></p>`
+          : html`<form method="post" action="/admin/trigger">
+              ${csrfField(input.csrf)}
+              <input type="hidden" name="date" value="${input.date}" />
+              ${input.past ? html`<input type="hidden" name="force" value="yes" />` : ''}
+              <button type="submit">
+                ${input.past ? `Yes, send the digest of ${input.past.ago}` : 'Yes, send it'}
+              </button>
+              <a class="button secondary" href="/admin">Cancel</a>
+            </form>`
+      }`,
   });
 }
 
@@ -169,18 +207,27 @@ export function previewPage(
     text: string;
     empty: boolean;
     posts: number;
+    /** Set when this is the stored digest as built; else it is rendered from posts now. */
+    stored?: { builtAt: string; status: string };
     message?: string;
     error?: string;
   },
 ): string {
   const src = `/admin/api/digests/${input.date}/preview`;
+  const origin = input.stored
+    ? html`<p class="note" data-preview="stored">
+        The stored digest, as built ${when(input.stored.builtAt)} (${input.stored.status}).
+      </p>`
+    : html`<p class="note" data-preview="fresh">
+        Not built yet: rendered from the posts stored now.
+      </p>`;
   return layout({
     site,
     title: `Preview ${input.date}`,
     admin: { csrf: input.csrf },
     body: html`<h1>Preview: ${input.date}</h1>
       ${notice(input.message)}
-      ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+      ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''} ${origin}
       ${
         input.empty
           ? html`<p class="notice">This digest has no posts: nothing would be sent.</p>`

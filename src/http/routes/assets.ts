@@ -19,6 +19,16 @@ const TZ_JS = `document.addEventListener('DOMContentLoaded', function () {
 const ADMIN_JS = `(function () {
   var table = document.querySelector('[data-live-digests]');
   if (!table) return;
+  // The same words as digestNote() (src/http/pages/digest-status.ts) and describeFirstError().
+  function note(d) {
+    var parts = d.reason ? [d.reason] : [];
+    Object.keys(d.errors || {}).forEach(function (k) {
+      var e = d.errors[k];
+      var text = e.code && e.message.indexOf(String(e.code)) !== 0 ? e.code + ' ' + e.message : e.message;
+      parts.push(('first ' + k + ' error: ' + text).replace(/\\s+/g, ' '));
+    });
+    return parts.join(' \u00b7 ');
+  }
   function update() {
     fetch('/admin/api/digests?limit=20', { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -28,7 +38,7 @@ const ADMIN_JS = `(function () {
           var row = table.querySelector('tr[data-date="' + d.date + '"]');
           if (!row) return;
           var values = { status: d.status, subject: d.subject || '', recipients: d.counters.recipients, sent: d.counters.sent,
-            failed: d.counters.failed, skipped: d.counters.skipped, pending: d.counters.pending };
+            failed: d.counters.failed, skipped: d.counters.skipped, pending: d.counters.pending, note: note(d) };
           Object.keys(values).forEach(function (k) {
             var cell = row.querySelector('[data-field="' + k + '"]');
             if (cell && cell.textContent !== String(values[k])) cell.textContent = String(values[k]);

@@ -14,7 +14,7 @@ export function registerHealth(app: FastifyInstance, ctx: HttpContext): void {
     });
     try {
       const pong = await Promise.race([ctx.redis.ping(), timeout]);
-      if (pong !== 'PONG') throw new Error(`unexpected reply ${pong}`);
+      if (pong !== 'PONG') throw new Error(`unexpected reply ${String(pong)}`);
       return { status: 'ok' };
     } catch (err) {
       ctx.log.warn({ err }, 'readiness check failed: Redis does not answer');

@@ -6,10 +6,12 @@ import type { HttpContext } from '../../http-context.js';
 import { DateParams } from '../../schemas.js';
 import { DIGEST_CSP } from '../public-archive.js';
 
-const TriggerBody = z.object({ date: z.string().max(20).optional() }).strict();
+const TriggerBody = z
+  .object({ date: z.string().max(20).optional(), force: z.boolean().optional() })
+  .strict();
 const TestBody = z.object({ email: z.string().max(1000) }).strict();
 
-/** `/admin/api/digests`: list, next, trigger, summary, preview, test send. */
+/** `/admin/api/digests`: list, next, trigger, retry of failures, summary, preview, test send. */
 export function registerDigestApi(app: FastifyInstance, ctx: HttpContext): void {
   const { digests } = ctx;
 
@@ -23,8 +25,13 @@ export function registerDigestApi(app: FastifyInstance, ctx: HttpContext): void 
   app.get('/digests/next', async () => digests.next());
 
   app.post('/digests', async (req, reply) => {
-    const { date } = TriggerBody.parse(req.body ?? {});
-    return reply.code(202).send(await digests.trigger(date));
+    const { date, force } = TriggerBody.parse(req.body ?? {});
+    return reply.code(202).send(await digests.trigger(date, { force }));
+  });
+
+  app.post('/digests/:date/retry-failed', async (req, reply) => {
+    const { date } = DateParams.parse(req.params);
+    return reply.code(202).send(await digests.retryFailed(date));
   });
 
   app.get('/digests/:date', async (req) => {

@@ -16,7 +16,7 @@ export function registerFeedApi(app: FastifyInstance, ctx: HttpContext): void {
   app.delete('/feeds', async (req, reply) => {
     const { url } = z.object({ url: z.string().min(1).max(2000) }).parse(req.query);
     if (!(await ctx.feeds.remove(url)))
-      throw new NotFoundError('FEED_NOT_FOUND', 'There is no such feed.');
+      throw new NotFoundError('FEED_NOT_ADDED', 'There is no such feed.');
     return reply.code(204).send();
   });
 

@@ -1,16 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../errors.js';
+import { HttpUrl } from '../../../http-url.js';
 import type { HttpContext } from '../../http-context.js';
 
 const AddPostBody = z
   .object({
     title: z.string().trim().min(1).max(500),
-    url: z
-      .string()
-      .trim()
-      .max(2000)
-      .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL'),
+    url: HttpUrl,
     date: z.iso.datetime({ offset: true }).or(z.iso.date()).optional(),
     summary: z.string().max(2000).optional(),
   })

@@ -1,10 +1,28 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { AppError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
 import { toPublicError } from '../../http-errors.js';
 import { dashboardPage, previewPage, triggerPage } from '../../pages/admin-pages.js';
 import { DateParams } from '../../schemas.js';
 import { back, flash, sendPage } from './respond.js';
+
+/**
+ * Runs an admin action; a refusal the admin can act on (no posts, a date weeks back: 4xx; SMTP
+ * failing the preflight: 503) goes back to the dashboard as an error message, not an error page.
+ */
+async function refusalToFlash<T extends object>(
+  reply: FastifyReply,
+  action: () => Promise<T>,
+): Promise<T | { refused: FastifyReply }> {
+  try {
+    return await action();
+  } catch (err) {
+    if (!(err instanceof AppError) || (err.status >= 500 && err.code !== 'SMTP_PREFLIGHT_FAILED'))
+      throw err;
+    return { refused: back(reply, '/admin', err.message, 'error') };
+  }
+}
 
 /** The dashboard, the trigger page, and a digest's preview and test send. */
 export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): void {
@@ -24,7 +42,8 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
         next,
         digests: list,
         counts,
-        message: message ?? error,
+        message,
+        error,
       }),
     );
   });
@@ -36,18 +55,40 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
     const existing = await digests.summary(date);
     const posts =
       date === next.date ? next.posts.length : (await digests.preview(date)).posts.length;
-    return sendPage(reply, triggerPage(site, { csrf: req.admin!.csrf, date, posts, existing }));
+    const past = digests.pastDate(date);
+    return sendPage(
+      reply,
+      triggerPage(site, { csrf: req.admin!.csrf, date, posts, existing, past }),
+    );
   });
 
   app.post('/trigger', async (req, reply) => {
-    const body = z.object({ date: z.string().max(20).optional() }).parse(req.body ?? {});
-    const out = await digests.trigger(body.date || undefined);
+    const body = z
+      .object({ date: z.string().max(20).optional(), force: z.string().max(10).optional() })
+      .parse(req.body ?? {});
+    const out = await refusalToFlash(reply, () =>
+      digests.trigger(body.date || undefined, { force: body.force === 'yes' }),
+    );
+    if ('refused' in out) return out.refused;
     return back(
       reply,
       '/admin',
       out.created
         ? `The digest of ${out.date} is being built and sent.`
         : `The digest of ${out.date} was already started.`,
+    );
+  });
+
+  app.post('/digests/:date/retry-failed', async (req, reply) => {
+    const { date } = DateParams.parse(req.params);
+    const out = await refusalToFlash(reply, () => digests.retryFailed(date));
+    if ('refused' in out) return out.refused;
+    return back(
+      reply,
+      '/admin',
+      out.temporary
+        ? `Sending again ${out.temporary} deliveries of ${date} that failed for now.`
+        : `No delivery of ${date} failed with a temporary cause: nothing to retry.`,
     );
   });
 
@@ -64,6 +105,7 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
         text: p.text,
         empty: p.empty,
         posts: p.posts.length,
+        stored: p.stored ? { builtAt: p.builtAt ?? '', status: p.status ?? '' } : undefined,
         message,
         error,
       }),

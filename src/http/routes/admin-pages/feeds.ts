@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../../errors.js';
+import { NotFoundError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
 import { feedsPage } from '../../pages/admin-pages.js';
 import { FeedUrlBody } from '../../schemas.js';
@@ -33,7 +33,7 @@ export function registerFeedPages(app: FastifyInstance, ctx: HttpContext): void 
   app.post('/feeds/remove', async (req, reply) => {
     const { url } = z.object({ url: z.string().min(1).max(2000) }).parse(req.body ?? {});
     const removed = await ctx.feeds.remove(url);
-    if (!removed) throw new AppError('FEED_NOT_FOUND', 'There is no such feed.', 404);
+    if (!removed) throw new NotFoundError('FEED_NOT_ADDED', 'There is no such feed.');
     return back(reply, '/admin/feeds', `Removed ${url}.`);
   });
 

@@ -36,7 +36,7 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
         counts,
         status,
         search,
-        nextHref: more ? `/admin/subscribers?${params}` : undefined,
+        nextHref: more ? `/admin/subscribers?${params.toString()}` : undefined,
         message: message ?? error,
       }),
     );

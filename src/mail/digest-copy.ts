@@ -1,0 +1,72 @@
+import type { Links } from '../subscribers/links.js';
+import type { Tokens } from '../subscribers/tokens.js';
+import { prepareDigestMessage, type DigestRecipient } from './digest-message.js';
+import { listIdFor } from './headers.js';
+import { createRecipientValues } from './recipient.js';
+import type { MailTransport } from './transport.js';
+
+/**
+ * A built digest as a message: the one place that decides its headers (List-Id from the site
+ * name, List-Unsubscribe and its mailto, VERP sender), used by the batch send and by the copies
+ * sent outside it (welcome mail, test send), so all of them read the same to a receiver.
+ */
+
+export interface DigestMailConfig {
+  mail: {
+    from: string;
+    fromAddress: string;
+    bounceAddress: string;
+    listUnsubscribeMailto?: string;
+  };
+  site: { name: string; publicUrl: string };
+}
+
+export interface DigestContent {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** The digest prepared once for many recipients (see prepareDigestMessage). */
+export function prepareDigest(digest: DigestContent, config: DigestMailConfig) {
+  return prepareDigestMessage({
+    subject: digest.subject,
+    html: digest.html,
+    text: digest.text,
+    from: config.mail.from,
+    fromAddress: config.mail.fromAddress,
+    listId: listIdFor(config.site.name, config.mail.fromAddress),
+    listName: config.site.name,
+  });
+}
+
+/** Sends single copies of a digest through `transport.sendRaw` (signed like the batch's). */
+export function createDigestCopies(
+  deps: DigestMailConfig & {
+    links: Pick<Links, 'recipient'>;
+    tokens: Pick<Tokens, 'sign'>;
+    transport: Pick<MailTransport, 'sendRaw'>;
+  },
+) {
+  const valuesFor = createRecipientValues({
+    links: deps.links,
+    tokens: deps.tokens,
+    bounceAddress: deps.mail.bounceAddress,
+    listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
+  });
+  return {
+    /** A subscriber's own copy: their working links, their VERP sender. */
+    async toSubscriber(digest: DigestContent, sub: { id: number; email: string }) {
+      const { recipient, envelopeFrom } = valuesFor(sub.id, sub.email);
+      const raw = prepareDigest(digest, deps).build(recipient);
+      return deps.transport.sendRaw({ from: envelopeFrom, to: sub.email }, raw);
+    },
+    /** A copy with given recipient values (a test send to an address that is no subscriber). */
+    async withValues(digest: DigestContent, recipient: DigestRecipient) {
+      const raw = prepareDigest(digest, deps).build(recipient);
+      return deps.transport.sendRaw({ from: deps.mail.bounceAddress, to: recipient.email }, raw);
+    },
+  };
+}
+
+export type DigestCopies = ReturnType<typeof createDigestCopies>;

@@ -1,0 +1,59 @@
+import type { Links } from '../subscribers/links.js';
+import type { Tokens } from '../subscribers/tokens.js';
+import type { DigestRecipient } from './digest-message.js';
+
+/**
+ * A subscriber's values in one copy of a digest (the batch send, welcome mails and test sends
+ * all take them from here, so every copy carries the same working links and headers):
+ * - the unsubscribe and preferences links (src/subscribers/links.ts);
+ * - with LIST_UNSUBSCRIBE_MAILTO, `local+<unsubscribe token>@domain`, so a mail to it names the
+ *   subscriber without trusting its From (`digest bounces import` reads it);
+ * - the VERP envelope sender `bounces+<bounce token>@domain` (BOUNCE_ADDRESS), whose token also
+ *   sits in the Message-ID: a bounce or complaint is trusted only when it carries one
+ *   (README "Bounces and complaints").
+ */
+export function createRecipientValues(deps: {
+  links: Pick<Links, 'recipient'>;
+  tokens: Pick<Tokens, 'sign'>;
+  bounceAddress: string;
+  listUnsubscribeMailto?: string;
+}) {
+  return (id: number, email: string): { recipient: DigestRecipient; envelopeFrom: string } => {
+    const bounce = deps.tokens.sign('bounce', id);
+    return {
+      recipient: {
+        email,
+        ...deps.links.recipient(id),
+        unsubscribeMailto: deps.listUnsubscribeMailto
+          ? plusAddress(deps.listUnsubscribeMailto, deps.tokens.sign('unsubscribe', id))
+          : undefined,
+        bounceToken: bounce,
+      },
+      envelopeFrom: plusAddress(deps.bounceAddress, bounce),
+    };
+  };
+}
+
+export type RecipientValues = ReturnType<typeof createRecipientValues>;
+
+/** `local@domain` + tag → `local+tag@domain` (subaddressing, RFC 5233). */
+export function plusAddress(address: string, tag: string): string {
+  const at = address.lastIndexOf('@');
+  return `${address.slice(0, at)}+${tag}${address.slice(at)}`;
+}
+
+/**
+ * The tag of a `local+tag@domain` address whose local part (before the `+`) is `local`'s, or
+ * undefined. Local parts compare case-insensitively, as receivers treat them.
+ */
+export function tagOf(address: string, base: string): string | undefined {
+  const at = address.lastIndexOf('@');
+  const baseAt = base.lastIndexOf('@');
+  if (at < 0 || address.slice(at).toLowerCase() !== base.slice(baseAt).toLowerCase())
+    return undefined;
+  const local = address.slice(0, at);
+  const prefix = `${base.slice(0, baseAt)}+`;
+  return local.toLowerCase().startsWith(prefix.toLowerCase())
+    ? local.slice(prefix.length)
+    : undefined;
+}

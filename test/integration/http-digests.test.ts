@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestWindow } from '../../src/digests/digest-window.js';
+import { SmtpPreflightError } from '../../src/mail/preflight.js';
+import { ADMIN_TOKEN, FORM, form, httpHarness, type Harness } from './http-setup.js';
+
+// The clock: Wednesday 2 December 2026. The next digest is Monday 2026-12-07.
+const NOW = new Date('2026-12-02T10:00:00Z');
+let h: Harness;
+let cookie = '';
+let csrf = '';
+let smtpDown = false;
+
+beforeAll(async () => {
+  h = await httpHarness('admin-digests', {
+    now: () => NOW,
+    preflight: async () => {
+      if (smtpDown) throw new SmtpPreflightError('connect ECONNREFUSED 127.0.0.1:8726');
+    },
+  });
+  const login = await h.app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    headers: FORM,
+    payload: form({ token: ADMIN_TOKEN }),
+  });
+  cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const page = await h.app.inject({ url: '/admin', headers: { cookie } });
+  csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+});
+afterAll(async () => h.close());
+
+const page = (url: string) => h.app.inject({ url, headers: { cookie } });
+const post = (url: string, fields: Record<string, string>) =>
+  h.app.inject({
+    method: 'POST',
+    url,
+    headers: { ...FORM, cookie },
+    payload: form({ ...fields, _csrf: csrf }),
+  });
+/** The flash message a POST left for the next page, as that page shows it. */
+async function flashAfter(res: Awaited<ReturnType<typeof post>>) {
+  const flash = String(res.headers['set-cookie'])
+    .split(',')
+    .find((c) => c.trim().startsWith('digest_flash'))!;
+  return (
+    await h.app.inject({ url: '/admin', headers: { cookie: `${cookie}; ${flash.split(';')[0]}` } })
+  ).body;
+}
+
+describe('sending from the dashboard', () => {
+  it('says there is nothing to send while the next digest has no posts, and refuses it', async () => {
+    const dash = await page('/admin');
+    expect(dash.body).toContain('<button type="button" disabled>Nothing to send</button>');
+    expect(dash.body).not.toContain('Send now…');
+    const confirm = await page('/admin/trigger?date=2026-12-07');
+    expect(confirm.body).toContain('There is nothing to send');
+    expect(confirm.body).not.toContain('Yes, send it');
+    const res = await post('/admin/trigger', { date: '2026-12-07' });
+    expect(res.statusCode).toBe(303);
+    expect(await flashAfter(res)).toContain('No posts for the digest of 2026-12-07');
+    expect(h.triggered).toEqual([]);
+    expect(await h.digestStore.getSummary('2026-12-07')).toBeUndefined();
+  });
+
+  it('asks again, with the date in words, for a date weeks back', async () => {
+    await h.posts.addManual(
+      {
+        title: 'Old post',
+        url: 'https://blog.example/old',
+        date: new Date('2026-11-05T10:00:00Z'),
+      },
+      NOW,
+    );
+    const confirm = await page('/admin/trigger?date=2026-11-09');
+    expect(confirm.body).toContain('This is 3 weeks ago: Monday 9 November 2026.');
+    expect(confirm.body).toContain('name="force" value="yes"');
+    const refused = await post('/admin/trigger', { date: '2026-11-09' });
+    expect(await flashAfter(refused)).toContain('is 3 weeks ago');
+    expect(h.triggered).toEqual([]);
+    const forced = await post('/admin/trigger', { date: '2026-11-09', force: 'yes' });
+    expect(await flashAfter(forced)).toContain('2026-11-09 is being built');
+    expect(h.triggered).toEqual([{ date: '2026-11-09', trigger: 'manual', force: true }]);
+    h.triggered.length = 0;
+  });
+
+  it('names the SMTP cause when the preflight fails, and queues nothing', async () => {
+    await h.posts.addManual(
+      {
+        title: 'New post',
+        url: 'https://blog.example/new',
+        date: new Date('2026-12-01T10:00:00Z'),
+      },
+      NOW,
+    );
+    expect((await page('/admin')).body).toContain('Send now…');
+    smtpDown = true;
+    const res = await post('/admin/trigger', { date: '2026-12-07' });
+    const body = await flashAfter(res);
+    expect(body).toContain('role="alert"');
+    expect(body).toContain(
+      'SMTP check failed: connect ECONNREFUSED 127.0.0.1:8726. Nothing was sent.',
+    );
+    expect(h.triggered).toEqual([]);
+    const api = await h.app.inject({
+      method: 'POST',
+      url: '/admin/api/digests',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { date: '2026-12-07' },
+    });
+    expect(api.statusCode).toBe(503);
+    expect(api.json().error.code).toBe('SMTP_PREFLIGHT_FAILED');
+    smtpDown = false;
+  });
+});
+
+describe('digests in the dashboard', () => {
+  const schedule = { cron: '0 9 * * 1', tz: 'UTC' };
+
+  it('shows held and skipped digests with their reason, and /metrics counts them', async () => {
+    await h.digestStore.markHeld(
+      digestWindow('2026-11-30', schedule),
+      'Greeting never received',
+      NOW,
+    );
+    await h.digestStore.markSkipped(digestWindow('2026-11-23', schedule), 'no posts', NOW);
+    const dash = await page('/admin');
+    expect(dash.body).toMatch(/<td data-field="status" class="status">held<\/td>/);
+    expect(dash.body).toContain('<td data-field="note">Greeting never received</td>');
+    expect(dash.body).toContain('<td data-field="note">no posts</td>');
+    const metrics = await h.app.inject({ url: '/metrics' });
+    expect(metrics.body).toContain('digest_digests{status="held"} 1');
+    expect(metrics.body).toContain('digest_digests{status="skipped"} 1');
+  });
+
+  it('offers a retry of temporary failures on a settled digest row', async () => {
+    await h.storeDigest('2026-11-16', 'sent');
+    await h.redis.hset(h.keys.digest('2026-11-16'), 'status', 'sent_with_failures', 'failed', 3);
+    await h.redis.hset(h.keys.digestFailures('2026-11-16'), 'temporary:451', 2, 'bounce:550', 1);
+    await h.digestStore.noteError('2026-11-16', 'transient', {
+      code: 451,
+      message: '451 4.3.0 try later',
+      at: NOW.toISOString(),
+    });
+    const dash = await page('/admin');
+    expect(dash.body).toContain('action="/admin/digests/2026-11-16/retry-failed"');
+    expect(dash.body).toContain('Retry 2 failed');
+    expect(dash.body).toContain('first transient error: 451 4.3.0 try later');
+    const res = await post('/admin/digests/2026-11-16/retry-failed', {});
+    expect(await flashAfter(res)).toContain('Sending again 2 deliveries of 2026-11-16');
+    expect(h.triggered).toEqual([{ date: '2026-11-16', trigger: 'manual', retryFailed: true }]);
+    h.triggered.length = 0;
+  });
+
+  it('previews say whether they show the stored digest or a fresh render', async () => {
+    const stored = await page('/admin/digests/2026-11-16/preview');
+    expect(stored.body).toContain('data-preview="stored"');
+    expect(stored.body).toContain('The stored digest, as built');
+    const fresh = await page('/admin/digests/2026-12-07/preview');
+    expect(fresh.body).toContain('data-preview="fresh"');
+    expect(fresh.body).toContain('Not built yet: rendered from the posts stored now.');
+    expect(fresh.body).toContain('New post');
+  });
+});

@@ -1,0 +1,258 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { jobIds } from '../../src/queues.js';
+import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+// A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
+const DATE = '2026-11-30';
+
+let pipeline: Pipeline | undefined;
+let sink: SmtpSink | undefined;
+
+afterEach(async () => {
+  await pipeline?.stop();
+  await sink?.close();
+  pipeline = undefined;
+  sink = undefined;
+});
+
+async function addPost(p: Pipeline, n: number) {
+  return p.services.posts.addManual(
+    {
+      title: `Post ${n}`,
+      url: `https://blog.example.com/${n}`,
+      date: new Date(Date.UTC(2026, 10, 24, n)),
+    },
+    new Date(),
+  );
+}
+
+async function addReaders(p: Pipeline, n: number) {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const { subscriber } = await p.services.subscribers.add({
+      email: `reader${i}@example.org`,
+      status: 'confirmed',
+    });
+    ids.push(subscriber.id);
+  }
+  return ids;
+}
+
+async function settled(p: Pipeline, date = DATE, timeoutMs = 60_000) {
+  return waitFor(
+    async () => {
+      const s = await p.services.digestService.summary(date);
+      return s && ['sent', 'sent_with_failures', 'failed', 'skipped'].includes(s.status)
+        ? s
+        : undefined;
+    },
+    timeoutMs,
+    `digest ${date} to settle`,
+  );
+}
+
+/** Waits for a build job to finish and returns its result. */
+async function jobResult(p: Pipeline, id: string) {
+  return waitFor(async () => {
+    const job = await p.services.queues.build.getJob(id);
+    return job && (await job.getState()) === 'completed' ? (job.returnvalue as object) : undefined;
+  });
+}
+
+describe('a date is never burnt', () => {
+  it('refuses a manual send with no posts and stores nothing', async () => {
+    pipeline = await startPipeline('burnt-manual');
+    await addReaders(pipeline, 2);
+    await expect(pipeline.services.digestService.trigger(DATE)).rejects.toMatchObject({
+      code: 'DIGEST_EMPTY',
+      message: expect.stringContaining('nothing to send'),
+    });
+    expect(await pipeline.services.digests.getSummary(DATE)).toBeUndefined();
+    expect(await pipeline.services.queues.build.count()).toBe(0);
+  });
+
+  it('records a scheduled occurrence with no posts as skipped; a later manual send builds it', async () => {
+    pipeline = await startPipeline('burnt-scheduled');
+    await addReaders(pipeline, 3);
+    await pipeline.startWorkers();
+    await pipeline.services.queues.build.add(
+      'build',
+      { date: DATE, trigger: 'schedule', scheduledAt: new Date().toISOString() },
+      { jobId: jobIds.build(DATE) },
+    );
+    expect(await jobResult(pipeline, jobIds.build(DATE))).toMatchObject({ status: 'skipped' });
+    const skipped = (await pipeline.services.digestService.summary(DATE))!;
+    expect(skipped).toMatchObject({ status: 'skipped', reason: 'no posts', posts: 0 });
+    expect((await pipeline.services.digestService.list()).map((d) => d.status)).toEqual([
+      'skipped',
+    ]);
+
+    // A post arrives (published in the window): the skipped date is still free.
+    const post = await addPost(pipeline, 1);
+    const { created } = await pipeline.services.digestService.trigger(DATE);
+    expect(created).toBe(true);
+    const s = await waitFor(async () => {
+      const d = await pipeline!.services.digestService.summary(DATE);
+      return d?.status === 'sent' ? d : undefined;
+    });
+    expect(s).toMatchObject({ posts: 1, counters: { sent: 3 } });
+    expect(s.reason).toBeUndefined();
+    expect((await pipeline.services.posts.getMany([post.id]))[0]!.digest).toBe(DATE);
+  });
+
+  it('skips an occurrence missed by more than 24 hours, and catches up a later one', async () => {
+    pipeline = await startPipeline('burnt-missed');
+    await addPost(pipeline, 2);
+    await addReaders(pipeline, 1);
+    await pipeline.startWorkers();
+    const late = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    await pipeline.services.queues.build.add(
+      'build',
+      { date: DATE, trigger: 'schedule', scheduledAt: late },
+      { jobId: 'missed' },
+    );
+    await jobResult(pipeline, 'missed');
+    expect(await pipeline.services.digestService.summary(DATE)).toMatchObject({
+      status: 'skipped',
+      reason: 'missed: every process was down',
+    });
+    expect(await pipeline.services.ledger.size(DATE)).toBe(0);
+
+    const recent = new Date(Date.now() - 23 * 3_600_000).toISOString();
+    await pipeline.services.queues.build.add(
+      'build',
+      { date: '2026-12-07', trigger: 'schedule', scheduledAt: recent },
+      { jobId: 'recent' },
+    );
+    await pipeline.services.posts.addManual(
+      { title: 'Next week', url: 'https://blog.example.com/n', date: new Date('2026-12-01') },
+      new Date(),
+    );
+    await jobResult(pipeline, 'recent');
+    expect((await settled(pipeline, '2026-12-07')).status).toBe('sent');
+  });
+
+  it('refuses a date more than 7 days back unless forced, in words', async () => {
+    pipeline = await startPipeline(
+      'burnt-past',
+      {},
+      { now: () => new Date('2026-11-30T12:00:00Z') },
+    );
+    await pipeline.services.posts.addManual(
+      { title: 'Old', url: 'https://blog.example.com/old', date: new Date('2026-11-05T12:00:00Z') },
+      new Date(),
+    );
+    const service = pipeline.services.digestService;
+    await expect(service.trigger('2026-11-09')).rejects.toMatchObject({
+      code: 'DIGEST_DATE_PAST',
+      message: expect.stringContaining('(Monday 9 November 2026) is 3 weeks ago'),
+    });
+    expect(service.pastDate('2026-11-09')).toEqual({
+      ago: '3 weeks ago',
+      words: 'Monday 9 November 2026',
+    });
+    expect(service.pastDate('2026-11-23')).toBeUndefined(); // 7 days: no question
+    expect(await pipeline.services.queues.build.count()).toBe(0);
+    const forced = await service.trigger('2026-11-09', { force: true });
+    expect(forced.created).toBe(true);
+    const job = await pipeline.services.queues.build.getJob(forced.jobId!);
+    expect(job?.data).toEqual({ date: '2026-11-09', trigger: 'manual', force: true });
+  });
+});
+
+describe('failures', () => {
+  it('shows the first error at once, ends failed with 0 sent, and --retry-failed recovers it', async () => {
+    let storm = true;
+    sink = await startSmtpSink({
+      reply: () => (storm ? { code: 451, message: '4.3.0 try again later' } : undefined),
+    });
+    pipeline = await startPipeline('burnt-failed', {
+      SMTP_URL: sink.url,
+      SEND_ATTEMPTS: '3',
+      SEND_RETRY_DELAY_MS: '1000',
+    });
+    await addPost(pipeline, 3);
+    await addReaders(pipeline, 4);
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    // The first 451 is recorded while the jobs still have attempts left.
+    const during = await waitFor(async () => {
+      const d = await pipeline!.services.digestService.summary(DATE);
+      return d?.errors.transient ? d : undefined;
+    });
+    expect(during.status).toBe('sending');
+    expect(during.errors.transient).toMatchObject({
+      code: 451,
+      message: expect.stringContaining('4.3.0'),
+    });
+
+    const failed = await settled(pipeline);
+    expect(failed.status).toBe('failed');
+    expect(failed.counters).toMatchObject({ sent: 0, failed: 4 });
+    expect(failed.failures).toEqual([{ cause: 'temporary', code: 451, count: 4 }]);
+
+    storm = false;
+    const r = await pipeline.services.digestService.retryFailed(DATE);
+    expect(r.temporary).toBe(4);
+    await jobResult(pipeline, r.jobId!);
+    const s = await settled(pipeline);
+    expect(s.status).toBe('sent');
+    expect(s.counters).toMatchObject({ sent: 4, failed: 0, pending: 0 });
+    expect(s.failures).toEqual([]);
+    expect(sink.recipients().sort()).toEqual([0, 1, 2, 3].map((i) => `reader${i}@example.org`));
+  });
+
+  it('after a failure storm, two retries at once reach everyone exactly once, the bounced excluded', async () => {
+    let storm = true;
+    sink = await startSmtpSink({
+      reply: (rcpt) => {
+        if (rcpt === 'reader3@example.org') return { code: 550, message: '5.1.1 no such mailbox' };
+        if (rcpt === 'reader4@example.org') return { code: 554, message: '5.7.1 refused' };
+        if (storm && !/reader[012]@/.test(rcpt)) return { code: 451, message: '4.3.0 busy' };
+        return undefined;
+      },
+    });
+    pipeline = await startPipeline('burnt-storm', {
+      SMTP_URL: sink.url,
+      SEND_ATTEMPTS: '2',
+      SEND_BATCH_SIZE: '3',
+    });
+    await addPost(pipeline, 4);
+    const ids = await addReaders(pipeline, 14);
+    await pipeline.startWorkers();
+    await pipeline.services.digestService.trigger(DATE);
+    const first = await settled(pipeline);
+    expect(first.status).toBe('sent_with_failures');
+    expect(first.counters).toMatchObject({ recipients: 14, sent: 3, failed: 11 });
+    expect(first.failures).toEqual([
+      { cause: 'temporary', code: 451, count: 9 },
+      { cause: 'bounce', code: 550, count: 1 },
+      { cause: 'permanent', code: 554, count: 1 },
+    ]);
+    expect(sink.recipients()).toHaveLength(3);
+
+    storm = false;
+    // Not confirmed any more: never sent again.
+    await pipeline.services.subscribers.setStatus(ids[5]!, 'unsubscribed');
+    const [a, b] = await Promise.all([
+      pipeline.services.digestService.retryFailed(DATE),
+      pipeline.services.digestService.retryFailed(DATE),
+    ]);
+    expect(a.temporary).toBe(9);
+    await Promise.all([jobResult(pipeline, a.jobId!), jobResult(pipeline, b.jobId!)]);
+    const s = await settled(pipeline);
+    expect(s.status).toBe('sent_with_failures');
+    expect(s.counters).toMatchObject({ sent: 11, failed: 2, skipped: 1, pending: 0 });
+
+    const got = sink.recipients().sort();
+    const expected = [0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 13].map((i) => `reader${i}@example.org`);
+    expect(got).toEqual(expected.sort());
+    expect(got).not.toContain('reader3@example.org');
+    expect(got).not.toContain('reader5@example.org');
+    expect(await pipeline.services.ledger.state(DATE, ids[3]!)).toMatch(/^f:550:\d+:b$/);
+
+    // Nothing temporary left: a third retry queues nothing.
+    expect((await pipeline.services.digestService.retryFailed(DATE)).temporary).toBe(0);
+  });
+});

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nextDigestDate } from '../../src/digests/digest-window.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Runs `digest <args>` as a user would, with a pipeline's env; resolves with its output. */
+function cli(env: Record<string, string>, ...args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+let pipeline: Pipeline | undefined;
+let sink: SmtpSink | undefined;
+afterEach(async () => {
+  await pipeline?.stop();
+  await sink?.close();
+  pipeline = undefined;
+  sink = undefined;
+});
+
+// The CLI runs on the real clock: use the next scheduled digest, with posts published now.
+const date = () => nextDigestDate(new Date(), { cron: '0 9 * * 1', tz: 'UTC' });
+
+async function seed(p: Pipeline, readers: number) {
+  await p.services.posts.addManual(
+    { title: 'Fresh post', url: 'https://blog.example.com/fresh', date: new Date() },
+    new Date(),
+  );
+  for (let i = 0; i < readers; i++)
+    await p.services.subscribers.add({ email: `reader${i}@example.org`, status: 'confirmed' });
+}
+
+describe('digest send (CLI)', () => {
+  it('exits 1 naming the cause when SMTP refuses, and sends nothing', async () => {
+    const probe = await startSmtpSink();
+    await probe.close();
+    pipeline = await startPipeline(
+      'cli-refused',
+      { SMTP_URL: probe.url, LOG_LEVEL: 'error' },
+      {
+        now: () => new Date(),
+      },
+    );
+    await seed(pipeline, 2);
+    const r = await cli(pipeline.env, 'send', '--date', date(), '--wait');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`ECONNREFUSED 127.0.0.1:${probe.port}`);
+    expect(r.stderr).toContain('Nothing was sent.');
+    expect(await pipeline.services.digests.getSummary(date())).toBeUndefined();
+  }, 60_000);
+
+  it('refuses a date with no posts and a date years back, each with exit 1', async () => {
+    pipeline = await startPipeline('cli-refusals', {}, { now: () => new Date() });
+    const empty = await cli(pipeline.env, 'send', '--date', date());
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('DIGEST_EMPTY');
+    expect(empty.stderr).toContain('nothing to send');
+    const old = await cli(pipeline.env, 'send', '--date', '2022-04-11', '--wait');
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/2022-04-11 \(Monday 11 April 2022\) is \d years ago/);
+    expect(old.stderr).toContain('--force');
+    expect(await pipeline.services.digestService.list()).toEqual([]);
+  }, 60_000);
+
+  it('shows the first SMTP error at once, groups failures by code, and --retry-failed recovers', async () => {
+    let storm = true;
+    sink = await startSmtpSink({
+      reply: (rcpt) =>
+        storm && rcpt === 'reader1@example.org'
+          ? { code: 451, message: '4.3.0 greylisted' }
+          : rcpt === 'reader2@example.org'
+            ? { code: 550, message: '5.1.1 no such user' }
+            : undefined,
+    });
+    const env = { SMTP_URL: sink.url, SEND_ATTEMPTS: '1', LOG_LEVEL: 'error' };
+    pipeline = await startPipeline('cli-retry', env, { now: () => new Date() });
+    await seed(pipeline, 3);
+    const d = date();
+    const first = await cli(pipeline.env, 'send', '--date', d, '--wait');
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain('first transient error: 451 4.3.0 greylisted');
+    expect(first.stdout).toContain('first bounce error: 550');
+    expect(first.stdout).toMatch(new RegExp(`${d}\\s+sent_with_failures`));
+
+    const runs = JSON.parse((await cli(pipeline.env, 'runs', '--json')).stdout);
+    expect(runs[0]).toMatchObject({
+      date: d,
+      status: 'sent_with_failures',
+      failures: [
+        { cause: 'temporary', code: 451, count: 1 },
+        { cause: 'bounce', code: 550, count: 1 },
+      ],
+    });
+
+    const again = await cli(pipeline.env, 'send', '--date', d);
+    expect(again.stdout).toContain('--retry-failed sends them again');
+    storm = false;
+    const retry = await cli(pipeline.env, 'send', '--date', d, '--retry-failed', '--wait');
+    expect(retry.stdout).toContain('sending again 1 deliveries');
+    expect(retry.code).toBe(1); // the bounced one stays failed
+    expect(sink.recipients().sort()).toEqual(['reader0@example.org', 'reader1@example.org']);
+
+    const preview = await cli(pipeline.env, 'preview', '--date', d, '--text');
+    expect(preview.stderr).toContain('the stored digest, built');
+    expect(preview.stdout).toContain('Fresh post');
+  }, 240_000);
+});
