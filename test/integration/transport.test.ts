@@ -296,6 +296,20 @@ describe('DKIM', () => {
       server.received[0]!.raw.subarray(server.received[0]!.raw.length - raw.length).equals(raw),
     ).toBe(true);
   });
+  it('sends through the pool with the per-recipient VERP sender, oversigned by our signer', async () => {
+    const verp = 'bounces+abc123@news.example.com';
+    const raw = build('verp@example.org');
+    await transport.sendRaw({ from: verp, to: 'verp@example.org' }, raw);
+    const got = server.received.at(-1)!;
+    expect(got.from).toBe(verp);
+    expect(got.to).toEqual(['verp@example.org']);
+    const names = verifyDkim(got.raw, publicKey);
+    // dkim.ts lists these once more than they occur, which nodemailer's signer cannot do
+    for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post']) {
+      expect(names.filter((n) => n === h)).toHaveLength(2);
+    }
+    expect(got.raw.subarray(got.raw.length - raw.length).equals(raw)).toBe(true);
+  });
 });
 
 describe('outbox transport', () => {
