@@ -1,13 +1,18 @@
 /**
- * `npm run bench [-- --subscribers N --workers W]`: sends one digest of 20 posts to N confirmed
- * subscribers through the real pipeline (worker processes, Redis, ledger, pooled SMTP) into
- * Postfix's smtp-sink, then has Postfix's C smtp-source send as many messages of the same size
- * into the same sink, and prints both rates and their ratio. Writes bench/results.json.
+ * `npm run bench [-- --subscribers N --rows 1,2,cli]`: sends one digest of 20 posts to N
+ * confirmed subscribers through the real pipeline (worker processes, Redis, ledger, pooled
+ * SMTP) into Postfix's smtp-sink, then has Postfix's C smtp-source send as many messages of the
+ * same size into the same sink, and prints both rates and their ratio. One row per entry of
+ * `--rows`: a number is that many worker processes (`npm run worker`); `cli` is the end-to-end
+ * `npm run digest -- send --wait` from the command to its exit (TypeScript loading, MJML, build,
+ * fan-out and sending in that one process). Writes bench/results.json.
  *
- * It starts its own redis-server on a free port (it fills Redis; the machine's is left alone).
+ * Settings are the service's defaults unless `--connections`, `--concurrency`, `--batch` or
+ * `--jobs` say otherwise. `--cpu-prof <dir>` profiles each worker process and prints its top
+ * entries. Every row starts its own redis-server on a free port (the machine's is left alone).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,100 +22,31 @@ import { createContext } from '../src/context.js';
 import { listIdFor } from '../src/mail/headers.js';
 import { prepareDigestMessage } from '../src/mail/digest-message.js';
 import { startLocalRedis } from '../src/redis.js';
+import { createServices, type Services } from '../src/services.js';
 import { freePort } from '../test-support/free-port.js';
-import { createServices } from '../src/services.js';
+import { runSmtpSource, startSink } from './postfix.js';
+import { formatTop } from './profile-top.js';
+import { treeCpuSeconds, treeRssMb } from './proc.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '20000' },
-    workers: { type: 'string', default: '1' },
-    connections: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '100' },
-    batch: { type: 'string', default: '100' },
+    rows: { type: 'string', default: '1,2,cli' },
+    connections: { type: 'string' },
+    concurrency: { type: 'string' },
+    batch: { type: 'string' },
+    jobs: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     out: { type: 'string', default: path.join(root, 'bench/results.json') },
   },
 });
 const S = Number(args.subscribers);
-const W = Number(args.workers);
-const CONNECTIONS = Number(args.connections);
 const DATE = '2026-11-30';
+const PROGRESS_MS = 5_000;
 
 const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void> | void)[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-
-/** smtp-sink / smtp-source: env SMTP_SINK / SMTP_SOURCE, then PATH, then ../shared/tools/postfix-tool. */
-function postfixCommand(name: 'smtp-sink' | 'smtp-source'): string[] | undefined {
-  const env = process.env[name === 'smtp-sink' ? 'SMTP_SINK' : 'SMTP_SOURCE'];
-  if (env) return env.split(' ');
-  if (spawnSync('sh', ['-c', `command -v ${name}`]).status === 0) return [name];
-  const tool = path.resolve(root, '../shared/tools/postfix-tool');
-  if (existsSync(tool) && spawnSync(tool, [name], { stdio: 'ignore' }).error === undefined) {
-    // The tool downloads Debian's package on first use; check that it can run at all.
-    const probe = spawnSync(tool, [name, '-h'], { encoding: 'utf8' });
-    if (/usage/i.test(`${probe.stderr}${probe.stdout}`)) return [tool, name];
-  }
-  return undefined;
-}
-
-/**
- * Starts the sink. Postfix's smtp-sink runs with -c (running counters on stdout), so the
- * messages it received can be read back: `received()` gives the latest count.
- */
-async function startSink(
-  port: number,
-): Promise<{ kind: string; received?: () => number | undefined }> {
-  const sink = postfixCommand('smtp-sink');
-  if (sink) {
-    const [cmd, ...rest] = sink;
-    const userArgs =
-      process.getuid?.() === 0 && cmd !== path.resolve(root, '../shared/tools/postfix-tool')
-        ? ['-u', 'root']
-        : [];
-    const child = spawn(cmd!, [...rest, ...userArgs, '-c', `127.0.0.1:${port}`, '1000'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    children.push(child);
-    let tail = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      tail = (tail + chunk.toString('latin1')).slice(-200);
-    });
-    await waitPort(port);
-    const received = () => {
-      const all = [...tail.matchAll(/mesg=(\d+)/g)];
-      return all.length ? Number(all[all.length - 1]![1]) : undefined;
-    };
-    return { kind: 'postfix smtp-sink', received };
-  }
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'bench/node-sink.ts'), String(port)],
-    { stdio: 'ignore' },
-  );
-  children.push(child);
-  await waitPort(port);
-  return { kind: 'node smtp-server sink (Postfix tools missing)' };
-}
-
-async function waitPort(port: number) {
-  const { isListening } = await import('../src/redis.js');
-  for (let i = 0; i < 100; i++) {
-    if (await isListening('127.0.0.1', port, 200)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-/** Peak RSS (VmHWM) of a live process, in MB. */
-function peakRssMb(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function lorem(words: number, seed: number): string {
   const vocab =
@@ -122,43 +58,7 @@ function lorem(words: number, seed: number): string {
   );
 }
 
-async function main() {
-  const redisPort = await freePort();
-  const redisDir = mkdtempSync(path.join(tmpdir(), 'digest-bench-redis-'));
-  const redis = await startLocalRedis({ dir: redisDir, port: redisPort, appendonly: false });
-  cleanups.push(
-    () => redis.stop(),
-    () => rmSync(redisDir, { recursive: true, force: true }),
-  );
-
-  const sinkPort = await freePort();
-  const sink = await startSink(sinkPort);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'digest-bench-data-'));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  const env: Record<string, string> = {
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: '{bench}',
-    DATA_DIR: dataDir,
-    SECRET: 'bench-secret-bench-secret-bench-secret-00',
-    PUBLIC_URL: 'https://digest.example.com',
-    MAIL_FROM: 'Bench Digest <digest@example.com>',
-    SITE_NAME: 'Bench Digest',
-    POSTAL_ADDRESS: '1 Bench Street, Benchville',
-    SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
-    SMTP_MAX_CONNECTIONS: String(CONNECTIONS),
-    SEND_CONCURRENCY: args.concurrency,
-    SEND_BATCH_SIZE: args.batch,
-    LOG_LEVEL: 'warn',
-  };
-  const config = loadConfig(env);
-  const ctx = await createContext(config, { checkRedis: false });
-  const services = createServices(ctx);
-
-  console.log(
-    `bench: ${S} subscribers, ${W} worker process(es), ${CONNECTIONS} SMTP connections each, sink: ${sink.kind}`,
-  );
-  let t = Date.now();
+async function seed(services: Services): Promise<void> {
   for (let i = 0; i < 20; i++) {
     await services.posts.addManual(
       {
@@ -180,159 +80,290 @@ async function main() {
       })),
     );
   }
-  const seedSeconds = (Date.now() - t) / 1000;
-  console.log(`seeded ${S} subscribers in ${seedSeconds.toFixed(1)} s`);
+}
 
-  const workerPids: number[] = [];
-  for (let i = 0; i < W; i++) {
-    const child = spawn(
-      process.execPath,
-      ['--max-semi-space-size=4', '--import', 'tsx', path.join(root, 'workers/main.ts')],
-      {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    children.push(child);
-    workerPids.push(child.pid!);
-  }
-  // Wait until every worker process is ready to take jobs.
-  while ((await services.queues.send.getWorkersCount()) < W)
-    await new Promise((r) => setTimeout(r, 100));
+/** Calls per command from INFO commandstats, minus `since`; the busiest first. */
+function commandCounts(info: string, since: Record<string, number> = {}): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g))
+    out[m[1]!] = Number(m[2]) - (since[m[1]!] ?? 0);
+  return Object.fromEntries(
+    Object.entries(out)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}
 
-  const rssPeak = new Map<number, number>();
-  const sampler = setInterval(() => {
-    for (const pid of workerPids)
-      rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
-  }, 500);
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((r) => child.once('exit', (c) => r(c)));
+}
 
-  t = Date.now();
-  await services.digestService.trigger(DATE);
+/**
+ * Waits for the digest to be final, printing progress every few seconds: sent so far, the rate
+ * since the last line, and each sending process's RSS (current / peak).
+ */
+async function follow(
+  services: Services,
+  fanoutAt: () => Promise<string | null>,
+  started: number,
+  pids: () => number[],
+) {
+  const peaks = new Map<number, number>();
   let fanoutMs: number | undefined;
-  let firstSentAt: number | undefined;
-  let summary;
+  let last = { at: started, sent: 0 };
+  let nextPrint = started + PROGRESS_MS;
   for (;;) {
-    summary = await services.digests.getSummary(DATE);
-    const fanoutAt = await ctx.redis.hget(ctx.keys.digest(DATE), 'fanoutAt');
-    if (fanoutAt && fanoutMs === undefined) fanoutMs = new Date(fanoutAt).getTime() - t;
-    if (summary && summary.counters.sent > 0 && firstSentAt === undefined) firstSentAt = Date.now();
-    if (summary && ['sent', 'sent_with_failures', 'failed'].includes(summary.status)) break;
+    for (const pid of pids()) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, treeRssMb(pid).peak));
+    const summary = await services.digests.getSummary(DATE);
+    const now = Date.now();
+    if (fanoutMs === undefined) {
+      const at = await fanoutAt();
+      if (at) fanoutMs = new Date(at).getTime() - started;
+    }
+    if (summary && ['sent', 'sent_with_failures', 'failed'].includes(summary.status))
+      return { summary, fanoutMs, peaks: pids().map((p) => peaks.get(p) ?? 0) };
+    if (now >= nextPrint) {
+      const sent = summary?.counters.sent ?? 0;
+      const rss = pids()
+        .map((p) => {
+          const r = treeRssMb(p);
+          return `${r.now}/${r.peak}`;
+        })
+        .join(', ');
+      console.log(
+        `  ${((now - started) / 1000).toFixed(0).padStart(4)} s: sent ${sent}/${S}, ` +
+          `${Math.round(((sent - last.sent) * 1000) / (now - last.at))} msg/s now, RSS now/peak MB: ${rss}`,
+      );
+      last = { at: now, sent };
+      nextPrint = now + PROGRESS_MS;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const totalMs = Date.now() - t;
-  clearInterval(sampler);
-  for (const pid of workerPids)
-    rssPeak.set(pid, Math.max(rssPeak.get(pid) ?? 0, peakRssMb(pid) ?? 0));
-  const buildMs = summary.builtAt ? new Date(summary.builtAt).getTime() - t : undefined;
-  const rate = S / (totalMs / 1000);
-  // No duplicate and nobody missed: one final ledger entry per subscriber, and the sink's own
-  // count of messages received (Postfix's smtp-sink only) equal to the subscribers.
-  await new Promise((r) => setTimeout(r, 500));
-  const sinkReceived = sink.received?.();
-  const ledgerEntries = await ctx.redis.hlen(ctx.keys.ledger(DATE));
-  const info = await ctx.redis.info('memory');
-  const redisPeakMb = Math.round(Number(/used_memory_peak:(\d+)/.exec(info)?.[1] ?? 0) / 1048576);
+}
 
-  // The same size of message, for the reference client.
-  const digest = (await services.digests.get(DATE))!;
-  const sample = prepareDigestMessage({
-    subject: digest.subject,
-    html: digest.html,
-    text: digest.text,
-    from: config.mail.from,
-    fromAddress: config.mail.fromAddress,
-    listId: listIdFor(config.site.name, config.mail.fromAddress),
-  }).build({
-    email: 'reader1@bench.example.org',
-    unsubscribeUrl: `https://digest.example.com/unsubscribe?token=${services.tokens.sign('unsubscribe', 1)}`,
-    preferencesUrl: `https://digest.example.com/preferences?token=${services.tokens.sign('preferences', 1)}`,
-  });
+/** One row: a fresh Redis and sink, N subscribers, one digest sent by `row`, then smtp-source. */
+async function runRow(row: string) {
+  const cli = row === 'cli';
+  const W = cli ? 1 : Number(row);
+  if (!cli && !(W >= 1)) throw new Error(`--rows: "${row}" is neither a number nor "cli"`);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    const redisDir = mkdtempSync(path.join(tmpdir(), 'digest-bench-redis-'));
+    cleanups.push(() => rmSync(redisDir, { recursive: true, force: true }));
+    const redis = await startLocalRedis({
+      dir: redisDir,
+      port: await freePort(),
+      appendonly: false,
+    });
+    cleanups.push(() => redis.stop());
+    const sinkPort = await freePort();
+    const sink = await startSink(sinkPort, children);
+    cleanups.push(() => sink.stop());
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'digest-bench-data-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  for (const c of children.slice(1)) c.kill('SIGTERM');
-  let reference: { rate: number; seconds: number } | undefined;
-  const source = postfixCommand('smtp-source');
-  if (source && sink.kind.startsWith('postfix')) {
-    const [cmd, ...rest] = source;
-    const r0 = Date.now();
-    // Asynchronous: the event loop must keep draining smtp-sink's counter output meanwhile.
-    const child = spawn(
-      cmd!,
-      [
-        ...rest,
-        '-d',
-        '-s',
-        String(CONNECTIONS * W),
-        '-m',
-        String(S),
-        '-l',
-        String(sample.length),
-        `127.0.0.1:${sinkPort}`,
-      ],
-      { stdio: 'ignore' },
+    const env: Record<string, string> = {
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: '{bench}',
+      DATA_DIR: dataDir,
+      SECRET: 'bench-secret-bench-secret-bench-secret-00',
+      PUBLIC_URL: 'https://digest.example.com',
+      MAIL_FROM: 'Bench Digest <digest@example.com>',
+      SITE_NAME: 'Bench Digest',
+      POSTAL_ADDRESS: '1 Bench Street, Benchville',
+      SMTP_URL: `smtp://127.0.0.1:${sinkPort}`,
+      LOG_LEVEL: 'warn',
+    };
+    if (args.connections) env.SMTP_MAX_CONNECTIONS = args.connections;
+    if (args.concurrency) env.SEND_CONCURRENCY = args.concurrency;
+    if (args.batch) env.SEND_BATCH_SIZE = args.batch;
+    if (args.jobs) env.SEND_JOBS = args.jobs;
+    const config = loadConfig(env);
+    const ctx = await createContext(config, { checkRedis: false });
+    const services = createServices(ctx);
+    cleanups.push(
+      () => ctx.close(),
+      () => services.close(),
     );
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    const seconds = (Date.now() - r0) / 1000;
-    if (code === 0) reference = { rate: S / seconds, seconds };
-    else console.log(`smtp-source failed with exit code ${code}`);
-  }
-
-  const results = {
-    date: new Date().toISOString(),
-    subscribers: S,
-    workers: W,
-    smtpConnectionsPerWorker: CONNECTIONS,
-    sendConcurrency: Number(args.concurrency),
-    batchSize: Number(args.batch),
-    messageBytes: sample.length,
-    htmlBytes: digest.html.length,
-    sink: sink.kind,
-    seedSeconds,
-    buildSeconds: buildMs === undefined ? undefined : buildMs / 1000,
-    fanoutSeconds: fanoutMs === undefined ? undefined : fanoutMs / 1000,
-    totalSeconds: totalMs / 1000,
-    messagesPerSecond: Math.round(rate),
-    sent: summary.counters.sent,
-    failed: summary.counters.failed,
-    ledgerEntries,
-    sinkReceived,
-    duplicates: sinkReceived === undefined ? undefined : sinkReceived - summary.counters.sent,
-    referenceMessagesPerSecond: reference ? Math.round(reference.rate) : undefined,
-    ratio: reference ? Number((rate / reference.rate).toFixed(3)) : undefined,
-    workerPeakRssMb: workerPids.map((pid) => rssPeak.get(pid)),
-    redisPeakUsedMemoryMb: redisPeakMb,
-  };
-  console.log(
-    `build: ${results.buildSeconds?.toFixed(2)} s, fan-out done at ${results.fanoutSeconds?.toFixed(2)} s`,
-  );
-  console.log(
-    `pipeline: ${results.sent} sent, ${results.failed} failed in ${results.totalSeconds.toFixed(1)} s = ${results.messagesPerSecond} messages/s (${results.messageBytes} bytes each)`,
-  );
-  console.log(
-    `ledger entries: ${ledgerEntries}; messages received by the sink: ${sinkReceived ?? 'not counted'}`,
-  );
-  if (reference) {
+    const connections = config.smtp.maxConnections;
     console.log(
-      `smtp-source: ${results.referenceMessagesPerSecond} messages/s (${reference.seconds.toFixed(1)} s, ${CONNECTIONS * W} sessions)`,
+      `\nrow ${cli ? 'cli send --wait' : `${W} worker process(es)`}: ${S} subscribers, ` +
+        `${connections} SMTP connections per process, ${config.send.concurrency} in flight, ` +
+        `batches of ${config.send.batchSize}; sink: ${sink.kind}`,
     );
-    console.log(`ratio pipeline / smtp-source: ${results.ratio}`);
-  } else {
-    console.log('smtp-source not available: no reference ratio was measured');
+    let t = Date.now();
+    await seed(services);
+    const seedSeconds = (Date.now() - t) / 1000;
+
+    const senders: ChildProcess[] = [];
+    const childEnv = { ...process.env, ...env };
+    const profDir = args['cpu-prof'] ? path.resolve(args['cpu-prof'], `row-${row}`) : undefined;
+    if (profDir) mkdirSync(profDir, { recursive: true });
+    if (!cli) {
+      for (let i = 0; i < W; i++) {
+        const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+        const flags = ['--max-semi-space-size=4', ...prof, '--import', 'tsx'];
+        const child = spawn(process.execPath, [...flags, path.join(root, 'workers/main.ts')], {
+          cwd: root,
+          env: childEnv,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        children.push(child);
+        senders.push(child);
+      }
+      // Wait until every worker process is ready to take jobs.
+      while ((await services.queues.send.getWorkersCount()) < W)
+        await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const redisPid = Number(/process_id:(\d+)/.exec(await ctx.redis.info('server'))?.[1]);
+    const cpu = () => ({
+      senders: senders.reduce((n, c) => n + treeCpuSeconds(c.pid!), 0),
+      redis: treeCpuSeconds(redisPid),
+      sink: sink.pid ? treeCpuSeconds(sink.pid) : 0,
+    });
+    const cpuStart = cpu();
+    const commandsStart = commandCounts(await ctx.redis.info('commandstats'));
+    t = Date.now();
+    let cliExit: Promise<number | null> | undefined;
+    if (cli) {
+      // The command as an admin types it; with no worker running it sends from its own process.
+      const child = spawn('npm', ['run', '-s', 'digest', '--', 'send', '--date', DATE, '--wait'], {
+        cwd: root,
+        env: childEnv,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.push(child);
+      senders.push(child);
+      cliExit = exited(child);
+    } else {
+      await services.digestService.trigger(DATE);
+    }
+    const { summary, fanoutMs, peaks } = await follow(
+      services,
+      () => ctx.redis.hget(ctx.keys.digest(DATE), 'fanoutAt'),
+      t,
+      () => senders.map((c) => c.pid!),
+    );
+    // The CLI's tree is gone once it exits: its CPU is read just before (the last poll).
+    const cpuEnd = cpu();
+    const cliCode = cliExit ? await cliExit : undefined;
+    const totalMs = Date.now() - t;
+    const buildMs = summary.builtAt ? new Date(summary.builtAt).getTime() - t : undefined;
+    const rate = S / (totalMs / 1000);
+    for (const c of senders) c.kill('SIGTERM');
+    await Promise.all(senders.map(exited));
+    // No duplicate and nobody missed: one final ledger entry per subscriber, and the sink's own
+    // count of messages received (Postfix's smtp-sink only) equal to the subscribers.
+    await new Promise((r) => setTimeout(r, 500));
+    const sinkReceived = sink.received?.();
+    const ledgerEntries = await ctx.redis.hlen(ctx.keys.ledger(DATE));
+    const info = await ctx.redis.info('memory');
+    const commands = commandCounts(await ctx.redis.info('commandstats'), commandsStart);
+    const redisPeakMb = Math.round(Number(/used_memory_peak:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20);
+
+    // The same size of message, for the reference client.
+    const digest = (await services.digests.get(DATE))!;
+    const sample = prepareDigestMessage({
+      subject: digest.subject,
+      html: digest.html,
+      text: digest.text,
+      from: config.mail.from,
+      fromAddress: config.mail.fromAddress,
+      listId: listIdFor(config.site.name, config.mail.fromAddress),
+    }).build({
+      email: 'reader1@bench.example.org',
+      unsubscribeUrl: `https://digest.example.com/unsubscribe?token=${services.tokens.sign('unsubscribe', 1)}`,
+      preferencesUrl: `https://digest.example.com/preferences?token=${services.tokens.sign('preferences', 1)}`,
+    });
+    const sinkCpuBefore = sink.pid ? treeCpuSeconds(sink.pid) : 0;
+    const reference = sink.postfix
+      ? await runSmtpSource(sinkPort, {
+          messages: S,
+          bytes: sample.length,
+          sessions: connections * W,
+        })
+      : undefined;
+
+    const perMessageMs = (seconds: number) => Number(((seconds * 1000) / S).toFixed(3));
+    const cpuMs = {
+      senders: perMessageMs(cpuEnd.senders - cpuStart.senders),
+      redis: perMessageMs(cpuEnd.redis - cpuStart.redis),
+      sink: perMessageMs(cpuEnd.sink - cpuStart.sink),
+      sinkForReference: perMessageMs((sink.pid ? treeCpuSeconds(sink.pid) : 0) - sinkCpuBefore),
+    };
+    const result = {
+      row: cli ? 'cli send --wait' : `${W} worker(s)`,
+      subscribers: S,
+      workers: W,
+      smtpConnectionsPerWorker: connections,
+      sendConcurrency: config.send.concurrency,
+      batchSize: config.send.batchSize,
+      messageBytes: sample.length,
+      sink: sink.kind,
+      seedSeconds,
+      buildSeconds: buildMs === undefined ? undefined : buildMs / 1000,
+      fanoutSeconds: fanoutMs === undefined ? undefined : fanoutMs / 1000,
+      totalSeconds: totalMs / 1000,
+      messagesPerSecond: Math.round(rate),
+      sent: summary.counters.sent,
+      failed: summary.counters.failed,
+      ledgerEntries,
+      sinkReceived,
+      duplicates: sinkReceived === undefined ? undefined : sinkReceived - summary.counters.sent,
+      cliExitCode: cliCode,
+      referenceMessagesPerSecond: reference ? Math.round(reference.rate) : undefined,
+      referenceSessions: connections * W,
+      ratio: reference ? Number((rate / reference.rate).toFixed(3)) : undefined,
+      workerPeakRssMb: peaks,
+      cpuMsPerMessage: cpuMs,
+      redisCommandsPerMessage: Object.fromEntries(
+        Object.entries(commands).map(([k, n]) => [k, Number((n / S).toFixed(2))]),
+      ),
+      redisPeakUsedMemoryMb: redisPeakMb,
+    };
+    console.log(
+      `  build ${result.buildSeconds?.toFixed(2)} s, fan-out done at ${result.fanoutSeconds?.toFixed(2)} s; ` +
+        `${result.sent} sent, ${result.failed} failed in ${result.totalSeconds.toFixed(1)} s = ` +
+        `${result.messagesPerSecond} messages/s (${result.messageBytes} bytes each)` +
+        (cli ? `; exit code ${cliCode}` : ''),
+    );
+    console.log(
+      `  ledger entries: ${ledgerEntries}; received by the sink: ${sinkReceived ?? 'not counted'}; ` +
+        `peak RSS (MB): ${peaks.join(', ')}; Redis peak used_memory: ${redisPeakMb} MB`,
+    );
+    console.log(
+      `  CPU ms per message: sending process(es) ${cpuMs.senders}, Redis ${cpuMs.redis}, sink ${cpuMs.sink} (sink for smtp-source: ${cpuMs.sinkForReference})`,
+    );
+    console.log(
+      `  Redis commands per message: ${Object.entries(result.redisCommandsPerMessage)
+        .slice(0, 8)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
+    console.log(
+      reference
+        ? `  smtp-source: ${result.referenceMessagesPerSecond} messages/s (${reference.seconds.toFixed(1)} s, ${connections * W} sessions); ratio ${result.ratio}`
+        : '  smtp-source not available: no reference ratio was measured',
+    );
+    if (profDir) {
+      for (const f of readdirSync(profDir).filter((n) => n.endsWith('.cpuprofile')))
+        console.log(formatTop(path.join(profDir, f), 10));
+    }
+    return result;
+  } finally {
+    for (const c of cleanups.reverse()) await c();
   }
+}
+
+const rows = [];
+for (const row of args.rows.split(',')) rows.push(await runRow(row.trim()));
+console.log(`\n| row | subscribers | messages/s | smtp-source | ratio | peak RSS |`);
+for (const r of rows)
   console.log(
-    `worker peak RSS (MB): ${results.workerPeakRssMb.join(', ')}; Redis peak used_memory: ${redisPeakMb} MB`,
+    `| ${r.row} | ${r.subscribers} | ${r.messagesPerSecond} | ${r.referenceMessagesPerSecond ?? '-'} | ${r.ratio ?? '-'} | ${r.workerPeakRssMb.join(', ')} MB |`,
   );
-  writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), args.out)}`);
-
-  await services.close();
-  await ctx.close();
-}
-
-try {
-  await main();
-} finally {
-  for (const c of children) c.kill('SIGTERM');
-  for (const c of cleanups.reverse()) await c();
-}
+writeFileSync(args.out, `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+console.log(`wrote ${path.relative(process.cwd(), args.out)}`);
 process.exit(0);

@@ -15,7 +15,7 @@ import { createLedgerFailures } from './ledger-failures.js';
  * Every transition to a final state increments the digest's counter in the same script, so a
  * counter can never count one subscriber twice. A claim whose lease has expired (its worker
  * died) is taken over by the next claim. The only duplicate window is a crash between the SMTP
- * server's 250 and `finish`: at most the messages in flight at that moment.
+ * server's 250 and its `sent` record: at most the messages in flight at that moment.
  */
 
 export type ClaimResult = 'claimed' | 'done' | 'held' | 'skipped';
@@ -60,15 +60,25 @@ return out
 `);
 
 /**
- * KEYS: ledger, digest. ARGV: id, final state, counter field ('' for none).
- * Moves a claimed entry to a final state and counts it; a final entry is left alone.
+ * KEYS: ledger, digest. ARGV: counter field ('' for none), then pairs (id, final state).
+ * Moves each claimed entry to its final state and counts the ones moved; a final entry is left
+ * alone. Returns 1 or 0 per id.
  */
 const finishScript = defineScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur or string.sub(cur, 1, 1) ~= 'c' then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[3], 1) end
-return 1
+local out = {}
+local moved = 0
+for i = 2, #ARGV, 2 do
+  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+  if cur and string.sub(cur, 1, 1) == 'c' then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    moved = moved + 1
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+if moved > 0 and ARGV[1] ~= '' then redis.call('HINCRBY', KEYS[2], ARGV[1], moved) end
+return out
 `);
 
 /** KEYS: ledger. ARGV: id, owner, state. Releases this owner's claim after a transient failure. */
@@ -111,13 +121,27 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
     },
 
     async sent(date: string, id: number, code: number, now = Date.now()): Promise<boolean> {
-      return (
-        (await finishScript(
-          redis,
-          [keys.ledger(date), keys.digest(date)],
-          [id, `s:${code}:${now}`, 'sent'],
-        )) === 1
-      );
+      return (await this.sentMany(date, [{ id, code }], now))[0]!;
+    },
+
+    /**
+     * Records several SMTP 250s in one round trip (the batch sender groups the replies that
+     * arrive while the previous write is in flight). One boolean per entry: false where the
+     * entry was not claimed any more (already final).
+     */
+    async sentMany(
+      date: string,
+      entries: readonly { id: number; code: number }[],
+      now = Date.now(),
+    ): Promise<boolean[]> {
+      const args: (string | number)[] = ['sent'];
+      for (const e of entries) args.push(e.id, `s:${e.code}:${now}`);
+      const out = (await finishScript(
+        redis,
+        [keys.ledger(date), keys.digest(date)],
+        args,
+      )) as number[];
+      return out.map((n) => n === 1);
     },
 
     /** Records a claimed delivery as failed, with its cause (temporary ones may be retried). */

@@ -8,6 +8,7 @@ import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
+import { createGroupCommit } from './group-commit.js';
 import type { Ledger } from './ledger.js';
 import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
@@ -155,6 +156,9 @@ export function createBatchSender(deps: SendBatchDeps) {
         else out[c === 'skipped' ? 'skipped' : c === 'held' ? 'held' : 'done']++;
       });
 
+      const sentRecords = createGroupCommit((items: { id: number; code: number }[]) =>
+        ledger.sentMany(date, items),
+      );
       const sendOne = async ({ id, email }: { id: number; email: string }) => {
         let raw: Buffer;
         const { recipient, envelopeFrom } = valuesFor(id, email);
@@ -181,7 +185,7 @@ export function createBatchSender(deps: SendBatchDeps) {
         deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, code);
         // Outside the SMTP try: a ledger write that fails after a 250 must not be mistaken for a
         // transient SMTP failure and resent. The claim stays; this is the documented crash window.
-        await ledger.sent(date, id, code);
+        await sentRecords.add({ id, code });
         out.sent++;
       };
       await forEachLimit(work, deps.parallel, sendOne);

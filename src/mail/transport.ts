@@ -6,10 +6,11 @@ import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createDkimSigner, type DkimSigner } from './dkim.js';
+import { createSmtpPool } from './smtp-pool.js';
 
 /**
- * Where mail goes: with SMTP_URL, one pooled nodemailer SMTP transport per process (the digest's
- * raw messages and the one-off mails share its connections); without it, the outbox: one `.eml`
+ * Where mail goes: with SMTP_URL, one pool of SMTP connections per process (src/mail/smtp-pool.ts;
+ * the digest's raw messages and the one-off mails share its connections); without it, the outbox: one `.eml`
  * file per message, for development and for looking at what would be sent. With DKIM configured,
  * both sign every message the same way (dkim.ts), so the outbox shows what a receiver verifies.
  */
@@ -32,7 +33,11 @@ export interface StructuredMail {
 
 export interface MailTransport {
   kind: 'smtp' | 'outbox';
-  /** Sends a complete RFC 5322 message. Resolves with the server's reply; rejects with nodemailer's error (see classifySmtpError). */
+  /**
+   * Sends a complete RFC 5322 message with CRLF line endings only (as `prepareDigestMessage`
+   * builds it), signed (dkim.ts) and then written as it is, dots stuffed (src/mail/smtp-data.ts).
+   * Resolves with the server's reply; rejects with nodemailer's error (see classifySmtpError).
+   */
   sendRaw(envelope: MailEnvelope, raw: Buffer): Promise<{ response: string; code: number }>;
   /** Composes and sends a one-off mail (confirmation, test send) with nodemailer. */
   sendMail(msg: StructuredMail): Promise<{ response: string }>;
@@ -74,9 +79,8 @@ function createSmtpTransport(
   const compose = createComposer();
   // smtp:// on 587 upgrades with STARTTLS when the server offers it (nodemailer's default);
   // smtps:// is implicit TLS. Credentials stay in the URL and out of the logs.
-  const transport = nodemailer.createTransport({
+  const pool = createSmtpPool({
     url,
-    pool: true,
     maxConnections,
     // Reconnecting costs a handshake per connection; servers that want fewer messages per
     // connection say so with a 421, which is retried.
@@ -84,9 +88,8 @@ function createSmtpTransport(
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 60_000,
+    log,
   });
-  // The pool re-emits connection errors; without a listener they would crash the process.
-  transport.on('error', (err) => log.warn({ err }, 'SMTP pool error'));
   const target = new URL(url);
   log.info(
     {
@@ -98,21 +101,24 @@ function createSmtpTransport(
     'SMTP pool ready',
   );
 
-  async function sendRaw(envelope: MailEnvelope, raw: Buffer) {
-    const info = await transport.sendMail({
-      envelope: { from: envelope.from, to: [envelope.to] },
-      raw: signer ? signer.sign(raw) : raw,
-    });
+  /**
+   * Signs with our signer (never nodemailer's) and sends through the pool. `crlf`: the message
+   * has CRLF line endings only, so the data writer sends it as it is (smtp-data.ts); otherwise
+   * nodemailer's DATA stream repairs line endings and stuffs dots.
+   */
+  async function send(envelope: MailEnvelope, raw: Buffer, crlf: boolean) {
+    const info = await pool.send(envelope, signer ? signer.sign(raw) : raw, crlf);
     const response = String(info.response ?? '');
     return { response, code: replyCode(response) };
   }
 
   return {
     kind: 'smtp',
-    sendRaw,
+    sendRaw: (envelope, raw) => send(envelope, raw, true),
     async sendMail(msg) {
+      // nodemailer's composed bytes: its line endings are its own, so the full DATA stream.
       const { envelope, raw } = await compose(msg);
-      return sendRaw(envelope, raw);
+      return send(envelope, raw, false);
     },
     async verify() {
       // Not the pool's verify: it would use the pool's 30 s timeouts, twice over.
@@ -131,7 +137,7 @@ function createSmtpTransport(
       }
     },
     async close() {
-      transport.close();
+      pool.close();
     },
   };
 }

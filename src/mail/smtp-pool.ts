@@ -1,0 +1,170 @@
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type { Logger } from '../log.js';
+import { CrlfSmtpConnection } from './smtp-data.js';
+
+/**
+ * The process's SMTP connections: up to `maxConnections` nodemailer `SMTPConnection`s, each
+ * sending one message at a time (MAIL, RCPT and DATA pipelined where the server offers
+ * PIPELINING), reused for up to `maxMessages` messages. A connection opens when a message waits
+ * and none is free; one that fails or is closed by the server (a 421) is dropped, the message
+ * it carried rejected with nodemailer's error (`responseCode`, `code`: see classifySmtpError),
+ * and the next message opens a new one. Messages are never retried here: the ledger and the
+ * job's retries decide (README "Sending").
+ */
+
+export interface SmtpPoolOptions {
+  url: string;
+  maxConnections: number;
+  /** Messages per connection before it is replaced. */
+  maxMessages: number;
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+  log: Logger;
+}
+
+interface Pending {
+  envelope: SMTPConnection.Envelope;
+  raw: Buffer;
+  /** CRLF line endings only: skips nodemailer's per-byte DATA stream (see smtp-data.ts). */
+  crlf: boolean;
+  resolve(info: SMTPConnection.SentMessageInfo): void;
+  reject(err: unknown): void;
+}
+
+interface Conn {
+  smtp: CrlfSmtpConnection;
+  messages: number;
+  dead: boolean;
+}
+
+export function createSmtpPool(o: SmtpPoolOptions) {
+  const { auth, ...target } = parseConnectionUrl(o.url);
+  const options: SMTPConnection.Options = {
+    ...target,
+    connectionTimeout: o.connectionTimeout,
+    greetingTimeout: o.greetingTimeout,
+    socketTimeout: o.socketTimeout,
+    logger: false,
+  };
+  const credentials = auth?.user || auth?.pass ? { user: auth.user, pass: auth.pass } : undefined;
+  const queue: Pending[] = [];
+  const free: Conn[] = [];
+  let open = 0;
+  let closed = false;
+
+  function drop(conn: Conn): void {
+    if (conn.dead) return;
+    conn.dead = true;
+    open--;
+    const i = free.indexOf(conn);
+    if (i >= 0) free.splice(i, 1);
+    conn.smtp.close();
+    pump();
+  }
+
+  /** Opens a connection for `first`: connect, AUTH when the URL has credentials, then send. */
+  function openFor(first: Pending): void {
+    open++;
+    const conn: Conn = { smtp: new CrlfSmtpConnection(options), messages: 0, dead: false };
+    let ready = false;
+    const fail = (err: unknown) => {
+      if (ready) return;
+      ready = true;
+      first.reject(err);
+      drop(conn);
+    };
+    // After the handshake, errors reach the send callback too; before it, only this event.
+    conn.smtp.on('error', (err: Error) => {
+      if (!ready) fail(err);
+      else o.log.debug({ err }, 'SMTP connection error');
+    });
+    conn.smtp.once('end', () => {
+      if (!ready) fail(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' }));
+      else drop(conn);
+    });
+    conn.smtp.connect((err?: Error | null) => {
+      if (err) return fail(err);
+      // As nodemailer's pool: credentials are used when the server offers AUTH.
+      if (!credentials || !conn.smtp.allowsAuth) return start();
+      conn.smtp.login(credentials, (loginErr) => (loginErr ? fail(loginErr) : start()));
+    });
+    function start() {
+      if (ready) return;
+      ready = true;
+      run(conn, first);
+    }
+  }
+
+  function run(conn: Conn, p: Pending): void {
+    conn.messages++;
+    const done = (err: Error | null, info?: SMTPConnection.SentMessageInfo) => {
+      if (!err) {
+        p.resolve(info!);
+        return release(conn);
+      }
+      p.reject(err);
+      // A refused recipient or message leaves the session usable once reset (as nodemailer's
+      // pool does); a 421 or a network error ends it.
+      const e = err as { code?: string; responseCode?: number };
+      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && e.responseCode !== 421) {
+        conn.smtp.reset((resetErr) => (resetErr ? drop(conn) : release(conn)));
+      } else {
+        drop(conn);
+      }
+    };
+    if (p.crlf) conn.smtp.sendCrlf(p.envelope, p.raw, done);
+    else conn.smtp.send(p.envelope, p.raw, done);
+  }
+
+  function release(conn: Conn): void {
+    if (conn.dead) return;
+    if (closed || conn.messages >= o.maxMessages) return drop(conn);
+    const next = queue.shift();
+    if (next) return run(conn, next);
+    free.push(conn);
+  }
+
+  function pump(): void {
+    while (queue.length > 0 && !closed) {
+      const conn = free.pop();
+      if (conn) run(conn, queue.shift()!);
+      else if (open < o.maxConnections) openFor(queue.shift()!);
+      else break;
+    }
+  }
+
+  return {
+    /** Sends one message; resolves with nodemailer's info (`response` is the server's reply). */
+    send(
+      envelope: { from: string; to: string },
+      raw: Buffer,
+      crlf: boolean,
+    ): Promise<SMTPConnection.SentMessageInfo> {
+      if (closed) return Promise.reject(new Error('SMTP pool is closed'));
+      return new Promise((resolve, reject) => {
+        queue.push({
+          envelope: { from: envelope.from, to: [envelope.to] },
+          raw,
+          crlf,
+          resolve,
+          reject,
+        });
+        pump();
+      });
+    },
+    /** Stops taking messages; queued ones are rejected, free connections say QUIT. */
+    close(): void {
+      closed = true;
+      for (const p of queue.splice(0)) p.reject(new Error('SMTP pool is closed'));
+      for (const conn of free.splice(0)) {
+        conn.dead = true;
+        open--;
+        conn.smtp.quit();
+      }
+    },
+  };
+}
+
+export type SmtpPool = ReturnType<typeof createSmtpPool>;
