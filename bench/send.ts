@@ -19,8 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
-import { listIdFor } from '../src/mail/headers.js';
-import { prepareDigestMessage } from '../src/mail/digest-message.js';
+import { prepareDigest } from '../src/mail/digest-copy.js';
 import { startLocalRedis } from '../src/redis.js';
 import { createServices, type Services } from '../src/services.js';
 import { freePort } from '../test-support/free-port.js';
@@ -265,14 +264,7 @@ async function runRow(row: string) {
 
     // The same size of message, for the reference client.
     const digest = (await services.digests.get(DATE))!;
-    const sample = prepareDigestMessage({
-      subject: digest.subject,
-      html: digest.html,
-      text: digest.text,
-      from: config.mail.from,
-      fromAddress: config.mail.fromAddress,
-      listId: listIdFor(config.site.name, config.mail.fromAddress),
-    }).build({
+    const sample = prepareDigest(digest, config).build({
       email: 'reader1@bench.example.org',
       unsubscribeUrl: `https://digest.example.com/unsubscribe?token=${services.tokens.sign('unsubscribe', 1)}`,
       preferencesUrl: `https://digest.example.com/preferences?token=${services.tokens.sign('preferences', 1)}`,

@@ -2,7 +2,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DigestStore } from '../digests/digest-store.js';
-import { prepareDigest } from '../mail/digest-copy.js';
+import { prepareDigest, type DigestMailConfig } from '../mail/digest-copy.js';
 import { createRecipientValues } from '../mail/recipient.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
@@ -13,7 +13,7 @@ import type { Ledger } from './ledger.js';
 import type { SendRateLimiter } from './rate-limit.js';
 import { classifySmtpError } from './smtp-errors.js';
 
-export interface SendBatchDeps {
+export interface SendBatchDeps extends DigestMailConfig {
   digests: Pick<DigestStore, 'get' | 'completeIfDone' | 'noteError'>;
   subscribers: Pick<SubscriberStore, 'sendInfo' | 'setStatus' | 'suppress'>;
   ledger: Ledger;
@@ -22,13 +22,6 @@ export interface SendBatchDeps {
   links: Pick<Links, 'recipient'>;
   /** Signs the VERP bounce token and the mailto's unsubscribe token (src/mail/recipient.ts). */
   tokens: Pick<Tokens, 'sign'>;
-  mail: {
-    from: string;
-    fromAddress: string;
-    bounceAddress: string;
-    listUnsubscribeMailto?: string;
-  };
-  site: { name: string; publicUrl: string };
   /** Recipients of one batch handed to the SMTP pool at once. */
   parallel: number;
   /** Delivery results and SMTP reply times, for /metrics. */
