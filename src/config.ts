@@ -157,7 +157,11 @@ const EnvSchema = z.object({
   TRUST_PROXY: trustProxy.default(false),
   METRICS_PORT: z.preprocess(emptyAsUndefined, int(1, 65535).optional()),
   WELCOME_EMAIL: z.preprocess(emptyAsUndefined, bool.default(false)),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  ),
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['json', 'pretty']).optional()),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -287,9 +291,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secret: e.SECRET,
     adminToken: e.ADMIN_TOKEN,
     welcomeEmail: e.WELCOME_EMAIL,
+    /** Unset: `info` for services, `warn` for the CLI (which says what it does in its own words). */
     logLevel: e.LOG_LEVEL,
     /** Loud start-up warnings (mail that could mislead): logged at start and by `digest send`. */
     warnings: Object.freeze(warnings),
+    /** Unset: pretty on a terminal, JSON lines otherwise. */
+    logFormat: e.LOG_FORMAT,
   });
 }
 

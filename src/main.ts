@@ -2,7 +2,7 @@ import { loadConfigOrExit } from './config.js';
 import { createContextOrExit } from './context.js';
 import { createServices } from './services.js';
 import { onShutdown } from './shutdown.js';
-import { startHttp } from './start-http.js';
+import { startHttpOrExit } from './start-http.js';
 import { startWorkers } from '../workers/start-workers.js';
 
 /**
@@ -14,9 +14,10 @@ const config = loadConfigOrExit();
 // This process runs the workers too: store commands wait out a Redis restart (see workers/main.ts).
 const ctx = await createContextOrExit(config, { logName: 'digest', waitForRedis: true });
 const services = createServices(ctx);
+// Listen first: a port in use stops the process before any worker takes a job.
+const app = await startHttpOrExit(ctx, services);
 await services.addConfiguredFeeds();
 const workers = await startWorkers(services);
-const app = await startHttp(ctx, services);
 onShutdown(ctx.log, async () => {
   await app.close();
   await workers.close();

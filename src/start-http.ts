@@ -1,8 +1,33 @@
+import { AppError } from './errors.js';
 import type { Context } from './context.js';
 import { buildApp } from './http/app.js';
 import { LOGIN_CODE_TTL_MS } from './http/admin-sessions.js';
 import { createRedis, waitForReady } from './redis.js';
 import { createServices, type Services } from './services.js';
+
+/** The HTTP server cannot listen where HOST and PORT say. */
+export class PortUnavailableError extends AppError {
+  constructor(message: string) {
+    super('PORT_UNAVAILABLE', message, 500);
+    this.name = 'PortUnavailableError';
+  }
+}
+
+/**
+ * Exits with one sentence when the port is taken: called before any worker starts, so a
+ * second `npm start` leaves the first one's jobs alone.
+ */
+export async function startHttpOrExit(ctx: Context, services: Services) {
+  try {
+    return await startHttp(ctx, services);
+  } catch (err) {
+    if (!(err instanceof PortUnavailableError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    await services.close().catch(() => {});
+    await ctx.close().catch(() => {});
+    process.exit(1);
+  }
+}
 
 /**
  * Builds the HTTP app and listens on HOST:PORT. The app gets its own Redis client and stores
@@ -40,7 +65,20 @@ export async function startHttp(ctx: Context, services: Services) {
     await web.close();
     await redis.quit().catch(() => redis.disconnect());
   });
-  await app.listen({ host: config.http.host, port: config.http.port });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new PortUnavailableError(
+        code === 'EADDRINUSE'
+          ? `Port ${config.http.port} on ${config.http.host} is in use (another digest, or another program): stop it, or set PORT to a free port.`
+          : `Cannot listen on ${config.http.host}:${config.http.port} (${code}): set HOST and PORT to an address this machine has and may use.`,
+      );
+    }
+    throw err;
+  }
   ctx.log.info(
     `listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`,
   );

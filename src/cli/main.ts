@@ -28,12 +28,17 @@ const program = new Command('digest')
 
 // Config and Redis are loaded only when a command needs them, so --help works anywhere.
 const open: OpenServices = async () => {
-  const ctx = await createContext(loadConfigOrExit(), { logName: 'cli', checkRedis: false }).catch(
-    (err: unknown) => {
-      console.error((err as Error).message);
-      process.exit(1);
-    },
-  );
+  // Log lines go to stderr (stdout carries answers), at `warn` unless LOG_LEVEL says otherwise:
+  // the commands say what they do in their own words.
+  const ctx = await createContext(loadConfigOrExit(), {
+    logName: 'cli',
+    logFd: 2,
+    logLevel: 'warn',
+    checkRedis: false,
+  }).catch((err: unknown) => {
+    console.error((err as Error).message);
+    process.exit(1);
+  });
   const services = createServices(ctx);
   return {
     services,

@@ -183,14 +183,30 @@ describe('digest preview (CLI)', () => {
     expect(text).not.toContain('<');
   });
 
-  it('says so when the digest would be empty, and writes no file', async () => {
+  it('says what an empty digest looked at and which date to try, and exits 1 for --out', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const out = join(dir, 'empty.html');
     await run('--date', '2026-01-05', '--out', out);
-    expect(String(err.mock.calls[0]?.[0])).toBe(
-      'No posts for the digest of 2026-01-05: it would not be sent.\n',
+    const said = err.mock.calls.map((c) => String(c[0])).join('');
+    // The newest stored post (2026-03-09 09:00) goes out in the digest of 2026-03-16.
+    expect(said).toBe(
+      'No posts for the digest of 2026-01-05: no post was published between ' +
+        'Mon 29 Dec 2025, 09:00 and Mon 5 Jan 2026, 09:00 (UTC); the newest stored post is from ' +
+        '9 Mar 2026 — try `--date 2026-03-16` or `--latest`.\n' +
+        `Nothing was written to ${out}.\n`,
     );
     expect(existsSync(out)).toBe(false);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
+  });
+
+  it('--latest previews the digest that carries the newest stored post', async () => {
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = join(dir, 'latest.html');
+    await run('--latest', '--out', out);
+    expect(String(err.mock.calls[0]?.[0])).toContain('Digest of 2026-03-16: 1 post, ');
+    expect(await readFile(out, 'utf8')).toContain('After the send time');
+    expect(process.exitCode).toBeUndefined();
   });
 
   it('refuses a date that is not a date', async () => {
