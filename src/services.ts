@@ -9,6 +9,7 @@ import { createSendRateLimiter } from './delivery/rate-limit.js';
 import { createBatchSender } from './delivery/send-batch.js';
 import { createFeedStore } from './feeds/feed-store.js';
 import { createIngest } from './feeds/ingest.js';
+import { createIngestJobs } from './feeds/ingest-jobs.js';
 import { createPostStore } from './feeds/post-store.js';
 import { feedUserAgent } from './feeds/safe-fetch.js';
 import { preflightSmtp } from './mail/preflight.js';
@@ -114,6 +115,7 @@ export function createServices(
     renderer,
     queues,
     ingest,
+    ingestJobs: createIngestJobs(queues.ingest),
     mailer,
     digestService,
     scheduler,

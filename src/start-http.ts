@@ -52,6 +52,7 @@ export async function startHttp(ctx: Context, services: Services) {
     feeds: web.feeds,
     posts: web.posts,
     ingest: web.ingest,
+    ingestJobs: web.ingestJobs,
     digests: web.digestService,
     mailer: services.mailer(),
     renderer: web.renderer,

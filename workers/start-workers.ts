@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { runBuildJob } from '../src/digests/build-job.js';
 import { SCHEDULED } from '../src/digests/schedules.js';
 import { nextDigestDate } from '../src/digests/digest-window.js';
+import { jobFeed, reportIngestProgress } from '../src/feeds/ingest-jobs.js';
 import { DigestNotSendableError } from '../src/delivery/send-batch.js';
 import { preflightSmtp } from '../src/mail/preflight.js';
 import { BuildJob, QUEUE, SendJob } from '../src/queues.js';
@@ -49,10 +50,8 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
           Date.parse((job.data as { scheduledAt?: string }).scheduledAt ?? ''),
         );
       }
-      const results = await services.ingest.ingestAll();
-      return results.map((r) =>
-        r.ok ? { feed: r.feed, new: r.new } : { feed: r.feed, error: r.error },
-      );
+      const results = await services.ingest.ingestAll({ onProgress: reportIngestProgress(job) });
+      return results.map(jobFeed);
     },
     { connection, prefix, concurrency: 1 },
   );

@@ -1,7 +1,10 @@
+import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import type { FeedState } from '../feeds/feed-store.js';
+import { addFeed } from '../feeds/add-feed.js';
 import type { IngestResult } from '../feeds/ingest.js';
+import { plural } from '../format-time.js';
 import { parseManualPost, type ManualPostInput } from '../feeds/manual-post.js';
 import { dateNote, type Post } from '../feeds/post.js';
 import type { Services } from '../services.js';
@@ -18,11 +21,29 @@ export function registerFeedCommands(
   const feeds = program.command('feeds').description('the feeds that posts come from');
   feeds
     .command('add <source>')
-    .description('add a feed: an http(s) URL or a file path (RSS, Atom or JSON Feed)')
-    .action((source: string) =>
+    .description(
+      'add a feed: an http(s) URL or a file path (RSS, Atom or JSON Feed), or a web page that links to one',
+    )
+    .option('--no-check', 'add without fetching it first')
+    .action((source: string, opts: { check: boolean }) =>
       withStores(async (s) => {
-        const feed = await s.feeds.add(source);
-        out(`Feed added: ${feed.url}`);
+        const res = await addFeed({ feeds: s.feeds, ingest: s.ingest }, source, {
+          check: opts.check,
+        });
+        if (!res.added) {
+          out(`${res.page} links to ${res.choices.length} feeds; add the one you want:`);
+          for (const c of res.choices) {
+            out(`  digest feeds add ${c.url}${c.title ? `   (${c.title})` : ''}`);
+          }
+          process.exitCode = 1;
+          return;
+        }
+        const what = [
+          res.title ? `"${res.title}"` : undefined,
+          res.items !== undefined ? plural(res.items, 'item') : undefined,
+        ].filter(Boolean);
+        if (res.discoveredFrom) out(`Found a feed on ${res.discoveredFrom}.`);
+        out(`Feed added: ${res.feed.url}${what.length ? ` (${what.join(', ')})` : ''}`);
       }),
     );
   feeds
@@ -48,12 +69,13 @@ export function registerFeedCommands(
 
   program
     .command('ingest')
-    .description('fetch every feed now; exit 1 if every feed failed')
-    .action(() =>
+    .description('fetch every feed now, a few at a time; exit 1 if every feed failed')
+    .option('--json', 'the results as JSON on stdout')
+    .action((opts: { json?: boolean }) =>
       withStores(async (s) => {
-        const results = await s.ingest.ingestAll();
-        if (results.length === 0) out('No feeds. Add one with `feeds add <url|path>`.');
-        for (const r of results) out(describeResult(r));
+        const results = await ingestWithProgress(s, opts.json ? undefined : out);
+        if (opts.json) out(JSON.stringify(results, null, 2));
+        else if (results.length === 0) out('No feeds. Add one with `feeds add <url|path>`.');
         if (results.length > 0 && results.every((r) => !r.ok)) process.exitCode = 1;
       }),
     );
@@ -92,6 +114,37 @@ export function registerFeedCommands(
         if (total > list.length) out(`(${list.length} of ${total})`);
       }),
     );
+}
+
+/**
+ * Runs the ingest with per-feed progress: a bar on stderr when it is a terminal (the results
+ * follow on `out` at the end), else each feed's result on `out` as soon as it is done.
+ */
+async function ingestWithProgress(
+  s: Services,
+  out: ((line: string) => void) | undefined,
+): Promise<IngestResult[]> {
+  const bar =
+    out && process.stderr.isTTY
+      ? new SingleBar(
+          { format: 'fetching {bar} {value}/{total} feeds | {feed}', stream: process.stderr },
+          Presets.shades_classic,
+        )
+      : undefined;
+  let started = false;
+  const results = await s.ingest.ingestAll({
+    onProgress: ({ total, done, result }) => {
+      if (!bar) return out?.(describeResult(result));
+      if (!started) bar.start(total, 0, { feed: '' });
+      started = true;
+      bar.update(done, { feed: result.feed.slice(-50) });
+    },
+  });
+  if (bar) {
+    if (started) bar.stop();
+    for (const r of results) out?.(describeResult(r));
+  }
+  return results;
 }
 
 function describeFeed(f: FeedState): string {

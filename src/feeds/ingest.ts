@@ -1,4 +1,6 @@
 import type { Logger } from '../log.js';
+import { decodeFeedBytes } from './decode-feed.js';
+import { discoverFeeds, looksLikeHtml, type DiscoveredFeed } from './discover-feeds.js';
 import { describeFeedError, FeedError } from './feed-error.js';
 import type { FeedStore } from './feed-store.js';
 import { parseFeed } from './parse-feed.js';
@@ -15,6 +17,19 @@ export type IngestResult =
       notModified?: boolean;
     }
   | { feed: string; ok: false; error: string };
+
+/** What a source is, fetched once: a feed (its title, how many items) or an HTML page. */
+export type SourceCheck =
+  | { kind: 'feed'; url: string; title?: string; items: number }
+  | { kind: 'page'; url: string; feeds: DiscoveredFeed[] };
+
+/** Per-feed progress of `ingestAll`, for a progress bar or a job's progress. */
+export interface IngestProgress {
+  total: number;
+  done: number;
+  /** The feed that just finished. */
+  result: IngestResult;
+}
 
 export interface IngestDeps {
   feedStore: Pick<FeedStore, 'get' | 'list' | 'update'>;
@@ -94,18 +109,54 @@ export function createIngest(deps: IngestDeps) {
     }
   }
 
+  /**
+   * Fetches and parses `source` without storing anything (`feeds add` checks a feed this way).
+   * Throws FeedError for a source that cannot be fetched, or that is neither a feed nor an
+   * HTML page.
+   */
+  async function checkSource(source: string): Promise<SourceCheck> {
+    const res = await fetchFeed(source, {
+      ...deps.fetch,
+      allowPrivate: deps.allowPrivate,
+      userAgent: deps.userAgent,
+    });
+    if (res.notModified) return { kind: 'feed', url: source, items: 0 };
+    try {
+      const parsed = parseFeed(res.body, {
+        contentType: res.contentType,
+        baseUrl: res.url,
+        now: now(),
+      });
+      return { kind: 'feed', url: source, title: parsed.title, items: parsed.items.length };
+    } catch (err) {
+      const text = decodeFeedBytes(res.body, res.contentType);
+      if (err instanceof FeedError && looksLikeHtml(text, res.contentType))
+        return { kind: 'page', url: res.url ?? source, feeds: discoverFeeds(text, res.url) };
+      throw err;
+    }
+  }
+
   return {
     ingestOne,
+    checkSource,
 
-    /** Every registered feed, a few at a time. Never throws for one feed's failure. */
-    async ingestAll(): Promise<IngestResult[]> {
+    /**
+     * Every registered feed, a few at a time (`concurrency`, default 4). Never throws for one
+     * feed's failure. `onProgress` hears of each feed as it finishes.
+     */
+    async ingestAll(
+      opts: { onProgress?: (p: IngestProgress) => void | Promise<void> } = {},
+    ): Promise<IngestResult[]> {
       const feeds = await deps.feedStore.list();
+      let done = 0;
       const results = new Array<IngestResult>(feeds.length);
       let next = 0;
       const worker = async () => {
         while (next < feeds.length) {
           const i = next++;
           results[i] = await ingestOne(feeds[i]!.url);
+          done++;
+          await opts.onProgress?.({ total: feeds.length, done, result: results[i] });
         }
       };
       const n = Math.max(1, Math.min(deps.concurrency ?? 4, feeds.length));

@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import type { DigestService } from '../digests/digest-service.js';
 import type { FeedStore } from '../feeds/feed-store.js';
-import type { IngestResult } from '../feeds/ingest.js';
+import type { IngestProgress, IngestResult, SourceCheck } from '../feeds/ingest.js';
+import type { IngestJobs } from '../feeds/ingest-jobs.js';
 import type { PostStore } from '../feeds/post-store.js';
 import type { Logger } from '../log.js';
 import type { MailTransport } from '../mail/transport.js';
@@ -36,8 +37,10 @@ export type SubscriberStoreLike = Pick<
 export type FeedStoreLike = Pick<FeedStore, 'add' | 'remove' | 'list'>;
 export type PostStoreLike = Pick<PostStore, 'addManual' | 'list'>;
 export interface IngestLike {
-  ingestAll(): Promise<IngestResult[]>;
+  ingestAll(opts?: { onProgress?: (p: IngestProgress) => unknown }): Promise<IngestResult[]>;
+  checkSource(source: string): Promise<SourceCheck>;
 }
+export type IngestJobsLike = Pick<IngestJobs, 'start' | 'get'>;
 export type DigestServiceLike = Pick<
   DigestService,
   | 'list'
@@ -89,6 +92,8 @@ export interface HttpDeps {
   feeds: FeedStoreLike;
   posts: PostStoreLike;
   ingest: IngestLike;
+  /** "Fetch all feeds now" as a job on the ingest queue (src/feeds/ingest-jobs.ts). */
+  ingestJobs: IngestJobsLike;
   digests: DigestServiceLike;
   mailer: MailerLike;
   renderer: RendererLike;

@@ -11,7 +11,15 @@ import { SUBSCRIBER_STATUSES } from '../subscribers/subscriber.js';
  * Feeds added over HTTP are http(s) URLs only: a file path would let the web admin read local
  * files (the CLI, run by whoever has the machine, may add paths).
  */
-export const FeedUrlBody = z.object({ url: HttpUrl });
+export const FeedUrlBody = z.object({
+  url: HttpUrl,
+  /** `false` (JSON) or `"no"` (form): add without fetching it first. */
+  check: z.union([z.boolean(), z.enum(['yes', 'no'])]).optional(),
+});
+
+/** The `check` field of FeedUrlBody as a boolean (default true). */
+export const wantsCheck = (check: boolean | 'yes' | 'no' | undefined) =>
+  check !== false && check !== 'no';
 
 export const DateParams = z.object({ date: z.string().max(20) });
 

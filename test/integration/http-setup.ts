@@ -6,7 +6,9 @@ import { createDigestService } from '../../src/digests/digest-service.js';
 import { createDigestStore } from '../../src/digests/digest-store.js';
 import { digestWindow } from '../../src/digests/digest-window.js';
 import { createFeedStore } from '../../src/feeds/feed-store.js';
+import { Queue } from 'bullmq';
 import { createIngest } from '../../src/feeds/ingest.js';
+import { createIngestJobs } from '../../src/feeds/ingest-jobs.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
 import { createAdminSessions } from '../../src/http/admin-sessions.js';
 import { buildApp } from '../../src/http/app.js';
@@ -14,7 +16,7 @@ import type { HttpLimits } from '../../src/http/deps.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { createKeys, createRedis, waitForReady } from '../../src/redis.js';
 import { createMetrics } from '../../src/metrics.js';
-import type { Queues } from '../../src/queues.js';
+import { QUEUE, type Queues } from '../../src/queues.js';
 import { createRenderer } from '../../src/render/render-digest.js';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
 import { createLinks } from '../../src/subscribers/links.js';
@@ -119,9 +121,18 @@ export async function httpHarness(
     feedStore: feeds,
     postStore: posts,
     log,
-    allowPrivate: false,
+    allowPrivate: config.feedAllowPrivate,
     userAgent: 'test',
   });
+  // A real ingest queue: the feeds page starts jobs on it (a test runs a worker when it wants
+  // them done, on this connection).
+  const bullConnection = createRedis(
+    { ...config.redis, cluster: t.cluster },
+    { url: t.url, forBullmq: true },
+  );
+  bullConnection.on('error', () => undefined); // an outage test stops its Redis on purpose
+  const ingestQueue = new Queue(QUEUE.ingest, { connection: bullConnection, prefix: t.prefix });
+  const ingestJobs = createIngestJobs(ingestQueue);
   const digests = createDigestService({
     config,
     digests: digestStore,
@@ -146,6 +157,7 @@ export async function httpHarness(
     feeds,
     posts,
     ingest,
+    ingestJobs,
     digests,
     mailer,
     renderer,
@@ -175,6 +187,9 @@ export async function httpHarness(
     triggered,
     /** The admin sessions on the same Redis, as `digest admin …` sees them. */
     sessions: createAdminSessions({ redis, keys, secret: SECRET }),
+    ingest,
+    ingestQueue,
+    bullConnection,
     /** Stores a digest for `date` with the given status, as the build would. */
     async storeDigest(
       date: string,
@@ -192,6 +207,8 @@ export async function httpHarness(
     },
     async close() {
       await app.close();
+      await ingestQueue.close();
+      await bullConnection.quit();
       await t.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -209,6 +226,8 @@ async function privateRedis(name: string, url: string) {
   return {
     redis,
     prefix,
+    url,
+    cluster: false,
     keys: createKeys(prefix),
     async cleanup() {
       redis.disconnect();

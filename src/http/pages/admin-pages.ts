@@ -1,4 +1,3 @@
-import type { FeedState } from '../../feeds/feed-store.js';
 import type { Post } from '../../feeds/post.js';
 import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
 import { SUBSCRIBER_STATUSES } from '../../subscribers/subscriber.js';
@@ -364,70 +363,5 @@ export function subscribersPage(
         <button type="submit" class="secondary">Import</button>
       </form>
       <p><a href="/admin/api/subscribers/export">Export all as CSV</a></p>`,
-  });
-}
-
-export function feedsPage(
-  site: Site,
-  input: { csrf: string; feeds: FeedState[]; message?: string },
-): string {
-  return layout({
-    site,
-    title: 'Feeds',
-    admin: { csrf: input.csrf },
-    body: html`<h1>Feeds</h1>
-      ${notice(input.message)}
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Feed</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last fetch</th>
-              <th scope="col">Last error</th>
-              <th scope="col"><span class="hp">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${input.feeds.map(
-              (f) =>
-                html`<tr>
-                  <td>${f.url}</td>
-                  <td>
-                    ${f.lastError && (!f.lastOkAt || (f.lastErrorAt ?? '') > f.lastOkAt) ? 'failing' : f.lastOkAt ? 'ok' : 'not fetched yet'}
-                    ${f.lastResult ? html`<br /><span class="note">${f.lastResult.new} new, ${f.lastResult.updated} updated</span>` : ''}
-                  </td>
-                  <td>${when(f.lastFetchAt)}</td>
-                  <td>
-                    ${f.lastError ? html`${f.lastError}<br /><span class="note">${when(f.lastErrorAt)}</span>` : '—'}
-                  </td>
-                  <td>
-                    <form method="post" action="/admin/feeds/remove" class="inline">
-                      ${csrfField(input.csrf)}
-                      <input type="hidden" name="url" value="${f.url}" /><button
-                        type="submit"
-                        class="link"
-                        aria-label="Remove ${f.url}"
-                      >
-                        Remove
-                      </button>
-                    </form>
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      ${input.feeds.length === 0 ? html`<p class="note">No feeds yet.</p>` : ''}
-      <form method="post" action="/admin/feeds/ingest">
-        ${csrfField(input.csrf)}<button type="submit" class="secondary">Fetch all feeds now</button>
-      </form>
-      <h2>Add a feed</h2>
-      <form method="post" action="/admin/feeds">
-        ${csrfField(input.csrf)}
-        <label for="feed-url">Feed URL (RSS, Atom or JSON Feed)</label>
-        <input id="feed-url" name="url" type="url" required maxlength="2000" />
-        <button type="submit">Add</button>
-      </form>`,
   });
 }
