@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
 import type { FeedState } from '../feeds/feed-store.js';
 import { addFeed } from '../feeds/add-feed.js';
 import type { IngestResult } from '../feeds/ingest.js';
-import { plural } from '../format-time.js';
+import { plural, timeInWords } from '../format-time.js';
 import { parseManualPost, type ManualPostInput } from '../feeds/manual-post.js';
 import { dateNote, type Post } from '../feeds/post.js';
 import type { Services } from '../services.js';
@@ -53,7 +53,7 @@ export function registerFeedCommands(
       withStores(async (s) => {
         const list = await s.feeds.list();
         if (list.length === 0) out('No feeds. Add one with `feeds add <url|path>`.');
-        for (const feed of list) out(describeFeed(feed));
+        for (const feed of list) out(describeFeed(feed, s.config.digest.tz));
       }),
     );
   feeds
@@ -147,17 +147,16 @@ async function ingestWithProgress(
   return results;
 }
 
-function describeFeed(f: FeedState): string {
-  const lines = [f.url, `  added ${f.addedAt}`];
-  lines.push(
-    `  last fetch ${f.lastFetchAt ?? 'never'}${f.lastOkAt ? `, last ok ${f.lastOkAt}` : ''}`,
-  );
+function describeFeed(f: FeedState, tz: string): string {
+  const at = (iso: string | undefined) => (iso ? timeInWords(iso, tz) : 'never');
+  const lines = [f.url, `  added ${at(f.addedAt)}`];
+  lines.push(`  last fetch ${at(f.lastFetchAt)}${f.lastOkAt ? `, last ok ${at(f.lastOkAt)}` : ''}`);
   if (f.lastResult) {
     lines.push(
       `  last result: ${f.lastResult.new} new, ${f.lastResult.updated} updated, ${f.lastResult.unchanged} unchanged`,
     );
   }
-  if (f.lastError) lines.push(`  last error at ${f.lastErrorAt ?? '?'}: ${f.lastError}`);
+  if (f.lastError) lines.push(`  last error at ${at(f.lastErrorAt)}: ${f.lastError}`);
   return lines.join('\n');
 }
 

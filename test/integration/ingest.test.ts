@@ -378,16 +378,22 @@ describe('feed commands (in-process)', () => {
   it('feeds add/list/remove, ingest and posts add/list', async () => {
     const file = new URL('../fixtures/feeds/atom.xml', import.meta.url).pathname;
     routes.set('/down', (_req, res) => res.writeHead(503).end());
-    expect(await run('feeds', 'add', file)).toBe(`Feed added: ${file}`);
-    await run('feeds', 'add', `${base}/down`);
+    expect(await run('feeds', 'add', file)).toMatch(
+      new RegExp(`^Feed added: ${file} \\(".+", 2 items\\)$`),
+    );
+    // Down now: refused with the reason, or added on purpose without the check.
+    await expect(run('feeds', 'add', `${base}/down`)).rejects.toMatchObject({
+      code: 'FEED_HTTP_STATUS',
+    });
+    expect(await run('feeds', 'add', '--no-check', `${base}/down`)).toBe(
+      `Feed added: ${base}/down`,
+    );
     const ingested = await run('ingest');
     expect(ingested).toContain(`${file}: 2 new, 0 updated, 0 unchanged`);
     expect(ingested).toContain(`${base}/down: error FEED_HTTP_STATUS: HTTP 503`);
     expect(process.exitCode).toBeUndefined();
     const listed = await run('feeds', 'list');
-    expect(listed).toMatch(
-      /last error at \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d{3}Z: FEED_HTTP_STATUS/,
-    );
+    expect(listed).toMatch(/last error at \w{3} \d{1,2} \w{3}, \d\d:\d\d: FEED_HTTP_STATUS/);
     expect(listed).toContain('last result: 2 new, 0 updated, 0 unchanged');
 
     await expect(
@@ -423,7 +429,7 @@ describe('feed commands (in-process)', () => {
     expect(await run('feeds', 'remove', `${base}/down`)).toBe(`Feed removed: ${base}/down`);
     routes.set('/down', (_req, res) => res.writeHead(503).end());
     await run('feeds', 'remove', file);
-    await run('feeds', 'add', `${base}/down`);
+    await run('feeds', 'add', '--no-check', `${base}/down`);
     await run('ingest');
     expect(process.exitCode).toBe(1);
   });

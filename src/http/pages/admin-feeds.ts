@@ -59,6 +59,13 @@ const STATE_WORDS: Record<string, string> = {
   failed: 'Failed',
 };
 
+function jobSummary(job: IngestJobView, added: number, finished: boolean): string {
+  const count =
+    job.total === undefined ? 'starting' : `${job.done} of ${plural(job.total, 'feed')} fetched`;
+  const posts = finished ? `, ${plural(added, 'new post')}` : '';
+  return `${STATE_WORDS[job.state] ?? job.state}: ${count}${posts}${job.error ? ` (${job.error})` : ''}.`;
+}
+
 /** The ingest job's progress; /assets/admin.js refreshes it while the job runs. */
 function jobSection(job: IngestJobView): SafeHtml {
   const ok = job.feeds.filter((f) => f.ok);
@@ -71,14 +78,9 @@ function jobSection(job: IngestJobView): SafeHtml {
     data-finished="${finished ? 'yes' : 'no'}"
   >
     <h2 id="job-h">Fetching all feeds</h2>
-    <p role="status" data-field="summary">
-      ${STATE_WORDS[job.state] ?? job.state}:
-      ${job.total === undefined ? 'starting' : `${job.done} of ${plural(job.total, 'feed')} fetched`}${
-        finished ? `, ${plural(added, 'new post')}` : ''
-      }${job.error ? ` (${job.error})` : ''}.
-    </p>
+    <p role="status">${jobSummary(job, added, finished)}</p>
     <progress max="${job.total ?? 1}" value="${job.total === undefined ? 0 : job.done}"></progress>
-    <ul class="job-feeds" data-field="feeds">
+    <ul class="job-feeds">
       ${job.feeds.map(
         (f) =>
           html`<li>

@@ -17,6 +17,27 @@ const TZ_JS = `document.addEventListener('DOMContentLoaded', function () {
  * data-date / data-field. Without JavaScript the page still shows the counts of its load.
  */
 const ADMIN_JS = `(function () {
+  // An ingest job on the feeds page: reload its section from the page until it has finished.
+  var job = document.querySelector('[data-ingest-job]');
+  if (job) {
+    var poll = setInterval(function () {
+      fetch(location.href, { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (text) {
+          if (!text) return;
+          var fresh = new DOMParser().parseFromString(text, 'text/html').querySelector('[data-ingest-job]');
+          if (!fresh) return;
+          job.innerHTML = fresh.innerHTML;
+          if (fresh.getAttribute('data-finished') === 'yes') {
+            clearInterval(poll);
+            var table = new DOMParser().parseFromString(text, 'text/html').querySelector('table.stack');
+            var mine = document.querySelector('table.stack');
+            if (table && mine) mine.innerHTML = table.innerHTML;
+          }
+        })
+        .catch(function () {});
+    }, 1000);
+  }
   var table = document.querySelector('[data-live-digests]');
   if (!table) return;
   // The same words as digestNote() (src/http/pages/digest-status.ts) and describeFirstError().
