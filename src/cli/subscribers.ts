@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ValidationError } from '../errors.js';
 import { exportSubscribersCsv } from '../subscribers/export-csv.js';
 import {
+  ImportInterruptedError,
   importSubscribers,
   type ImportProgress,
   type ImportSummary,
@@ -146,13 +147,19 @@ export function registerSubscriberCommands(
         'unsubscribed addresses are never revived.',
     )
     .option('--status <status>', 'status for rows without one', 'confirmed')
-    .action((file: string, opts: { status: string }) =>
+    .option('--from-line <n>', 'skip the rows before this line (resume an interrupted import)')
+    .action((file: string, opts: { status: string; fromLine?: string }) =>
       withStore(async (store) => {
         const defaultStatus = parseStatus(opts.status)!;
         const progress = importProgress(Boolean(process.stderr.isTTY), out);
         try {
+          const fromLine = opts.fromLine === undefined ? undefined : Number(opts.fromLine);
+          if (fromLine !== undefined && (!Number.isInteger(fromLine) || fromLine < 2)) {
+            throw new ValidationError('IMPORT_FROM_LINE', '--from-line must be a line number from 2');
+          }
           const r = await importSubscribers({ store }, file, {
             defaultStatus,
+            fromLine,
             onProgress: (p) => progress.update(p),
           });
           progress.stop();
@@ -160,6 +167,14 @@ export function registerSubscriberCommands(
           if (r.invalidCount > 0) process.exitCode = 2;
         } catch (err) {
           progress.stop();
+          if (err instanceof ImportInterruptedError) {
+            printSummary(err.summary, out);
+            process.stderr.write(
+              `${err.message} (\`subscribers import ${file} --from-line ${err.resumeLine}\`)\n`,
+            );
+            process.exitCode = 1;
+            return;
+          }
           throw err;
         }
       }),

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { parse, type CsvError } from 'csv-parse';
-import { ValidationError } from '../errors.js';
+import { parse } from 'csv-parse/sync';
+import { AppError, ValidationError } from '../errors.js';
 import type { AddInput, SubscriberStore } from './subscriber-store.js';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from './subscriber.js';
 
@@ -17,7 +18,7 @@ export interface ImportProgress {
 }
 
 export interface InvalidRow {
-  /** Line number in the file (the header is line 1; a multi-line record: its last line). */
+  /** Line number in the file where the row starts (the header is line 1). */
   line: number;
   code: string;
   reason: string;
@@ -40,8 +41,31 @@ export interface ImportSummary {
 const BATCH = 1000;
 /** Enough to show what is wrong with a file without holding a broken million-row file's errors. */
 const MAX_REPORTED = 1000;
-/** A record larger than this is an error (an unclosed quote would otherwise buffer the file). */
-const MAX_RECORD_BYTES = 64 * 1024;
+/** A record longer than this is reported, not parsed. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * The store failed part-way (Redis out of memory, say): every row before `resumeLine` is
+ * stored. Running the same import again finishes it (stored rows come back `unchanged`), or
+ * `fromLine: resumeLine` skips what is stored.
+ */
+export class ImportInterruptedError extends AppError {
+  constructor(
+    readonly summary: ImportSummary,
+    readonly resumeLine: number,
+    cause: Error,
+  ) {
+    const stored = summary.created + summary.updated + summary.unchanged + summary.suppressed;
+    super(
+      'IMPORT_INTERRUPTED',
+      `The import stopped at line ${resumeLine}: ${cause.message}. ${stored} rows before it are stored. ` +
+        `Fix the cause, then run the same import again (stored rows stay as they are), ` +
+        `or resume from line ${resumeLine}.`,
+      503,
+    );
+    this.name = 'ImportInterruptedError';
+  }
+}
 
 const HEADER_ALIASES: Record<string, keyof Row> = {
   email: 'email',
@@ -88,15 +112,26 @@ function readHeader(header: string[]): (keyof Row | false)[] {
  * existing list vouches for it). Invalid rows are reported with their line number and reason,
  * the rest imported. Importing the same file twice changes nothing the second time.
  *
+ * Fields may be quoted ("Doe, Jane", "" for a quote inside, a line break inside). A quote that
+ * is never closed spoils only its own row, reported at the line where it opened; every other
+ * row is imported (see createRecordReader).
+ *
  * Never revives anyone: a suppressed address (erased, bounced, complained) is counted as
  * suppressed and not added, and an existing unsubscribed/bounced/complained subscriber keeps
  * that status whatever the row says (see the store's `add`). An opt-out status in a row does
  * apply to an existing pending/confirmed subscriber: the source list's opt-outs are honoured.
+ *
+ * @throws ImportInterruptedError when the store fails part-way, naming the line to resume at.
  */
 export async function importSubscribers(
   deps: { store: Pick<SubscriberStore, 'addMany'> },
   source: string | Readable,
-  opts: { onProgress?: (p: ImportProgress) => void; defaultStatus?: SubscriberStatus } = {},
+  opts: {
+    onProgress?: (p: ImportProgress) => void;
+    defaultStatus?: SubscriberStatus;
+    /** Skip data rows before this line (resuming an interrupted import). */
+    fromLine?: number;
+  } = {},
 ): Promise<ImportSummary> {
   const defaultStatus = opts.defaultStatus ?? 'confirmed';
   const totalBytes = typeof source === 'string' ? (await stat(source)).size : undefined;
@@ -114,41 +149,26 @@ export async function importSubscribers(
     summary.invalidCount++;
     if (summary.invalid.length < MAX_REPORTED) summary.invalid.push({ line, code, reason });
   };
-  const parser = parse({
-    columns: readHeader,
-    info: true,
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    // No `trim` option: with it, csv-parse cannot recover from a stray quote (the address check
-    // trims the address; name, tz and status are trimmed below).
-    // A stray quote inside a field is kept as text (the row then fails the address check)
-    // instead of throwing the parser into quote mode for the rest of the file.
-    relax_quotes: true,
-    max_record_size: MAX_RECORD_BYTES,
-    skip_records_with_error: true,
-    on_skip: (err: CsvError | undefined) => {
-      summary.rows++;
-      reject(Number(err?.lines ?? 0), 'CSV_MALFORMED', err?.message ?? 'malformed CSV record');
-      return undefined;
-    },
-  });
-  // A stream error (unreadable file) must reject the import, not hang it.
-  input.once('error', (err: Error) => parser.destroy(err));
-  input.pipe(parser);
 
+  let bytes = 0;
   let batch: { line: number; input: AddInput }[] = [];
   const progress = () =>
     opts.onProgress?.({
       rows: summary.rows,
-      bytes: parser.info.bytes,
+      bytes,
       totalBytes,
       created: summary.created,
       invalid: summary.invalidCount,
     });
   const flush = async () => {
     if (batch.length === 0) return;
-    const res = await deps.store.addMany(batch.map((b) => b.input));
+    let res;
+    try {
+      res = await deps.store.addMany(batch.map((b) => b.input));
+    } catch (err) {
+      summary.invalid.sort((a, b) => a.line - b.line);
+      throw new ImportInterruptedError(summary, batch[0]!.line, err as Error);
+    }
     summary.created += res.created;
     summary.updated += res.updated;
     summary.unchanged += res.unchanged;
@@ -161,32 +181,140 @@ export async function importSubscribers(
     progress();
   };
 
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: Row;
-    info: { lines: number };
-  }>) {
-    summary.rows++;
-    const status = record.status?.trim().toLowerCase() || defaultStatus;
-    if (!record.email?.trim()) {
-      reject(info.lines, 'ADDRESS_EMPTY', 'no email address in this row');
-      continue;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  // A stream error (unreadable file) must reject the import, not hang it.
+  const failed = new Promise<never>((_, rejectRead) => input.once('error', rejectRead));
+  failed.catch(() => {});
+  let columns: (keyof Row | false)[] | undefined;
+  const handle = async (rec: CsvRecord) => {
+    if (!columns) {
+      columns = readHeader('unclosed' in rec ? [] : (parseLine(rec.text) ?? []));
+      return;
     }
+    if (opts.fromLine !== undefined && rec.line < opts.fromLine) return;
+    summary.rows++;
+    const row =
+      'unclosed' in rec
+        ? 'a quote opened on this line is never closed: the row is skipped, the lines after it are read as rows'
+        : toRow(rec.text, columns);
+    if (typeof row === 'string') return reject(rec.line, 'CSV_MALFORMED', row);
+    const status = row.status?.trim().toLowerCase() || defaultStatus;
+    if (!row.email?.trim())
+      return reject(rec.line, 'ADDRESS_EMPTY', 'no email address in this row');
     if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) {
-      reject(info.lines, 'SUBSCRIBER_STATUS_INVALID', `unknown status "${record.status}"`);
-      continue;
+      return reject(rec.line, 'SUBSCRIBER_STATUS_INVALID', `unknown status "${row.status}"`);
     }
     batch.push({
-      line: info.lines,
+      line: rec.line,
       input: {
-        email: record.email,
-        name: record.name?.trim() || undefined,
-        tz: record.timezone?.trim() || undefined,
+        email: row.email,
+        name: row.name?.trim() || undefined,
+        tz: row.timezone?.trim() || undefined,
         status: status as SubscriberStatus,
       },
     });
     if (batch.length >= BATCH) await flush();
-  }
-  await flush();
+  };
+  const read = async () => {
+    const records = createRecordReader();
+    let lineNo = 0;
+    for await (const raw of lines) {
+      lineNo++;
+      bytes += Buffer.byteLength(raw) + 1;
+      for (const rec of records.push(lineNo, lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw))
+        await handle(rec);
+    }
+    for (const rec of records.end()) await handle(rec);
+    await flush();
+  };
+  await Promise.race([read(), failed]);
+  if (!columns) readHeader([]);
   summary.invalid.sort((a, b) => a.line - b.line);
   return summary;
+}
+
+/** One line's fields, or undefined when it is not valid CSV. */
+function parseLine(text: string): string[] | undefined {
+  try {
+    const [fields] = parse(text, { relax_quotes: true, relax_column_count: true }) as string[][];
+    return fields ?? [];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A record as a Row, or the reason it cannot be read. */
+function toRow(text: string, columns: (keyof Row | false)[]): Row | string {
+  if (text.length > MAX_LINE_CHARS) return `the row is longer than ${MAX_LINE_CHARS} characters`;
+  const fields = parseLine(text);
+  if (!fields) return 'not a valid CSV row (a stray quote?)';
+  const row: Row = {};
+  columns.forEach((col, i) => {
+    if (col && fields[i] !== undefined) row[col] = fields[i];
+  });
+  return row;
+}
+
+/** A record: its first line and text, or a line whose quote never closes. */
+type CsvRecord = { line: number; text: string } | { line: number; unclosed: true };
+
+/** Lines a quoted field may span before its quote is taken for a stray one. */
+const MAX_RECORD_LINES = 20;
+
+/** True when `text` ends inside a quoted field (a quote opens only at the start of a field). */
+function endsInQuotes(text: string): boolean {
+  let quoted = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') i++;
+        else quoted = false;
+      }
+    } else if (c === '"' && fieldStart) quoted = true;
+    fieldStart = !quoted && (c === ',' || c === '\n');
+  }
+  return quoted;
+}
+
+/**
+ * Splits lines into CSV records. A quoted field may span lines ("Grace\nHopper"); a quote
+ * still open at the end of the file, or after MAX_RECORD_LINES lines, is a stray one: its line
+ * is reported and the lines after it are read again as records of their own, so one bad quote
+ * never swallows the rest of the file.
+ */
+function createRecordReader() {
+  let open: { no: number; raw: string }[] | undefined;
+  const push = (no: number, raw: string): CsvRecord[] => {
+    if (!open) {
+      if (!raw.trim()) return [];
+      if (!endsInQuotes(raw)) return [{ line: no, text: raw }];
+      open = [{ no, raw }];
+      return [];
+    }
+    open.push({ no, raw });
+    const text = open.map((l) => l.raw).join('\n');
+    if (!endsInQuotes(text)) {
+      const line = open[0]!.no;
+      open = undefined;
+      return [{ line, text }];
+    }
+    return open.length > MAX_RECORD_LINES ? giveUp() : [];
+  };
+  const giveUp = (): CsvRecord[] => {
+    const [first, ...rest] = open!;
+    open = undefined;
+    const out: CsvRecord[] = [{ line: first!.no, unclosed: true }];
+    for (const l of rest) out.push(...push(l.no, l.raw));
+    return out;
+  };
+  return {
+    push,
+    end(): CsvRecord[] {
+      const out: CsvRecord[] = [];
+      while (open) out.push(...giveUp());
+      return out;
+    },
+  };
 }

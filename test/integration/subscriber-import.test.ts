@@ -190,3 +190,62 @@ describe('importSubscribers', () => {
     });
   });
 });
+
+describe('importSubscribers: an unclosed quote', () => {
+  beforeEach(() => deletePrefix(t.redis, t.prefix));
+
+  it('reports the line where the quote opened and imports every other row', async () => {
+    const rows = ['email,name'];
+    for (let i = 1; i <= 8; i++)
+      rows.push(i === 4 ? `q${i}@example.org,"Open` : `q${i}@example.org,N${i}`);
+    const r = await importSubscribers({ store }, file('unclosed.csv', rows.join('\n')));
+    expect(r).toMatchObject({ rows: 8, created: 7, invalidCount: 1 });
+    // q4 is on line 5 (the header is line 1).
+    expect(r.invalid).toEqual([
+      { line: 5, code: 'CSV_MALFORMED', reason: expect.stringContaining('never closed') },
+    ]);
+    expect(await store.getByEmail('q8@example.org')).toMatchObject({ name: 'N8' });
+  });
+});
+
+describe('importSubscribers: Redis full part-way', () => {
+  it('says how many rows were stored and where to resume; a re-run finishes it', async () => {
+    const { startRedisServer } = await import('../helpers/redis-server.js');
+    const { createKeys } = await import('../../src/redis.js');
+    const { Redis } = await import('ioredis');
+    const server = await startRedisServer({ appendonly: false });
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    try {
+      const full = createSubscriberStore({ redis, keys: createKeys('{full}') });
+      const rows = ['email,name'];
+      for (let i = 0; i < 8_000; i++)
+        rows.push(`full${i}@example.org,Name ${i} ${'x'.repeat(40)}`);
+      const p = file('full.csv', rows.join('\n'));
+      const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+      // Room for a few thousand rows, not for 8,000.
+      await redis.config('SET', 'maxmemory', String(used + 600_000));
+      const err = await importSubscribers({ store: full }, p).then(
+        () => undefined,
+        (e: unknown) => e as import('../../src/subscribers/import-csv.js').ImportInterruptedError,
+      );
+      expect(err?.code).toBe('IMPORT_INTERRUPTED');
+      const stored = err!.summary.created;
+      expect(stored).toBeGreaterThan(0);
+      expect(stored).toBeLessThan(8_000);
+      // Rows before the resume line are all stored, and nothing after it.
+      expect(err!.resumeLine).toBe(stored + 2);
+      expect(await full.counts()).toMatchObject({ confirmed: stored });
+      expect(err!.message).toContain(`${stored} rows before it are stored`);
+      expect(err!.message).toContain(`resume from line ${err!.resumeLine}`);
+
+      await redis.config('SET', 'maxmemory', '0');
+      const again = await importSubscribers({ store: full }, p);
+      expect(again).toMatchObject({ created: 8_000 - stored, unchanged: stored, invalidCount: 0 });
+      const resumed = await importSubscribers({ store: full }, p, { fromLine: err!.resumeLine });
+      expect(resumed).toMatchObject({ rows: 8_000 - stored, created: 0 });
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  });
+});
