@@ -155,7 +155,10 @@ export function registerSubscriberCommands(
         try {
           const fromLine = opts.fromLine === undefined ? undefined : Number(opts.fromLine);
           if (fromLine !== undefined && (!Number.isInteger(fromLine) || fromLine < 2)) {
-            throw new ValidationError('IMPORT_FROM_LINE', '--from-line must be a line number from 2');
+            throw new ValidationError(
+              'IMPORT_FROM_LINE',
+              '--from-line must be a line number from 2',
+            );
           }
           const r = await importSubscribers({ store }, file, {
             defaultStatus,

@@ -67,6 +67,7 @@ export function createDigestService(deps: {
   const now = deps.now ?? (() => new Date());
   const schedule = config.digest;
   const base = config.site.publicUrl;
+  const archiveCache = new Map<string, string>();
 
   const checkDate = (date: string) => assertDigestDate(date);
 
@@ -195,6 +196,7 @@ export function createDigestService(deps: {
         stored: c.stored,
         builtAt: c.builtAt,
         status: c.status,
+        emptyReason: 'emptyReason' in c ? c.emptyReason : undefined,
       };
     },
 
@@ -256,18 +258,27 @@ export function createDigestService(deps: {
 
     /**
      * A digest's HTML for the public archive ("view in browser"): only digests that went out,
-     * with generic links in place of anyone's personal ones.
+     * rendered from the posts they carried with a public footer (a subscribe link) instead of
+     * anyone's personal one. Kept per date and build, so a busy archive runs MJML once.
      */
     async archiveHtml(date: string): Promise<string | undefined> {
       if (!isDigestDate(date)) return undefined;
       const d = await digests.get(date);
       if (!d || !d.html || !['sending', 'sent', 'sent_with_failures'].includes(d.status))
         return undefined;
-      return fillPlaceholders(d.html, {
-        unsubscribeUrl: `${base}/unsubscribe`,
-        preferencesUrl: `${base}/preferences`,
-        email: 'you',
+      const key = `${date}:${d.builtAt}`;
+      const cached = archiveCache.get(key);
+      if (cached !== undefined) return cached;
+      const posts = await deps.posts.getMany(d.postIds);
+      const rendered = await deps.renderer.renderDigest({
+        date,
+        posts,
+        window: digestWindow(date, schedule),
+        archive: true,
       });
+      if (archiveCache.size >= 20) archiveCache.delete(archiveCache.keys().next().value!);
+      archiveCache.set(key, rendered.html);
+      return rendered.html;
     },
   };
 }

@@ -59,9 +59,10 @@ export function createIngestJobs(queue: Pick<Queue, 'add' | 'getJob'>) {
       if (!job) return undefined;
       const state = await job.getState();
       const progress = (typeof job.progress === 'object' ? job.progress : {}) as
-        | Partial<IngestJobProgress>
-        | undefined;
-      const result = Array.isArray(job.returnvalue) ? (job.returnvalue as IngestJobFeed[]) : undefined;
+        Partial<IngestJobProgress> | undefined;
+      const result = Array.isArray(job.returnvalue)
+        ? (job.returnvalue as IngestJobFeed[])
+        : undefined;
       const feeds = result ?? progress?.feeds ?? [];
       return {
         id,

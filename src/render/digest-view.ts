@@ -118,6 +118,8 @@ export function digestView(input: {
   site: Config['site'];
   tz: string;
   layout?: DigestLayout;
+  /** The public archive's copy: no recipient, a subscribe link in the footer. */
+  archive?: boolean;
 }) {
   const site = siteView(input.site);
   const layout = input.layout ?? { maxSummary: MAX_SUMMARY, full: input.posts.length, listed: 0 };
@@ -146,7 +148,8 @@ export function digestView(input: {
     subjectTitle: first ? truncate(first.title, SUBJECT_TITLE) : '',
     preheader: truncate(all.map((p) => p.title).join(' \u00b7 '), 150),
     viewInBrowserUrl: `${site.publicUrl}/digests/${input.date}`,
-    ...recipientPlaceholders(),
+    // The public archive's copy has no recipient: a subscribe link instead of theirs.
+    ...(input.archive ? { archive: true } : recipientPlaceholders()),
   };
 }
 

@@ -84,7 +84,13 @@ export function createRenderer(deps: {
       posts: Post[];
       /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
       window: { windowStart: Date };
+      /**
+       * The public archive's copy (no per-recipient footer). It is read in a browser, where no
+       * mail client clips it: every post in full, the page the cut email's archive link opens.
+       */
+      archive?: boolean;
     }): Promise<RenderedEmail & { fit?: DigestFit }> {
+      if (input.archive) return render('digest', digestView({ ...input, site: deps.site, tz }));
       return fitDigest(input.posts.length, (layout) =>
         render('digest', digestView({ ...input, site: deps.site, tz, layout })),
       );

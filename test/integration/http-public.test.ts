@@ -516,15 +516,27 @@ describe('preferences', () => {
 
 describe('archive', () => {
   it('lists digests that went out and shows one, with nothing per recipient', async () => {
-    await h.storeDigest('2026-01-12', 'sending');
+    const post = await h.posts.addManual(
+      {
+        title: 'Archived post',
+        url: 'https://blog.example/archived',
+        date: new Date('2026-01-08'),
+      },
+      new Date('2026-01-09'),
+    );
+    await h.storeDigest('2026-01-12', 'sending', undefined, [post.id]);
     const list = await h.app.inject({ url: '/digests' });
     expect(list.statusCode).toBe(200);
     expect(list.body).toContain('/digests/2026-01-12');
     const one = await h.app.inject({ url: '/digests/2026-01-12' });
     expect(one.statusCode).toBe(200);
-    expect(one.body).toContain('Digest body');
+    expect(one.body).toContain('Archived post');
     expect(one.body).not.toContain('%%');
     expect(one.body).not.toMatch(/token=/);
+    // A public footer (subscribe), never a recipient's: no "You receive … at you", no unsubscribe.
+    expect(one.body).toContain('from the archive');
+    expect(one.body).toContain('href="http://localhost:3000/"');
+    expect(one.body).not.toMatch(/You receive|\/unsubscribe|\/preferences/);
     expect(String(one.headers['content-security-policy'])).toContain("default-src 'none'");
   });
 

@@ -195,12 +195,13 @@ export async function httpHarness(
       date: string,
       status: 'sending' | 'sent',
       html = '<html><body><p>Digest body</p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></body></html>',
+      postIds: string[] = [],
     ) {
       const window = digestWindow(date, config.digest);
       await digestStore.create(window, new Date());
       await digestStore.storeContent(
         date,
-        { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%', postIds: [] },
+        { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%', postIds },
         new Date(),
       );
       if (status === 'sent') await redis.hset(keys.digest(date), 'status', 'sent');

@@ -218,8 +218,7 @@ describe('importSubscribers: Redis full part-way', () => {
     try {
       const full = createSubscriberStore({ redis, keys: createKeys('{full}') });
       const rows = ['email,name'];
-      for (let i = 0; i < 8_000; i++)
-        rows.push(`full${i}@example.org,Name ${i} ${'x'.repeat(40)}`);
+      for (let i = 0; i < 8_000; i++) rows.push(`full${i}@example.org,Name ${i} ${'x'.repeat(40)}`);
       const p = file('full.csv', rows.join('\n'));
       const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
       // Room for a few thousand rows, not for 8,000.

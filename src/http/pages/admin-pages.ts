@@ -6,10 +6,9 @@ import { digestNote, retryButton, sendButton } from './digest-status.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
 import { layout, type Site } from './layout.js';
 
-const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}" />`;
-const notice = (text?: string) => (text ? html`<p class="notice" role="status">${text}</p>` : '');
-const alert = (text?: string) => (text ? html`<p class="error" role="alert">${text}</p>` : '');
-const when = (iso?: string) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
+import { plural } from '../../format-time.js';
+import type { ImportSummary } from '../../subscribers/import-csv.js';
+import { alert, csrfField, notice, when } from './admin-parts.js';
 
 export function loginPage(site: Site, error?: string): string {
   return layout({
@@ -28,14 +27,14 @@ export function loginPage(site: Site, error?: string): string {
   });
 }
 
-function postList(posts: Post[]): SafeHtml {
+function postList(posts: Post[], tz: string): SafeHtml {
   if (posts.length === 0) return html`<p class="note">No posts yet for this digest.</p>`;
   return html`<ol>
     ${posts.map(
       (p) =>
         html`<li>
           <a href="${safeHref(p.url)}">${p.title}</a>
-          <span class="note">${when(p.publishedAt)}</span>
+          <span class="note">${when(p.publishedAt, tz)}</span>
         </li>`,
     )}
   </ol>`;
@@ -45,16 +44,16 @@ function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
   return html`${digests.map(
     (d) =>
       html`<tr data-date="${d.date}">
-        <td><a href="/admin/digests/${d.date}/preview">${d.date}</a></td>
-        <td data-field="status" class="status">${d.status}</td>
-        <td data-field="recipients">${d.counters.recipients}</td>
-        <td data-field="sent">${d.counters.sent}</td>
-        <td data-field="failed">${d.counters.failed}</td>
-        <td data-field="skipped">${d.counters.skipped}</td>
-        <td data-field="pending">${d.counters.pending}</td>
-        <td data-field="subject">${d.subject}</td>
-        <td data-field="note">${digestNote(d)}</td>
-        <td>${retryButton(d, csrfField(csrf))}</td>
+        <td data-label="Date"><a href="/admin/digests/${d.date}/preview">${d.date}</a></td>
+        <td data-label="Status" data-field="status" class="status">${d.status}</td>
+        <td data-label="Recipients" data-field="recipients">${d.counters.recipients}</td>
+        <td data-label="Sent" data-field="sent">${d.counters.sent}</td>
+        <td data-label="Failed" data-field="failed">${d.counters.failed}</td>
+        <td data-label="Skipped" data-field="skipped">${d.counters.skipped}</td>
+        <td data-label="Pending" data-field="pending">${d.counters.pending}</td>
+        <td data-label="Subject" data-field="subject">${d.subject}</td>
+        <td data-label="Note" data-field="note">${digestNote(d)}</td>
+        <td data-label="">${retryButton(d, csrfField(csrf))}</td>
       </tr>`,
   )}`;
 }
@@ -63,6 +62,7 @@ export function dashboardPage(
   site: Site,
   input: {
     csrf: string;
+    tz: string;
     next: { date: string; sendAt: string; sendAtInWords: string; posts: Post[]; status?: string };
     digests: DigestListItem[];
     counts: Record<SubscriberStatus, number>;
@@ -89,15 +89,16 @@ export function dashboardPage(
             next.status
               ? html`Already built (${next.status}), ahead of its time
                   <time datetime="${next.sendAt}">${next.sendAtInWords}</time>: it carried
-                  ${next.posts.length} post(s), and the schedule will send nothing more for it.`
+                  ${plural(next.posts.length, 'post')}, and the schedule will send nothing more for
+                  it.`
               : html`Scheduled for
                   <time data-field="next-send" datetime="${next.sendAt}"
                     >${next.sendAtInWords}</time
                   >
-                  · ${next.posts.length} post(s) would go out if it were built now.`
+                  · ${plural(next.posts.length, 'post')} would go out if it were built now.`
           }
         </p>
-        ${postList(next.posts)}
+        ${postList(next.posts, input.tz)}
         <p>
           <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
           ${sendButton(next)}
@@ -108,7 +109,7 @@ export function dashboardPage(
         ${digests.length === 0 ? html`<p class="note">No digest has been built yet.</p>` : ''}
         <div class="table-wrap">
           <!-- Always present (even empty): /assets/admin.js polls it and reloads for a new digest. -->
-          <table data-live-digests>
+          <table data-live-digests class="stack">
             <caption class="note">
               Counts update every 2 seconds while a digest goes out.
             </caption>
@@ -169,8 +170,8 @@ export function triggerPage(
                 stored, so it can be sent once posts arrive.
               </p>`
             : html`<p>
-                This builds the digest now with ${input.posts} post(s) and sends it to every
-                confirmed subscriber. It cannot be undone.
+                This builds the digest now with ${plural(input.posts, 'post')} and sends it to
+                every confirmed subscriber. It cannot be undone.
               </p>`
       }
       ${
@@ -201,10 +202,14 @@ export function previewPage(
   site: Site,
   input: {
     csrf: string;
+    tz: string;
     date: string;
     subject: string;
     text: string;
     empty: boolean;
+    /** Why it is empty, in one sentence, and the date worth trying instead. */
+    emptyReason?: string;
+    tryDate?: string;
     posts: number;
     /** Set when this is the stored digest as built; else it is rendered from posts now. */
     stored?: { builtAt: string; status: string };
@@ -215,7 +220,7 @@ export function previewPage(
   const src = `/admin/api/digests/${input.date}/preview`;
   const origin = input.stored
     ? html`<p class="note" data-preview="stored">
-        The stored digest, as built ${when(input.stored.builtAt)} (${input.stored.status}).
+        The stored digest, as built ${when(input.stored.builtAt, input.tz)} (${input.stored.status}).
       </p>`
     : html`<p class="note" data-preview="fresh">
         Not built yet: rendered from the posts stored now.
@@ -226,11 +231,14 @@ export function previewPage(
     admin: { csrf: input.csrf },
     body: html`<h1>Preview: ${input.date}</h1>
       ${notice(input.message)}
-      ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''} ${origin}
+      ${alert(input.error)} ${origin}
       ${
         input.empty
-          ? html`<p class="notice">This digest has no posts: nothing would be sent.</p>`
-          : html`<p><strong>Subject:</strong> ${input.subject} · ${input.posts} post(s)</p>
+          ? html`<p class="notice">
+                ${input.emptyReason ?? 'This digest has no posts: nothing would be sent.'}
+              </p>
+              ${input.tryDate ? html`<p><a class="button secondary" href="/admin/digests/${input.tryDate}/preview">Preview ${input.tryDate}</a></p>` : ''}`
+          : html`<p><strong>Subject:</strong> ${input.subject} · ${plural(input.posts, 'post')}</p>
               <div class="frames">
                 <figure>
                   <figcaption>Desktop (660 px)</figcaption>
@@ -269,11 +277,73 @@ export function previewPage(
   });
 }
 
+/** A row; "Delete…" opens a confirmation in place (no script), the button under it deletes. */
+function subscriberRow(s: Subscriber, csrf: string, tz: string): SafeHtml {
+  return html`<tr>
+    <td data-label="Id">${s.id}</td>
+    <td data-label="Address" class="url">${s.email}</td>
+    <td data-label="Status">${s.status}${s.paused ? ' (paused)' : ''}</td>
+    <td data-label="Time zone">${s.tz ?? ''}</td>
+    <td data-label="Since">${when(s.createdAt, tz)}</td>
+    <td class="actions">
+      <details class="confirm">
+        <summary aria-label="Delete ${s.email}…">Delete…</summary>
+        <form method="post" action="/admin/subscribers/${s.id}/delete">
+          ${csrfField(csrf)}
+          <p>Delete ${s.email} and everything about them? This cannot be undone.</p>
+          <button type="submit" class="danger">Yes, delete</button>
+        </form>
+      </details>
+    </td>
+  </tr>`;
+}
+
+/** An import's counts and its bad rows by line, as the CLI prints them. */
+function importReport(r: ImportSummary): SafeHtml {
+  return html`<section class="notice" role="status" aria-labelledby="import-h">
+    <h2 id="import-h">Import: ${plural(r.rows, 'row')} read</h2>
+    <p>
+      ${r.created} created · ${r.updated} updated · ${r.unchanged} unchanged · ${r.suppressed}
+      suppressed · ${r.invalidCount} invalid
+    </p>
+    ${
+      r.invalid.length
+        ? html`<div class="table-wrap">
+              <table class="stack">
+                <thead>
+                  <tr>
+                    <th scope="col">Line</th>
+                    <th scope="col">Problem</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${r.invalid.slice(0, 200).map(
+                    (b) =>
+                      html`<tr>
+                        <td data-label="Line">${b.line}</td>
+                        <td data-label="Problem">
+                          ${b.reason} <span class="note">${b.code}</span>
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+            ${r.invalidCount > 200 ? html`<p class="note">… and ${r.invalidCount - 200} more.</p>` : ''}`
+        : ''
+    }
+  </section>`;
+}
+
 export function subscribersPage(
   site: Site,
   input: {
     csrf: string;
+    tz: string;
     subscribers: Subscriber[];
+    /** The last import's outcome, with its bad rows by line. */
+    importReport?: ImportSummary;
+    error?: string;
     counts: Record<SubscriberStatus, number>;
     status?: SubscriberStatus;
     search?: string;
@@ -288,6 +358,8 @@ export function subscribersPage(
     admin: { csrf: input.csrf },
     body: html`<h1>Subscribers</h1>
       ${notice(input.message)}
+      ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+      ${input.importReport ? importReport(input.importReport) : ''}
       <p>
         ${total} in all:
         ${SUBSCRIBER_STATUSES.map((s, i) => html`${i ? ' · ' : ''}${input.counts[s]} ${s}`)}
@@ -309,7 +381,7 @@ export function subscribersPage(
         <button type="submit">Filter</button>
       </form>
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">Id</th>
@@ -321,24 +393,7 @@ export function subscribersPage(
             </tr>
           </thead>
           <tbody>
-            ${input.subscribers.map(
-              (s) =>
-                html`<tr>
-                  <td>${s.id}</td>
-                  <td>${s.email}</td>
-                  <td>${s.status}${s.paused ? ' (paused)' : ''}</td>
-                  <td>${s.tz ?? ''}</td>
-                  <td>${when(s.createdAt)}</td>
-                  <td>
-                    <form method="post" action="/admin/subscribers/${s.id}/delete" class="inline">
-                      ${csrfField(input.csrf)}
-                      <button type="submit" class="link" aria-label="Delete ${s.email}">
-                        Delete
-                      </button>
-                    </form>
-                  </td>
-                </tr>`,
-            )}
+            ${input.subscribers.map((s) => subscriberRow(s, input.csrf, input.tz))}
           </tbody>
         </table>
       </div>

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { describeEmpty } from '../../../digests/preview.js';
 import { AppError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
 import { toPublicError } from '../../http-errors.js';
@@ -39,6 +40,7 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
       reply,
       dashboardPage(site, {
         csrf: req.admin!.csrf,
+        tz: ctx.config.digest.tz,
         next,
         digests: list,
         counts,
@@ -100,10 +102,15 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
       reply,
       previewPage(site, {
         csrf: req.admin!.csrf,
+        tz: ctx.config.digest.tz,
         date,
         subject: p.subject,
         text: p.text,
         empty: p.empty,
+        emptyReason: p.empty
+          ? describeEmpty(date, p.emptyReason, ctx.config.digest.tz, (d) => `try ${d}`)
+          : undefined,
+        tryDate: p.emptyReason?.newest?.date !== date ? p.emptyReason?.newest?.date : undefined,
         posts: p.posts.length,
         stored: p.stored ? { builtAt: p.builtAt ?? '', status: p.status ?? '' } : undefined,
         message,

@@ -1,9 +1,13 @@
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ValidationError } from '../../../errors.js';
 import { requireAddress } from '../../../subscribers/address.js';
-import { importSubscribers, type ImportSummary } from '../../../subscribers/import-csv.js';
+import {
+  ImportInterruptedError,
+  importSubscribers,
+  type ImportSummary,
+} from '../../../subscribers/import-csv.js';
 import type { HttpContext } from '../../http-context.js';
 import { subscribersPage } from '../../pages/admin-pages.js';
 import { SubscribersQuery } from '../../schemas.js';
@@ -13,9 +17,11 @@ import { back, flash, sendPage } from './respond.js';
 export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext): void {
   const { site, subscribers } = ctx;
 
-  app.get('/subscribers', async (req, reply) => {
+  const show = async (
+    req: FastifyRequest,
+    extra: { message?: string; error?: string; importReport?: ImportSummary } = {},
+  ) => {
     const q = SubscribersQuery.parse(req.query);
-    const { message, error } = flash(req, reply);
     const status = q.status || undefined;
     const search = q.search?.trim() || undefined;
     const [page, counts] = await Promise.all([
@@ -28,18 +34,21 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
     if (page.nextCursor) params.set('cursor', page.nextCursor);
     else if (page.nextAfterId !== undefined) params.set('after', String(page.nextAfterId));
     const more = page.nextCursor !== undefined || page.nextAfterId !== undefined;
-    return sendPage(
-      reply,
-      subscribersPage(site, {
-        csrf: req.admin!.csrf,
-        subscribers: page.subscribers,
-        counts,
-        status,
-        search,
-        nextHref: more ? `/admin/subscribers?${params.toString()}` : undefined,
-        message: message ?? error,
-      }),
-    );
+    return subscribersPage(site, {
+      csrf: req.admin!.csrf,
+      tz: ctx.config.digest.tz,
+      subscribers: page.subscribers,
+      counts,
+      status,
+      search,
+      nextHref: more ? `/admin/subscribers?${params.toString()}` : undefined,
+      ...extra,
+    });
+  };
+
+  app.get('/subscribers', async (req, reply) => {
+    const { message, error } = flash(req, reply);
+    return sendPage(reply, await show(req, { message, error }));
   });
 
   app.post('/subscribers', async (req, reply) => {
@@ -72,14 +81,16 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
     const file = (req.body as Record<string, unknown> | undefined)?.file;
     if (!Buffer.isBuffer(file))
       throw new ValidationError('IMPORT_FILE_MISSING', 'Choose a CSV file to import.');
-    const report = await importSubscribers({ store: subscribers }, Readable.from([file]));
-    return back(reply, '/admin/subscribers', importMessage(report));
+    // The page itself answers (no redirect): the bad rows by line do not fit in a flash cookie.
+    try {
+      const report = await importSubscribers({ store: subscribers }, Readable.from([file]));
+      return sendPage(reply, await show(req, { importReport: report }));
+    } catch (err) {
+      if (!(err instanceof ImportInterruptedError)) throw err;
+      return sendPage(
+        reply.code(503),
+        await show(req, { importReport: err.summary, error: err.message }),
+      );
+    }
   });
-}
-
-function importMessage(r: ImportSummary): string {
-  return (
-    `Imported ${r.rows} row(s): ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged, ` +
-    `${r.suppressed} suppressed, ${r.invalidCount} invalid.`
-  );
 }
