@@ -35,7 +35,7 @@ export type SubscriberStoreLike = Pick<
   | 'iterate'
 >;
 export type FeedStoreLike = Pick<FeedStore, 'add' | 'remove' | 'list'>;
-export type PostStoreLike = Pick<PostStore, 'addManual' | 'list'>;
+export type PostStoreLike = Pick<PostStore, 'addManual' | 'list' | 'getMany'>;
 export interface IngestLike {
   ingestAll(opts?: { onProgress?: (p: IngestProgress) => unknown }): Promise<IngestResult[]>;
   checkSource(source: string): Promise<SourceCheck>;

@@ -1,6 +1,8 @@
+import type { Post } from '../../feeds/post.js';
+import { dayInWords } from '../../format-time.js';
 import type { Subscriber } from '../../subscribers/subscriber.js';
 import type { DigestListItem as DigestSummary } from '../deps.js';
-import { html, type SafeHtml } from '../html.js';
+import { html, safeHref, type SafeHtml } from '../html.js';
 import { layout, type Site } from './layout.js';
 
 /** Digests that went out, for the archive and the home page. */
@@ -17,36 +19,73 @@ function digestList(digests: DigestSummary[]): SafeHtml {
     ${digests.map(
       (d) =>
         html`<li>
-          <a href="/digests/${d.date}">${d.date}</a>${d.subject ? html` — ${d.subject}` : ''}
+          <a href="/digests/${d.date}">${d.subject || d.date}</a>
+          <span class="when">${dayInWords(`${d.date}T12:00:00Z`, 'UTC')}</span>
         </li>`,
     )}
   </ul>`;
 }
 
-/** GET /: the subscribe form and the past digests. */
+/** The posts of the latest digest that went out, on the home page. */
+export interface LatestDigest {
+  date: string;
+  subject: string;
+  posts: Post[];
+}
+
+function latestSection(latest: LatestDigest | undefined): SafeHtml | string {
+  if (!latest || latest.posts.length === 0) return '';
+  return html`<section class="card" aria-labelledby="latest-h">
+    <h2 id="latest-h">In the latest digest</h2>
+    <ul class="posts">
+      ${latest.posts.slice(0, 8).map(
+        (p) =>
+          html`<li>
+            <a class="title" href="${safeHref(p.url)}">${p.title}</a>
+            ${p.summary ? html`<p>${p.summary.slice(0, 180)}${p.summary.length > 180 ? '…' : ''}</p>` : ''}
+          </li>`,
+      )}
+    </ul>
+    <p><a href="/digests/${latest.date}">Read the whole digest</a></p>
+  </section>`;
+}
+
+/** GET /: the subscribe form, the latest digest's posts and the past digests. */
 export function homePage(
   site: Site,
-  input: { digests: DigestSummary[]; stamp: string; error?: string; email?: string },
+  input: {
+    digests: DigestSummary[];
+    latest?: LatestDigest;
+    stamp: string;
+    error?: string;
+    email?: string;
+  },
 ): string {
   return layout({
     site,
     title: 'Subscribe',
     scripts: ['/assets/tz.js'],
-    body: html`<h1>${site.name}</h1>
-      <p>One email a week with the new posts. Unsubscribe in one click, any time.</p>
-      ${input.error ? html`<p class="error" role="alert" id="email-error">${input.error}</p>` : ''}
-      <form method="post" action="/subscribe" class="subscribe">
-        <label for="email">Email address</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          required
-          maxlength="254"
-          autocomplete="email"
-          value="${input.email ?? ''}"
-          ${input.error ? html`aria-invalid="true" aria-describedby="email-error"` : ''}
-        />
+    body: html`<div class="hero">
+        <h1>${site.name}</h1>
+        <p class="lede">The week's new posts in one email. Unsubscribe in one click, any time.</p>
+      </div>
+      <form method="post" action="/subscribe" class="subscribe subscribe-box" id="subscribe">
+        ${input.error ? html`<p class="error" role="alert" id="email-error">${input.error}</p>` : ''}
+        <label for="email">Your email address</label>
+        <div class="row">
+          <input
+            id="email"
+            name="email"
+            type="email"
+            required
+            maxlength="254"
+            autocomplete="email"
+            placeholder="you@example.com"
+            value="${input.email ?? ''}"
+            ${input.error ? html`aria-invalid="true" aria-describedby="email-error"` : ''}
+          />
+          <button type="submit">Subscribe</button>
+        </div>
         <input type="hidden" name="tz" value="" />
         <input type="hidden" name="source" value="/" />
         <input type="hidden" name="ts" value="${input.stamp}" />
@@ -54,12 +93,12 @@ export function homePage(
           <label for="website">Leave this empty</label>
           <input id="website" name="website" type="text" tabindex="-1" autocomplete="off" />
         </div>
-        <button type="submit">Subscribe</button>
         <p class="note">
           We will send you an email to confirm. We keep your address, the time you asked and where
           from, and nothing else.
         </p>
       </form>
+      ${latestSection(input.latest)}
       <h2>Past digests</h2>
       ${digestList(archivedDigests(input.digests))}`,
   });

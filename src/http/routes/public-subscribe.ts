@@ -7,7 +7,17 @@ import { clientId, validIp } from '../client-address.js';
 import { createFormStamp } from '../form-stamp.js';
 import type { HttpContext } from '../http-context.js';
 import { wantsJson } from '../http-errors.js';
-import { homePage, subscribeDonePage } from '../pages/public-pages.js';
+import { archivedDigests, homePage, subscribeDonePage } from '../pages/public-pages.js';
+import type { DigestListItem } from '../deps.js';
+
+/** The latest digest that went out, with its posts, for the home page. */
+async function latestDigest(ctx: HttpContext, list: DigestListItem[]) {
+  const last = archivedDigests(list)[0];
+  if (!last) return undefined;
+  const stored = await ctx.digests.get(last.date);
+  const posts = stored ? await ctx.posts.getMany(stored.postIds.slice(0, 8)) : [];
+  return { date: last.date, subject: last.subject, posts };
+}
 
 const SubscribeBody = z.object({
   // Generous bounds here; normaliseAddress gives the precise reasons.
@@ -50,10 +60,11 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
 
   app.get('/', async (_req, reply) => {
     const list = await digests.list(50);
+    const latest = await latestDigest(ctx, list);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(homePage(site, { digests: list, stamp: stamp.issue() }));
+      .send(homePage(site, { digests: list, latest, stamp: stamp.issue() }));
   });
 
   const rateLimit = { max: ctx.limits.subscribePerIpPerMinute, timeWindow: 60_000 };

@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { htmlPage, rssFeed, startFeedSite, type FeedSite } from '../helpers/feed-site.js';
+import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
+import { freePort } from '../helpers/redis-server.js';
+
+/**
+ * The admin on a phone and feed discovery, in Chromium against the real service (src/main.ts).
+ * Every admin page must fit 390 and 360 px: no sideways scroll (scrollWidth <= clientWidth).
+ * Screenshots go to SCREENSHOTS_DIR when set (`npm run screenshots`), else to a temp folder.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const ADMIN_TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
+const PREFIX = `{t-e2e-phone-${randomBytes(4).toString('hex')}}`;
+
+let dir: string;
+let shots: string;
+let base: string;
+let site: FeedSite;
+let server: ChildProcess | undefined;
+let log = '';
+let browser: Browser;
+let page: Page;
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** How far the page scrolls sideways (0 when it fits). */
+// Run in the page (a string: this project's TypeScript has no DOM types).
+const overflow = (p: Page) =>
+  p.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+
+describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'digest-phone-'));
+    shots = process.env.SCREENSHOTS_DIR ?? path.join(dir, 'shots');
+    mkdirSync(shots, { recursive: true });
+    site = await startFeedSite();
+    const posts = Array.from({ length: 6 }, (_, i) => ({
+      title: `A rather long post title number ${i + 1} that wraps on a phone`,
+      link: `https://blog.example/posts/a-long-slug-that-does-not-break-easily-${i + 1}`,
+      date: new Date(Date.now() - (i + 1) * 86_400_000).toISOString(),
+    }));
+    site.routes.set('/feed.xml', ['application/rss+xml', rssFeed('Example Blog', posts)]);
+    site.routes.set('/comments.xml', ['application/rss+xml', rssFeed('Comments', [])]);
+    site.routes.set('/', [
+      'text/html',
+      htmlPage([
+        { type: 'application/rss+xml', href: 'feed.xml', title: 'Posts' },
+        { type: 'application/atom+xml', href: 'comments.xml', title: 'Comments' },
+      ]),
+    ]);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: PREFIX,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: base,
+        DATA_DIR: dir,
+        ADMIN_TOKEN,
+        FEED_ALLOW_PRIVATE: 'true',
+        SITE_NAME: 'The Example Blog Weekly',
+        ACCENT_COLOR: '#7c3aed',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    await until('the service', async () => (await fetch(`${base}/readyz`)).ok || undefined);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${base}/admin/login`);
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/admin`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      const gone = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await gone;
+    }
+    await site?.close();
+    const redis = new Redis(TEST_REDIS_URL);
+    await deletePrefix(redis, PREFIX);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('discovers the feeds of a blog page, lets the admin choose, and fetches with progress', async () => {
+    await page.goto(`${base}/admin/feeds`);
+    await page.fill('#feed-url', `${site.base}/`);
+    await page.click('form[action="/admin/feeds"] button[type=submit]:has-text("Add")');
+    await page.waitForSelector('[data-choose-feed]');
+    expect(await page.locator('[data-choose-feed]').count()).toBe(2);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await page.locator(`form:has(input[value="${site.base}/feed.xml"]) [data-choose-feed]`).click();
+    await page.waitForSelector('text=Added');
+    await page.click('button:has-text("Fetch all feeds now")');
+    await page.waitForSelector('[data-ingest-job]').catch(async (e: unknown) => {
+      throw new Error(`${String(e)}\n${page.url()}\n${(await page.content()).slice(0, 3000)}`);
+    });
+    // admin.js follows the job until the worker has fetched every feed.
+    await page.waitForSelector('text=Done: 1 of 1 feed fetched, 6 new posts.', { timeout: 60_000 });
+    await page.screenshot({ path: path.join(shots, 'feeds-phone.png'), fullPage: true });
+  }, 120_000);
+
+  it('every admin page fits 390 and 360 px without scrolling sideways', async () => {
+    // Something in every table: a subscriber, a digest.
+    await page.goto(`${base}/admin/subscribers`);
+    await page.fill('#add-email', 'someone.with.a.long.address@subdomain.example.org');
+    await page.check('input[name=confirmed]');
+    await page.click('form[method=post][action="/admin/subscribers"] button[type=submit]');
+    await page.waitForSelector('.notice:has-text("Added someone")').catch(async (e: unknown) => {
+      throw new Error(`${String(e)}\n${page.url()}\n${(await page.content()).slice(0, 3000)}`);
+    });
+    const next = await page.request.get(`${base}/admin/api/digests`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(next.ok()).toBe(true);
+    await page.goto(`${base}/admin`);
+    const previewHref = await page.locator('a:has-text("Preview")').first().getAttribute('href');
+    const pages = ['/admin', '/admin/subscribers', '/admin/feeds', previewHref!, '/admin/trigger'];
+    for (const width of [390, 360]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const url of pages) {
+        await page.goto(`${base}${url}`);
+        expect({ url, width, overflow: await overflow(page) }).toEqual({ url, width, overflow: 0 });
+      }
+    }
+    // Delete asks first: the button is inside a closed confirmation.
+    await page.goto(`${base}/admin/subscribers`);
+    await expect(page.locator('button.danger').first().isVisible()).resolves.toBe(false);
+    await page.locator('details.confirm summary').first().click();
+    await expect(page.locator('button.danger').first().isVisible()).resolves.toBe(true);
+    expect(await overflow(page)).toBe(0);
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [name, url] of [
+      ['dashboard-phone', '/admin'],
+      ['subscribers-phone', '/admin/subscribers'],
+      ['preview-phone', previewHref!],
+    ] as const) {
+      await page.goto(`${base}${url}`);
+      await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+    }
+  }, 120_000);
+
+  it('public pages fit a phone and read in dark mode', async () => {
+    const dark = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+    });
+    try {
+      for (const url of ['/', '/digests']) {
+        await dark.goto(`${base}${url}`);
+        expect(await overflow(dark)).toBe(0);
+        const bg = await dark.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+        expect(bg).not.toBe('rgb(255, 255, 255)');
+      }
+      await dark.screenshot({ path: path.join(shots, 'archive-dark-phone.png'), fullPage: true });
+      await dark.goto(`${base}/`);
+      await dark.screenshot({ path: path.join(shots, 'home-dark-phone.png'), fullPage: true });
+      await dark.setViewportSize({ width: 1280, height: 900 });
+      await dark.screenshot({ path: path.join(shots, 'home-dark-wide.png'), fullPage: true });
+    } finally {
+      await dark.close();
+    }
+  }, 60_000);
+});
