@@ -86,8 +86,8 @@ export function textOn(hex: string): string {
 /** The site stylesheet, served from /assets/site.css (CSP: style-src 'self'). */
 export function siteCss(site: Site): string {
   const accent = /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8';
-  return `:root{--accent:${accent};--on-accent:${textOn(accent)};--fg:#1b1b1f;--muted:#55555f;--bg:#fff;--soft:#f6f6f8;--card:#fff;--line:#dcdce2;--field:#767680;--bad:#a4161a;--ok:#1b5e20;color-scheme:light dark}
-@media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a9a9b5;--bg:#131316;--soft:#1c1c21;--card:#1a1a1f;--line:#34343c;--field:#8a8a96;--bad:#ff8a80;--ok:#81c784}a{color:color-mix(in srgb,var(--accent) 55%,#fff)}}
+  return `:root{--accent:${accent};--on-accent:${textOn(accent)};--fg:#1b1b1f;--muted:#55555f;--bg:#fff;--soft:#f6f6f8;--card:#fff;--line:#dcdce2;--field:#767680;--bad:#a4161a;--ok:#1b5e20;--link:var(--accent);color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a9a9b5;--bg:#131316;--soft:#1c1c21;--card:#1a1a1f;--line:#34343c;--field:#8a8a96;--bad:#ff8a80;--ok:#81c784;--link:color-mix(in srgb,var(--accent) 45%,#fff)}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;font:1rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
@@ -102,7 +102,7 @@ footer.site p{margin:.25rem 0}
 nav{display:flex;flex-wrap:wrap;gap:.35rem 1rem;align-items:center}
 nav a{text-decoration:none;font-weight:550}
 nav a:hover{text-decoration:underline}
-a{color:var(--accent)}
+a{color:var(--link)}
 a:hover{text-decoration-thickness:2px}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem;z-index:10}
@@ -113,9 +113,9 @@ label.check{font-weight:400}
 input[type=email],input[type=text],input[type=password],input[type=url],input[type=date],input[type=search],select,textarea{width:100%;max-width:28rem;font:inherit;padding:.6rem .7rem;border:1px solid var(--field);border-radius:8px;background:var(--card);color:var(--fg)}
 input[type=file]{max-width:100%;font:inherit}
 button,.button{font:inherit;font-weight:600;padding:.6rem 1.15rem;border-radius:8px;border:2px solid var(--accent);background:var(--accent);color:var(--on-accent);cursor:pointer;text-decoration:none;display:inline-block;margin:.5rem .5rem .5rem 0;line-height:1.3}
-button.secondary,.button.secondary{background:transparent;color:var(--accent)}
+button.secondary,.button.secondary{background:transparent;color:var(--link)}
 button.danger{background:var(--bad);border-color:var(--bad);color:#fff}
-button.link{background:none;border:none;color:var(--accent);padding:0;margin:0;text-decoration:underline;font-weight:400}
+button.link{background:none;border:none;color:var(--link);padding:0;margin:0;text-decoration:underline;font-weight:400}
 form.inline{display:inline}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 .note{color:var(--muted);font-size:.92rem}
@@ -146,7 +146,7 @@ table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.95rem}
 th,td{text-align:left;padding:.5rem .55rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.85rem;color:var(--muted);font-weight:600}
 .table-wrap{overflow-x:auto;max-width:100%}
-details.confirm summary{cursor:pointer;color:var(--accent);text-decoration:underline;list-style:none}
+details.confirm summary{cursor:pointer;color:var(--link);text-decoration:underline;list-style:none}
 details.confirm summary::-webkit-details-marker{display:none}
 details.confirm[open]{background:var(--soft);border-radius:8px;padding:.5rem .75rem}
 details.confirm p{margin:.5rem 0 0;max-width:22rem}
