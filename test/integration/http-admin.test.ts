@@ -339,7 +339,10 @@ describe('admin pages', () => {
       headers: { ...mp.headers, cookie },
       payload: mp.body,
     });
-    expect(res.statusCode).toBe(303);
+    // The page answers with the report: counts and the bad rows by line, as the CLI prints them.
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('Import: 2 rows read');
+    expect(res.body).toMatch(/<td data-label="Line">3<\/td>\s*<td data-label="Problem">/);
     expect((await h.subscribers.getByEmail('dave@example.com'))?.status).toBe('confirmed');
     const noCsrf = multipart(
       {},
