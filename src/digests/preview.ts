@@ -161,10 +161,7 @@ async function explainEmpty(
 ): Promise<EmptyReason | undefined> {
   if (!deps.postStore.list) return undefined;
   const [inWindow, { posts }] = await Promise.all([
-    deps.postStore.listPublishedBetween(
-      window.windowStart.getTime(),
-      window.windowEnd.getTime(),
-    ),
+    deps.postStore.listPublishedBetween(window.windowStart.getTime(), window.windowEnd.getTime()),
     deps.postStore.list({ limit: 1 }),
   ]);
   const alreadySent = inWindow.length;

@@ -236,7 +236,7 @@ export async function importSubscribers(
 /** One line's fields, or undefined when it is not valid CSV. */
 function parseLine(text: string): string[] | undefined {
   try {
-    const [fields] = parse(text, { relax_quotes: true, relax_column_count: true }) as string[][];
+    const [fields] = parse(text, { relax_quotes: true, relax_column_count: true });
     return fields ?? [];
   } catch {
     return undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { freePort } from '../helpers/redis-server.js';
+import { screenshotsDir } from '../helpers/screenshots.js';
 
 /**
  * The browser suite: the real service (`src/main.ts`: HTTP and workers in one process, mail to
@@ -25,9 +26,8 @@ if (!hasChromium) {
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const SHOTS = process.env.SCREENSHOTS_DIR
-  ? path.resolve(ROOT, process.env.SCREENSHOTS_DIR)
-  : mkdtempSync(path.join(tmpdir(), 'e2e-shots-'));
+const shots = screenshotsDir();
+const SHOTS = shots.dir;
 const ADMIN_TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
 const PREFIX = `{t-e2e-${randomBytes(4).toString('hex')}}`;
 const READER = 'reader@example.com';
@@ -149,12 +149,11 @@ describe.skipIf(!hasChromium)('in a real browser', () => {
       args: ['--no-sandbox'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    mkdirSync(SHOTS, { recursive: true });
   }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (!process.env.SCREENSHOTS_DIR) rmSync(SHOTS, { recursive: true, force: true });
+    shots.remove();
     if (server && server.exitCode === null) {
       const gone = new Promise((r) => server!.once('exit', r));
       server.kill('SIGTERM');

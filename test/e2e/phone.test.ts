@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htmlPage, rssFeed, startFeedSite, type FeedSite } from '../helpers/feed-site.js';
 import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { freePort } from '../helpers/redis-server.js';
+import { screenshotsDir } from '../helpers/screenshots.js';
 
 /**
  * The admin on a phone and feed discovery, in Chromium against the real service (src/main.ts).
@@ -23,6 +24,7 @@ const PREFIX = `{t-e2e-phone-${randomBytes(4).toString('hex')}}`;
 
 let dir: string;
 let shots: string;
+let removeShots: () => void = () => undefined;
 let base: string;
 let site: FeedSite;
 let server: ChildProcess | undefined;
@@ -48,8 +50,7 @@ const overflow = (p: Page) =>
 describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'digest-phone-'));
-    shots = process.env.SCREENSHOTS_DIR ?? path.join(dir, 'shots');
-    mkdirSync(shots, { recursive: true });
+    ({ dir: shots, remove: removeShots } = screenshotsDir());
     site = await startFeedSite();
     const posts = Array.from({ length: 6 }, (_, i) => ({
       title: `A rather long post title number ${i + 1} that wraps on a phone`,
@@ -101,6 +102,7 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
 
   afterAll(async () => {
     await browser?.close();
+    removeShots();
     if (server && server.exitCode === null) {
       const gone = new Promise((r) => server!.once('exit', r));
       server.kill('SIGTERM');

@@ -1,14 +1,11 @@
 import type { Post } from '../../feeds/post.js';
-import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
-import { SUBSCRIBER_STATUSES } from '../../subscribers/subscriber.js';
-import type { DigestListItem } from '../deps.js';
-import { digestNote, retryButton, sendButton } from './digest-status.js';
-import { html, safeHref, type SafeHtml } from '../html.js';
-import { layout, type Site } from './layout.js';
-
 import { plural } from '../../format-time.js';
-import type { ImportSummary } from '../../subscribers/import-csv.js';
+import type { SubscriberStatus } from '../../subscribers/subscriber.js';
+import type { DigestListItem } from '../deps.js';
+import { html, safeHref, type SafeHtml } from '../html.js';
 import { alert, csrfField, notice, when } from './admin-parts.js';
+import { digestNote, retryButton, sendButton } from './digest-status.js';
+import { layout, type Site } from './layout.js';
 
 export function loginPage(site: Site, error?: string): string {
   return layout({
@@ -170,8 +167,8 @@ export function triggerPage(
                 stored, so it can be sent once posts arrive.
               </p>`
             : html`<p>
-                This builds the digest now with ${plural(input.posts, 'post')} and sends it to
-                every confirmed subscriber. It cannot be undone.
+                This builds the digest now with ${plural(input.posts, 'post')} and sends it to every
+                confirmed subscriber. It cannot be undone.
               </p>`
       }
       ${
@@ -220,7 +217,8 @@ export function previewPage(
   const src = `/admin/api/digests/${input.date}/preview`;
   const origin = input.stored
     ? html`<p class="note" data-preview="stored">
-        The stored digest, as built ${when(input.stored.builtAt, input.tz)} (${input.stored.status}).
+        The stored digest, as built ${when(input.stored.builtAt, input.tz)}
+        (${input.stored.status}).
       </p>`
     : html`<p class="note" data-preview="fresh">
         Not built yet: rendered from the posts stored now.
@@ -230,8 +228,7 @@ export function previewPage(
     title: `Preview ${input.date}`,
     admin: { csrf: input.csrf },
     body: html`<h1>Preview: ${input.date}</h1>
-      ${notice(input.message)}
-      ${alert(input.error)} ${origin}
+      ${notice(input.message)} ${alert(input.error)} ${origin}
       ${
         input.empty
           ? html`<p class="notice">
@@ -278,145 +275,3 @@ export function previewPage(
 }
 
 /** A row; "Delete…" opens a confirmation in place (no script), the button under it deletes. */
-function subscriberRow(s: Subscriber, csrf: string, tz: string): SafeHtml {
-  return html`<tr>
-    <td data-label="Id">${s.id}</td>
-    <td data-label="Address" class="url">${s.email}</td>
-    <td data-label="Status">${s.status}${s.paused ? ' (paused)' : ''}</td>
-    <td data-label="Time zone">${s.tz ?? ''}</td>
-    <td data-label="Since">${when(s.createdAt, tz)}</td>
-    <td class="actions">
-      <details class="confirm">
-        <summary aria-label="Delete ${s.email}…">Delete…</summary>
-        <form method="post" action="/admin/subscribers/${s.id}/delete">
-          ${csrfField(csrf)}
-          <p>Delete ${s.email} and everything about them? This cannot be undone.</p>
-          <button type="submit" class="danger">Yes, delete</button>
-        </form>
-      </details>
-    </td>
-  </tr>`;
-}
-
-/** An import's counts and its bad rows by line, as the CLI prints them. */
-function importReport(r: ImportSummary): SafeHtml {
-  return html`<section class="notice" role="status" aria-labelledby="import-h">
-    <h2 id="import-h">Import: ${plural(r.rows, 'row')} read</h2>
-    <p>
-      ${r.created} created · ${r.updated} updated · ${r.unchanged} unchanged · ${r.suppressed}
-      suppressed · ${r.invalidCount} invalid
-    </p>
-    ${
-      r.invalid.length
-        ? html`<div class="table-wrap">
-              <table class="stack">
-                <thead>
-                  <tr>
-                    <th scope="col">Line</th>
-                    <th scope="col">Problem</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${r.invalid.slice(0, 200).map(
-                    (b) =>
-                      html`<tr>
-                        <td data-label="Line">${b.line}</td>
-                        <td data-label="Problem">
-                          ${b.reason} <span class="note">${b.code}</span>
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-            ${r.invalidCount > 200 ? html`<p class="note">… and ${r.invalidCount - 200} more.</p>` : ''}`
-        : ''
-    }
-  </section>`;
-}
-
-export function subscribersPage(
-  site: Site,
-  input: {
-    csrf: string;
-    tz: string;
-    subscribers: Subscriber[];
-    /** The last import's outcome, with its bad rows by line. */
-    importReport?: ImportSummary;
-    error?: string;
-    counts: Record<SubscriberStatus, number>;
-    status?: SubscriberStatus;
-    search?: string;
-    nextHref?: string;
-    message?: string;
-  },
-): string {
-  const total = Object.values(input.counts).reduce((a, b) => a + b, 0);
-  return layout({
-    site,
-    title: 'Subscribers',
-    admin: { csrf: input.csrf },
-    body: html`<h1>Subscribers</h1>
-      ${notice(input.message)}
-      ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
-      ${input.importReport ? importReport(input.importReport) : ''}
-      <p>
-        ${total} in all:
-        ${SUBSCRIBER_STATUSES.map((s, i) => html`${i ? ' · ' : ''}${input.counts[s]} ${s}`)}
-      </p>
-      <form method="get" action="/admin/subscribers" role="search">
-        <label for="search">Search addresses</label>
-        <input
-          id="search"
-          name="search"
-          type="search"
-          value="${input.search ?? ''}"
-          maxlength="254"
-        />
-        <label for="status">Status</label>
-        <select id="status" name="status">
-          <option value="">all</option>
-          ${SUBSCRIBER_STATUSES.map((s) => html`<option value="${s}" ${s === input.status ? 'selected' : ''}>${s}</option>`)}
-        </select>
-        <button type="submit">Filter</button>
-      </form>
-      <div class="table-wrap">
-        <table class="stack">
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Address</th>
-              <th scope="col">Status</th>
-              <th scope="col">Time zone</th>
-              <th scope="col">Since</th>
-              <th scope="col"><span class="hp">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${input.subscribers.map((s) => subscriberRow(s, input.csrf, input.tz))}
-          </tbody>
-        </table>
-      </div>
-      ${input.subscribers.length === 0 ? html`<p class="note">No subscribers match.</p>` : ''}
-      ${input.nextHref ? html`<p><a href="${input.nextHref}">Next page</a></p>` : ''}
-      <h2>Add a subscriber</h2>
-      <form method="post" action="/admin/subscribers">
-        ${csrfField(input.csrf)}
-        <label for="add-email">Address</label>
-        <input id="add-email" name="email" type="email" required maxlength="254" />
-        <label
-          ><input type="checkbox" name="confirmed" value="yes" /> Already confirmed (they asked you
-          in another way)</label
-        >
-        <button type="submit">Add</button>
-      </form>
-      <h2>Import and export</h2>
-      <form method="post" action="/admin/subscribers/import" enctype="multipart/form-data">
-        ${csrfField(input.csrf)}
-        <label for="csv">CSV file (a column "email"; optional "name", "tz", "status")</label>
-        <input id="csv" name="file" type="file" accept=".csv,text/csv" required />
-        <button type="submit" class="secondary">Import</button>
-      </form>
-      <p><a href="/admin/api/subscribers/export">Export all as CSV</a></p>`,
-  });
-}

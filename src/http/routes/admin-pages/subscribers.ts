@@ -9,7 +9,7 @@ import {
   type ImportSummary,
 } from '../../../subscribers/import-csv.js';
 import type { HttpContext } from '../../http-context.js';
-import { subscribersPage } from '../../pages/admin-pages.js';
+import { subscribersPage } from '../../pages/admin-subscribers.js';
 import { SubscribersQuery } from '../../schemas.js';
 import { back, flash, sendPage } from './respond.js';
 
