@@ -124,9 +124,13 @@ describe('digests in the dashboard', () => {
     );
     await h.digestStore.markSkipped(digestWindow('2026-11-23', schedule), 'no posts', NOW);
     const dash = await page('/admin');
-    expect(dash.body).toMatch(/<td data-field="status" class="status">held<\/td>/);
-    expect(dash.body).toContain('<td data-field="note">Greeting never received</td>');
-    expect(dash.body).toContain('<td data-field="note">no posts</td>');
+    expect(dash.body).toMatch(
+      /<td data-label="Status" data-field="status" class="status">held<\/td>/,
+    );
+    expect(dash.body).toContain(
+      '<td data-label="Notes" data-field="note">Greeting never received</td>',
+    );
+    expect(dash.body).toContain('<td data-label="Notes" data-field="note">no posts</td>');
     const metrics = await h.app.inject({ url: '/metrics' });
     expect(metrics.body).toContain('digest_digests{status="held"} 1');
     expect(metrics.body).toContain('digest_digests{status="skipped"} 1');

@@ -49,7 +49,7 @@ function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
         <td data-label="Skipped" data-field="skipped">${d.counters.skipped}</td>
         <td data-label="Pending" data-field="pending">${d.counters.pending}</td>
         <td data-label="Subject" data-field="subject">${d.subject}</td>
-        <td data-label="Note" data-field="note">${digestNote(d)}</td>
+        <td data-label="Notes" data-field="note">${digestNote(d)}</td>
         <td data-label="">${retryButton(d, csrfField(csrf))}</td>
       </tr>`,
   )}`;
