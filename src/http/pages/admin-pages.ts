@@ -50,7 +50,7 @@ function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
         <td data-label="Pending" data-field="pending">${d.counters.pending}</td>
         <td data-label="Subject" data-field="subject">${d.subject}</td>
         <td data-label="Notes" data-field="note">${digestNote(d)}</td>
-        <td data-label="">${retryButton(d, csrfField(csrf))}</td>
+        <td class="actions">${retryButton(d, csrfField(csrf))}</td>
       </tr>`,
   )}`;
 }
@@ -76,7 +76,7 @@ export function dashboardPage(
     body: html`<h1>Dashboard</h1>
       ${notice(input.message)} ${alert(input.error)}
       <p>
-        ${counts.confirmed} confirmed subscribers · ${counts.pending} pending ·
+        ${plural(counts.confirmed, 'confirmed subscriber')} · ${counts.pending} pending ·
         <a href="/admin/subscribers">all subscribers</a>
       </p>
       <section aria-labelledby="next-h">

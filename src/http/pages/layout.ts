@@ -172,7 +172,7 @@ table.stack td>*{min-width:0}
 table.stack td::before{content:attr(data-label);font-weight:600;color:var(--muted);text-align:left;flex:0 0 auto}
 table.stack td.actions{justify-content:flex-start;text-align:left}
 table.stack td.actions::before{content:none}
-table.stack caption{text-align:left}
+table.stack caption{display:block;text-align:left}
 }
 `;
 }
