@@ -105,7 +105,9 @@ async function subscriberStatus(email: string): Promise<string | undefined> {
   return list.find((s) => s.email === email)?.status;
 }
 
-describe.skipIf(!hasChromium)('in a real browser', () => {
+// Each test is bounded by its own waits (30 s per navigation or mail, 45 s for a send), not by
+// vitest's 30 s default for the whole test.
+describe.skipIf(!hasChromium)('in a real browser', { timeout: 180_000 }, () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'digest-e2e-'));
     outbox = path.join(dir, 'outbox');
@@ -227,13 +229,15 @@ describe.skipIf(!hasChromium)('in a real browser', () => {
     await page.getByText('Test sent.').waitFor();
     await mailTo('editor@example.com', /^\[Test\]/);
 
+    // The trigger page renders the digest (MJML) on the server: on a loaded 2-core machine that
+    // takes seconds, so navigations here get the same 30 s as the other waits of this suite.
     await Promise.all([
-      page.waitForURL(/\/admin\/trigger\?date=/, { timeout: 10_000 }),
+      page.waitForURL(/\/admin\/trigger\?date=/, { timeout: 30_000 }),
       page.getByRole('link', { name: 'Send to all subscribers…' }).click(),
     ]);
     await page
       .getByRole('button', { name: 'Yes, send it' })
-      .click({ timeout: 10_000 })
+      .click({ timeout: 30_000 })
       .catch(async (err: Error) => {
         throw new Error(`${err.message}\n${page.url()}\n${(await page.content()).slice(0, 3000)}`);
       });
