@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { FREQUENCIES, isFrequency, type Frequency } from './digests/frequency.js';
 import { nextFiring } from './digests/occurrences.js';
 import { AppError } from './errors.js';
 import { HttpUrl } from './http-url.js';
@@ -105,6 +106,26 @@ const EnvSchema = z.object({
   DIGEST_CRON: cron.default('0 9 * * 1'),
   DIGEST_TZ: timeZone.default('UTC'),
   DIGEST_MAX_POSTS: int(1, 100).default(20),
+  DIGEST_MIN_POSTS: int(1, 100).default(1),
+  DIGEST_DAILY_CRON: cron.default('0 9 * * *'),
+  DIGEST_MONTHLY_CRON: cron.default('0 9 1 * *'),
+  DIGEST_FREQUENCIES: z
+    .string()
+    .default('weekly')
+    .transform((v, ctx): Frequency[] => {
+      const list = splitList(v);
+      const bad = list.find((f) => !isFrequency(f));
+      if (bad !== undefined || list.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must list some of ${FREQUENCIES.join(', ')} (got "${bad ?? v}")`,
+        });
+        return z.NEVER;
+      }
+      return FREQUENCIES.filter((f) => list.includes(f));
+    }),
+  DIGEST_DEFAULT_FREQUENCY: z.enum(FREQUENCIES).default('weekly'),
+  DIGEST_LOCAL_TIME: bool.default(true),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
   MAIL_FROM: z.string().default('Weekly Digest <digest@localhost>'),
   SITE_NAME: z.string().min(1).max(100).default('Weekly Digest'),
@@ -222,6 +243,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const fromDomain = mailFromAddress.slice(mailFromAddress.lastIndexOf('@') + 1).toLowerCase();
   const warnings = mailWarnings(e, fromDomain);
+  if (!e.DIGEST_FREQUENCIES.includes(e.DIGEST_DEFAULT_FREQUENCY)) {
+    throw new ConfigError(
+      'DIGEST_DEFAULT_FREQUENCY',
+      `is ${e.DIGEST_DEFAULT_FREQUENCY}, which DIGEST_FREQUENCIES (${e.DIGEST_FREQUENCIES.join(', ')}) does not offer`,
+    );
+  }
+
   for (const feed of splitList(e.FEEDS)) {
     if (/^[a-z]+:/i.test(feed) && !/^https?:\/\//i.test(feed)) {
       throw new ConfigError('FEEDS', `has "${feed}": only http(s) URLs and file paths are feeds`);
@@ -243,6 +271,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cron: e.DIGEST_CRON,
       tz: e.DIGEST_TZ,
       maxPosts: e.DIGEST_MAX_POSTS,
+      /** A subscriber's digest with fewer posts is not sent; they roll over to the next one. */
+      minPosts: e.DIGEST_MIN_POSTS,
+      /** The frequencies the site offers, in FREQUENCIES order, and the one a new subscriber gets. */
+      frequencies: Object.freeze(e.DIGEST_FREQUENCIES),
+      defaultFrequency: e.DIGEST_DEFAULT_FREQUENCY,
+      /** Each frequency's cron; read in each subscriber's zone unless localTime is false. */
+      crons: Object.freeze({
+        daily: e.DIGEST_DAILY_CRON,
+        weekly: e.DIGEST_CRON,
+        monthly: e.DIGEST_MONTHLY_CRON,
+      } satisfies Record<Frequency, string>),
+      /** false: everyone at the cron's time in DIGEST_TZ (one instant per edition). */
+      localTime: e.DIGEST_LOCAL_TIME,
       /** First wait of a held digest before its next SMTP preflight; doubles up to 15 min. */
       preflightRetryDelayMs: e.PREFLIGHT_RETRY_DELAY_MS,
     }),

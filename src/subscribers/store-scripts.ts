@@ -12,6 +12,7 @@ import type { RedisClient } from '../redis.js';
  * Hash fields (short names keep a million hashes small; empty fields are omitted):
  *   e email · n name · s status · z tz · p paused ("1") · c createdAt ms · u updatedAt ms
  *   k confirmedAt ms · ca/ci/cu/cs consent at ms / ip / user agent / source
+ *   f frequency (absent: the site's default) · t topic names, comma-separated (absent: all)
  * KEYS[z1..z5] are always the per-status zsets in SUBSCRIBER_STATUSES order.
  */
 
@@ -21,7 +22,8 @@ local Z = {pending=0, confirmed=1, unsubscribed=2, bounced=3, complained=4}
 
 /**
  * KEYS: byEmail, seq, suppressions, z1..z5.
- * ARGV: subPrefix, now, then 10 per entry: key, email, sha, status, name, tz, ca, ci, cu, cs.
+ * ARGV: subPrefix, now, then 12 per entry: key, email, sha, status, name, tz, ca, ci, cu, cs,
+ *   frequency, topics.
  * Returns per entry: outcome ('c' created, 'u' updated, 'n' unchanged, 's' suppressed), id (0 if none).
  * An existing subscriber's status only moves pending → confirmed, or from pending/confirmed to an
  * opt-out status the input names; unsubscribed, bounced and complained are never revived.
@@ -32,7 +34,7 @@ local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 local startSeq = seq
 local out = {}
 local function fill(f, name, v) if v ~= '' then f[#f+1] = name; f[#f+1] = v end end
-for i = 3, #ARGV, 10 do
+for i = 3, #ARGV, 12 do
   local key, email, sha, status = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3]
   local id = redis.call('HGET', KEYS[1], key)
   if redis.call('HEXISTS', KEYS[3], sha) == 1 then
@@ -42,6 +44,7 @@ for i = 3, #ARGV, 10 do
     local f = {'e', email, 's', status, 'c', now}
     fill(f, 'n', ARGV[i+4]); fill(f, 'z', ARGV[i+5])
     fill(f, 'ca', ARGV[i+6]); fill(f, 'ci', ARGV[i+7]); fill(f, 'cu', ARGV[i+8]); fill(f, 'cs', ARGV[i+9])
+    fill(f, 'f', ARGV[i+10]); fill(f, 't', ARGV[i+11])
     if status == 'confirmed' then f[#f+1] = 'k'; f[#f+1] = now end
     redis.call('HSET', subPrefix .. seq, unpack(f))
     redis.call('HSET', KEYS[1], key, seq)
@@ -71,6 +74,8 @@ for i = 3, #ARGV, 10 do
     -- Missing optional fields are filled in; what is there is never overwritten.
     if ARGV[i+4] ~= '' and redis.call('HSETNX', h, 'n', ARGV[i+4]) == 1 then changed = true end
     if ARGV[i+5] ~= '' and redis.call('HSETNX', h, 'z', ARGV[i+5]) == 1 then changed = true end
+    if ARGV[i+10] ~= '' and redis.call('HSETNX', h, 'f', ARGV[i+10]) == 1 then changed = true end
+    if ARGV[i+11] ~= '' and redis.call('HSETNX', h, 't', ARGV[i+11]) == 1 then changed = true end
     if ARGV[i+6] ~= '' and redis.call('HEXISTS', h, 'ca') == 0 then
       local f = {}
       fill(f, 'ca', ARGV[i+6]); fill(f, 'ci', ARGV[i+7]); fill(f, 'cu', ARGV[i+8]); fill(f, 'cs', ARGV[i+9])

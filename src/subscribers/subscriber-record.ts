@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { addressKey, type AddressErrorCode } from './address.js';
+import { isFrequency, type Frequency } from '../digests/frequency.js';
 import type { Subscriber, SubscriberStatus } from './subscriber.js';
 
 /*
@@ -19,6 +20,10 @@ export interface AddInput {
   email: string;
   name?: string;
   tz?: string;
+  /** Absent: the site's default frequency. */
+  frequency?: Frequency;
+  /** Topic names (checked by the caller against the topic store); absent or empty: all. */
+  topics?: string[];
   /** Default `pending`. */
   status?: SubscriberStatus;
   consent?: Consent;
@@ -76,6 +81,8 @@ export function parse(
     name: h.n || undefined,
     status: h.s as SubscriberStatus,
     tz: h.z || undefined,
+    frequency: isFrequency(h.f) ? h.f : undefined,
+    topics: h.t ? h.t.split(',') : [],
     paused: h.p === '1',
     createdAt,
     updatedAt: ms(h.u) ?? createdAt,

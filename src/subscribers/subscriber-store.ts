@@ -1,6 +1,7 @@
 import { isTimeZone } from '../config.js';
 import { AppError, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys, RedisClient } from '../redis.js';
+import type { Frequency } from '../digests/frequency.js';
 import { addressKey, normaliseAddress } from './address.js';
 import {
   ADD_SCRIPT,
@@ -62,7 +63,7 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
     }
   }
 
-  /** Validates one input into the script's 10 arguments, or says why not. */
+  /** Validates one input into the script's 12 arguments, or says why not. */
   function prepare(input: AddInput): { args: string[] } | AddManyItem {
     const addr = normaliseAddress(input.email);
     if (!addr.ok) return { outcome: 'invalid', code: addr.code, message: addr.message };
@@ -95,6 +96,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
         clean(c?.ip, 64),
         clean(c?.userAgent, 512),
         clean(c?.source, 512),
+        input.frequency ?? '',
+        (input.topics ?? []).join(','),
       ],
     };
   }
@@ -281,13 +284,30 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       if (prev === null) throw new NotFoundError('SUBSCRIBER_NOT_FOUND', `no subscriber ${id}`);
     },
 
-    /** Changes time zone, pause, name or consent. Throws SUBSCRIBER_NOT_FOUND for a missing id. */
+    /** Changes time zone, pause, name, consent, frequency or topics. Throws SUBSCRIBER_NOT_FOUND for a missing id. */
     async update(
       id: number,
-      patch: { tz?: string | null; paused?: boolean; name?: string | null; consent?: Consent },
+      patch: {
+        tz?: string | null;
+        paused?: boolean;
+        name?: string | null;
+        consent?: Consent;
+        /** null: back to the site's default. */
+        frequency?: Frequency | null;
+        /** Topic names (checked by the caller); null or empty: every post. */
+        topics?: string[] | null;
+      },
     ): Promise<void> {
       const set: string[] = [];
       const del: string[] = [];
+      if (patch.frequency !== undefined) {
+        if (patch.frequency) set.push('f', patch.frequency);
+        else del.push('f');
+      }
+      if (patch.topics !== undefined) {
+        if (patch.topics?.length) set.push('t', patch.topics.join(','));
+        else del.push('t');
+      }
       if (patch.tz !== undefined) {
         const tz = patch.tz?.trim() ?? '';
         if (tz && !isTimeZone(tz))

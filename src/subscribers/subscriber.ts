@@ -1,3 +1,5 @@
+import type { Frequency } from '../digests/frequency.js';
+
 export const SUBSCRIBER_STATUSES = [
   'pending',
   'confirmed',
@@ -16,8 +18,12 @@ export interface Subscriber {
   email: string;
   name: string | undefined;
   status: SubscriberStatus;
-  /** IANA time zone, for local-time delivery later. */
+  /** IANA time zone: their digest goes out at the cron's time there (DIGEST_TZ when absent). */
   tz: string | undefined;
+  /** How often they receive a digest; absent: the site's DIGEST_DEFAULT_FREQUENCY. */
+  frequency: Frequency | undefined;
+  /** Topic names they chose; empty: every post. */
+  topics: string[];
   /** A paused subscriber stays confirmed but is skipped at send time. */
   paused: boolean;
   createdAt: string;

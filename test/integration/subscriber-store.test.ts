@@ -208,6 +208,19 @@ describe('subscriber store', () => {
       paused: false,
       consent: { at: '2025-01-02T03:04:05.000Z', ip: '192.0.2.1' },
     });
+    await store.update(subscriber.id, { frequency: 'daily', topics: ['Go', 'Redis'] });
+    expect(await store.get(subscriber.id)).toMatchObject({
+      frequency: 'daily',
+      topics: ['Go', 'Redis'],
+    });
+    await store.update(subscriber.id, { frequency: null, topics: [] });
+    expect(await store.get(subscriber.id)).toMatchObject({ frequency: undefined, topics: [] });
+    const withPrefs = await store.add({
+      email: 'prefs@example.org',
+      frequency: 'monthly',
+      topics: ['Go'],
+    });
+    expect(withPrefs.subscriber).toMatchObject({ frequency: 'monthly', topics: ['Go'] });
     await expect(store.update(subscriber.id, { tz: 'Nowhere/Land' })).rejects.toMatchObject({
       code: 'SUBSCRIBER_TZ_INVALID',
     });

@@ -14,6 +14,11 @@ describe('config', () => {
       cron: '0 9 * * 1',
       tz: 'UTC',
       maxPosts: 20,
+      minPosts: 1,
+      frequencies: ['weekly'],
+      defaultFrequency: 'weekly',
+      crons: { daily: '0 9 * * *', weekly: '0 9 * * 1', monthly: '0 9 1 * *' },
+      localTime: true,
       preflightRetryDelayMs: 30_000,
     });
     expect(c.outboxDir).toBe('./data/outbox');
@@ -35,6 +40,23 @@ describe('config', () => {
     );
     expect(() => loadConfig({ TRUST_PROXY: 'proxy.local' })).toThrow(/TRUST_PROXY/);
     expect(() => loadConfig({ TRUST_PROXY: '99' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('DIGEST_FREQUENCIES lists offered frequencies; the default must be one of them', () => {
+    const c = loadConfig({
+      DIGEST_FREQUENCIES: 'monthly, daily',
+      DIGEST_DEFAULT_FREQUENCY: 'daily',
+    });
+    expect(c.digest.frequencies).toEqual(['daily', 'monthly']);
+    expect(c.digest.defaultFrequency).toBe('daily');
+    expect(() => loadConfig({ DIGEST_FREQUENCIES: 'daily,hourly' })).toThrow(
+      /DIGEST_FREQUENCIES must list some of daily, weekly, monthly \(got "hourly"\)/,
+    );
+    expect(() => loadConfig({ DIGEST_FREQUENCIES: 'daily' })).toThrow(
+      /DIGEST_DEFAULT_FREQUENCY is weekly, which DIGEST_FREQUENCIES \(daily\) does not offer/,
+    );
+    expect(() => loadConfig({ DIGEST_DAILY_CRON: '0 0 31 2 *' })).toThrow(/DIGEST_DAILY_CRON/);
+    expect(loadConfig({ DIGEST_LOCAL_TIME: 'false' }).digest.localTime).toBe(false);
   });
 
   it('FEED_ALLOW_HOSTS takes host names, addresses and CIDRs', () => {
