@@ -59,6 +59,10 @@ export function createKeys(prefix: string) {
     adminLoginCode: (codeHash: string) => k('admin', 'login-code', codeHash),
     /** zset: pending subscriber ids scored by their last request (ms), for expiry */
     pendingSince: k('subs', 'pending-since'),
+    /** hash: lower-cased topic name -> JSON Topic (src/topics/topic-store.ts) */
+    topics: k('topics'),
+    /** hash: lower-cased name -> "next|last|had|name" of a topic removal still going through subscribers */
+    topicRemovals: k('topics', 'removing'),
     /** string: written by /readyz to prove Redis takes writes */
     readyProbe: k('ready'),
   };

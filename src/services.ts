@@ -23,6 +23,7 @@ import { ensureAdminToken, ensureSecret } from './secrets.js';
 import { createSubscriberStore } from './subscribers/subscriber-store.js';
 import { createLinks } from './subscribers/links.js';
 import { createTokens } from './subscribers/tokens.js';
+import { createTopicStore } from './topics/topic-store.js';
 
 /**
  * Every store and service, built once per process from the context. Entry points (CLI, HTTP
@@ -40,6 +41,7 @@ export function createServices(
   const feeds = createFeedStore({ redis, keys });
   const posts = createPostStore({ redis, keys });
   const subscribers = createSubscriberStore({ redis, keys });
+  const topics = createTopicStore({ redis, keys, feeds });
   const tokens = createTokens(secret);
   const links = createLinks({ publicUrl: config.site.publicUrl, tokens });
   const digests = createDigestStore({ redis, keys });
@@ -108,6 +110,7 @@ export function createServices(
     feeds,
     posts,
     subscribers,
+    topics,
     tokens,
     links,
     digests,

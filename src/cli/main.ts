@@ -10,6 +10,7 @@ import type { OpenServices } from './open-services.js';
 import { registerFeedCommands } from './feeds.js';
 import { registerPreviewCommand } from './preview.js';
 import { registerSubscriberCommands } from './subscribers.js';
+import { registerTopicCommands } from './topics.js';
 
 /**
  * The `digest` command: the admin actions from a terminal. Each command group lives in its own
@@ -51,6 +52,7 @@ const open: OpenServices = async () => {
 
 registerFeedCommands(program, open);
 registerSubscriberCommands(program, open);
+registerTopicCommands(program, open);
 registerPreviewCommand(program, open);
 registerDigestCommands(program, open);
 registerBounceCommands(program, open);

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { OpenServices } from '../../src/cli/open-services.js';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
@@ -34,4 +36,38 @@ export function openTestServices(prefix: string, env: Record<string, string> = {
       },
     };
   };
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Runs `digest <args>` as a separate process, as a user would (`npm run digest -- …`), on the
+ * test Redis under `prefix`; resolves with its exit code and output.
+ */
+export function runCli(
+  opts: { prefix: string; dataDir: string; cwd?: string; env?: Record<string, string> },
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // By absolute paths: the command may run in another folder (relative feed paths).
+  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  const main = path.join(root, 'src/cli/main.ts');
+  const child = spawn(process.execPath, ['--import', tsx, main, ...args], {
+    cwd: opts.cwd ?? root,
+    env: {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_CLUSTER: TEST_REDIS_CLUSTER ? 'true' : 'false',
+      REDIS_PREFIX: opts.prefix,
+      DATA_DIR: opts.dataDir,
+      SECRET: 'test-secret-test-secret-test-secret-0123',
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
