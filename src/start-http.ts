@@ -50,6 +50,7 @@ export async function startHttp(ctx: Context, services: Services) {
     subscribers: web.subscribers,
     tokens: web.tokens,
     feeds: web.feeds,
+    topics: web.topics,
     posts: web.posts,
     ingest: web.ingest,
     ingestJobs: web.ingestJobs,

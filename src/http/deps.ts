@@ -11,6 +11,7 @@ import type { Keys, RedisClient } from '../redis.js';
 import type { Renderer } from '../render/render-digest.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Tokens } from '../subscribers/tokens.js';
+import type { TopicStore } from '../topics/topic-store.js';
 import type { AuthLimits } from './auth-limiter.js';
 
 /*
@@ -35,6 +36,7 @@ export type SubscriberStoreLike = Pick<
   | 'iterate'
 >;
 export type FeedStoreLike = Pick<FeedStore, 'add' | 'remove' | 'list'>;
+export type TopicStoreLike = Pick<TopicStore, 'add' | 'list' | 'remove' | 'unfinished'>;
 export type PostStoreLike = Pick<PostStore, 'addManual' | 'list' | 'getMany'>;
 export interface IngestLike {
   ingestAll(opts?: { onProgress?: (p: IngestProgress) => unknown }): Promise<IngestResult[]>;
@@ -90,6 +92,8 @@ export interface HttpDeps {
   subscribers: SubscriberStoreLike;
   tokens: Tokens;
   feeds: FeedStoreLike;
+  /** The topics subscribers may choose (src/topics/topic-store.ts). */
+  topics: TopicStoreLike;
   posts: PostStoreLike;
   ingest: IngestLike;
   /** "Fetch all feeds now" as a job on the ingest queue (src/feeds/ingest-jobs.ts). */

@@ -1,3 +1,4 @@
+import { createArchive } from '../digests/archive.js';
 import { createMetrics } from '../metrics.js';
 import { createLinks } from '../subscribers/links.js';
 import { createSubscription } from '../subscribers/subscription.js';
@@ -31,6 +32,7 @@ export function createHttpContext(deps: HttpDeps) {
     limits,
     links,
     background,
+    archive: createArchive({ digests: deps.digests, offered: deps.config.digest.frequencies }),
     site: deps.config.site,
     secureCookies: deps.config.site.publicUrl.startsWith('https://'),
     metrics: deps.metrics ?? createMetrics({ defaultMetrics: false }),

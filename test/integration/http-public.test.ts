@@ -527,8 +527,8 @@ describe('archive', () => {
     await h.storeDigest('2026-01-12', 'sending', undefined, [post.id]);
     const list = await h.app.inject({ url: '/digests' });
     expect(list.statusCode).toBe(200);
-    expect(list.body).toContain('/digests/2026-01-12');
-    const one = await h.app.inject({ url: '/digests/2026-01-12' });
+    expect(list.body).toContain('href="/digests/weekly/2026-01-12"');
+    const one = await h.app.inject({ url: '/digests/weekly/2026-01-12' });
     expect(one.statusCode).toBe(200);
     expect(one.body).toContain('Archived post');
     expect(one.body).not.toContain('%%');
@@ -541,7 +541,13 @@ describe('archive', () => {
   });
 
   it('404s unknown and malformed dates with a page that leaks nothing', async () => {
-    for (const url of ['/digests/2030-01-01', '/digests/not-a-date', '/nowhere']) {
+    for (const url of [
+      '/digests/weekly/2030-01-01',
+      '/digests/hourly/2026-01-12',
+      '/digests/weekly/2026-02-30',
+      '/digests/not-a-date',
+      '/nowhere',
+    ]) {
       const res = await h.app.inject({ url });
       expect(res.statusCode).toBe(404);
       expect(res.headers['content-type']).toContain('text/html');

@@ -21,6 +21,7 @@ import { createRenderer } from '../../src/render/render-digest.js';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
 import { createLinks } from '../../src/subscribers/links.js';
 import { createTokens } from '../../src/subscribers/tokens.js';
+import { createTopicStore } from '../../src/topics/topic-store.js';
 import { testRedis } from '../helpers/redis.js';
 import { simpleParser } from 'mailparser';
 import type { MailEnvelope, StructuredMail } from '../../src/mail/transport.js';
@@ -113,6 +114,7 @@ export async function httpHarness(
   } as unknown as Pick<Queues, 'build'>;
   const subscribers = createSubscriberStore({ redis, keys });
   const feeds = createFeedStore({ redis, keys });
+  const topics = createTopicStore({ redis, keys, feeds });
   const posts = createPostStore({ redis, keys });
   const digestStore = createDigestStore({ redis, keys });
   const renderer = createRenderer({ site: config.site, tz: config.digest.tz });
@@ -155,6 +157,7 @@ export async function httpHarness(
     subscribers,
     tokens,
     feeds,
+    topics,
     posts,
     ingest,
     ingestJobs,
@@ -179,6 +182,7 @@ export async function httpHarness(
     keys,
     subscribers,
     feeds,
+    topics,
     posts,
     digestStore,
     tokens,

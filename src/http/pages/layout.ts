@@ -12,11 +12,13 @@ export interface PageInput {
   scripts?: string[];
   /** Admin pages get the admin navigation. */
   admin?: { csrf: string };
+  /** A feed of this page for feed readers to find (`<link rel="alternate">`). */
+  feed?: { href: string; title: string };
 }
 
 /** The document shell shared by public and admin pages. */
 export function layout(input: PageInput): string {
-  const { site, title, body, scripts = [], admin } = input;
+  const { site, title, body, scripts = [], admin, feed } = input;
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -24,6 +26,7 @@ export function layout(input: PageInput): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · ${site.name}</title>
         <link rel="stylesheet" href="/assets/site.css" />
+        ${feed ? html`<link rel="alternate" type="application/atom+xml" href="${feed.href}" title="${feed.title}" />` : ''}
         ${scripts.map((src) => html`<script src="${src}" defer></script>`)}
       </head>
       <body>
@@ -52,6 +55,7 @@ function adminNav(csrf: string): SafeHtml {
     <a href="/admin">Dashboard</a>
     <a href="/admin/subscribers">Subscribers</a>
     <a href="/admin/feeds">Feeds</a>
+    <a href="/admin/topics">Topics</a>
     <form method="post" action="/admin/logout" class="inline">
       <input type="hidden" name="_csrf" value="${csrf}" />
       <button type="submit" class="link">Log out</button>

@@ -303,13 +303,3 @@ export function preferencesPage(
       ${dataSection(action, opts.dataAccess ?? false)}`,
   });
 }
-
-/** GET /digests: the archive. */
-export function archivePage(site: Site, digests: DigestSummary[]): string {
-  return layout({
-    site,
-    title: 'Archive',
-    body: html`<h1>Past digests</h1>
-      ${digestList(archivedDigests(digests))}`,
-  });
-}

@@ -5,6 +5,7 @@ import { registerDigestApi } from './digests.js';
 import { registerFeedApi } from './feeds.js';
 import { registerPostApi } from './posts.js';
 import { registerSubscriberApi } from './subscribers.js';
+import { registerTopicApi } from './topics.js';
 
 /**
  * The admin JSON API under /admin/api, one file per resource. Errors:
@@ -16,4 +17,5 @@ export function registerAdminApi(app: FastifyInstance, ctx: HttpContext): void {
   registerSubscriberApi(app, ctx);
   registerFeedApi(app, ctx);
   registerPostApi(app, ctx);
+  registerTopicApi(app, ctx);
 }
