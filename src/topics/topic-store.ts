@@ -37,13 +37,13 @@ export function checkTopicName(raw: string): string {
   return name;
 }
 
+/** Control characters: a category is one line of text. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]+/g;
+
 /** A category term as feeds give it: one line of plain text, spaces collapsed. */
 function cleanCategory(raw: string): string {
-  // eslint-disable-next-line no-control-regex
-  const term = raw
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const term = raw.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
   if (!term || term.length > MAX_CATEGORY) {
     throw new ValidationError(
       'TOPIC_CATEGORY_INVALID',

@@ -56,7 +56,7 @@ describe('the topic store', () => {
       'Go',
     ]);
     // A post is in Go by its feed or by a category, in any case.
-    const go = (await topics.getMany(['Go']))!;
+    const go = await topics.getMany(['Go']);
     expect(inTopics({ feed: feedFile }, go)).toBe(true);
     expect(inTopics({ feed: 'https://other.example/', categories: ['GoLang'] }, go)).toBe(true);
     expect(inTopics({ feed: 'https://other.example/', categories: ['rust'] }, go)).toBe(false);
