@@ -148,7 +148,23 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
     expect(next.ok()).toBe(true);
     await page.goto(`${base}/admin`);
     const previewHref = await page.locator('a:has-text("Preview")').first().getAttribute('href');
-    const pages = ['/admin', '/admin/subscribers', '/admin/feeds', previewHref!, '/admin/trigger'];
+    const topic = await page.request.post(`${base}/admin/api/topics`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      data: {
+        name: 'A topic with a long name',
+        feeds: [`${site.base}/feed.xml`],
+        categories: ['a-rather-long-category-term-without-any-spaces', 'go'],
+      },
+    });
+    expect(topic.status()).toBe(201);
+    const pages = [
+      '/admin',
+      '/admin/subscribers',
+      '/admin/feeds',
+      '/admin/topics',
+      previewHref!,
+      '/admin/trigger',
+    ];
     for (const width of [390, 360]) {
       await page.setViewportSize({ width, height: 844 });
       for (const url of pages) {
