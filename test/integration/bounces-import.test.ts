@@ -14,16 +14,20 @@ const tokens = createTokens('bounces-test-secret-0123456789abcdef');
 let tmp: string;
 /** The fixtures with the tokens we would have signed filled in: reports about mail we sent. */
 let FIXTURES: string;
+/** The same with the placeholders left in: reports that name no token of ours. */
+let UNSIGNED: string;
 
 /**
- * Fills `{{bounce <email>}}` with that subscriber's signed bounce token (as the VERP sender and
- * the Message-ID of a digest carry it) and base64-encodes `{{base64 ... base64}}` blocks. The
- * fixtures as stored, with the placeholders left in, are reports that name no token of ours.
+ * Copies the fixture files (not postfix/: bounces-postfix.test.ts), filling `{{bounce <email>}}`
+ * with that subscriber's signed bounce token (as the VERP sender and the Message-ID of a digest
+ * carry it) when `sign`, and base64-encoding `{{base64 ... base64}}` blocks.
  */
-async function tokenise(from: string, to: string) {
-  for (const name of await readdir(from)) {
+async function tokenise(from: string, to: string, sign: boolean) {
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const name = entry.name;
     let text = await readFile(path.join(from, name), 'latin1');
-    for (const m of [...text.matchAll(/\{\{bounce ([^}]+)\}\}/g)]) {
+    for (const m of sign ? [...text.matchAll(/\{\{bounce ([^}]+)\}\}/g)] : []) {
       const sub = await store.getByEmail(m[1]!);
       text = text.replace(m[0], tokens.sign('bounce', sub!.id));
     }
@@ -56,12 +60,15 @@ describe('bounces import', () => {
     await store.add({ email: 'ivy@mail.example', status: 'unsubscribed' }); // several.mbox: fraud
     tmp = await mkdtemp(path.join(tmpdir(), 'bounces-'));
     FIXTURES = path.join(tmp, 'signed');
+    UNSIGNED = path.join(tmp, 'unsigned');
     await mkdir(FIXTURES);
-    await tokenise(RAW_FIXTURES, FIXTURES);
+    await mkdir(UNSIGNED);
+    await tokenise(RAW_FIXTURES, FIXTURES, true);
+    await tokenise(RAW_FIXTURES, UNSIGNED, false);
   });
 
   it('ignores reports that carry no token we signed, and counts them', async () => {
-    const r = await importBounces({ store, tokens }, RAW_FIXTURES);
+    const r = await importBounces({ store, tokens }, UNSIGNED);
     expect(r).toMatchObject({ bounced: 0, complained: 0, untrusted: 7, temporary: 3 });
     expect((await store.getByEmail('gone@example.net'))?.status).toBe('confirmed');
     expect(await store.isSuppressed('gone@example.net')).toBe(false);

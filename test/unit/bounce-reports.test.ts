@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,33 @@ describe('parseReport: DSN (RFC 3464)', () => {
         source: 'dsn-failed-5.1.1.eml',
       },
     ]);
+  });
+
+  it('reads the DSNs Postfix wrote (whole original and headers only), with our tokens in them', async () => {
+    // Made by Postfix 3.7 for digests the service sent: fixtures/bounces/postfix/README.md.
+    const dir = 'postfix/Maildir/new';
+    const names = (await readdir(path.join(FIXTURES, dir))).sort();
+    expect(names).toHaveLength(2);
+    const [whole, headers] = await Promise.all(names.map((n) => fixture(`${dir}/${n}`)));
+    const bounceToken = /^bounces\+[A-Za-z0-9_-]{40}@news\.example\.com$/;
+    const messageId = /^<[A-Za-z0-9]{20}\.[A-Za-z0-9_-]{40}@news\.example\.com>$/;
+    for (const [r, email] of [
+      [whole!, 'gone@reader.example'],
+      [headers!, 'moved@reader.example'],
+    ] as const) {
+      expect(r.errors).toEqual([]);
+      expect(r.ignored).toEqual([]);
+      expect(r.events).toEqual([
+        expect.objectContaining({ email, kind: 'bounced', status: '5.1.1' }),
+      ]);
+      // To, Delivered-To and X-Original-To: the VERP sender the DSN went back to
+      expect(r.addressedTo).toHaveLength(3);
+      for (const a of r.addressedTo) expect(a).toMatch(bounceToken);
+      expect(r.originalMessageIds).toEqual([
+        expect.stringMatching(messageId),
+        expect.stringMatching(/^<bounces\+[A-Za-z0-9_-]{40}@news\.example\.com>$/),
+      ]);
+    }
   });
 
   it('a delayed 4.x report is ignored as temporary', async () => {
@@ -231,7 +258,14 @@ describe('readReportMessages', () => {
 
   it('reads a directory (sorted, hidden files skipped) and reports a missing path', async () => {
     const messages = await collect(FIXTURES);
-    expect(messages.filter((m) => 'raw' in m)).toHaveLength(6 + 4);
+    // 6 files and the mbox's 4 messages, then postfix/ read recursively: README.md, and the
+    // Maildir's 2 (a folder sorts by name, as a file does).
+    expect(messages.filter((m) => 'raw' in m)).toHaveLength(6 + 4 + 3);
+    expect(messages.map((m) => path.relative(FIXTURES, m.source)).slice(6, 9)).toEqual([
+      'postfix/Maildir/new/1796186117.Vfe00I18000aM369362.vm',
+      'postfix/Maildir/new/1796186143.Vfe00I18000dM554526.vm',
+      'postfix/README.md',
+    ]);
     const missing = await collect(path.join(dir, 'nope'));
     expect(missing).toEqual([
       {
