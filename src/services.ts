@@ -10,6 +10,8 @@ import { createBatchSender } from './delivery/send-batch.js';
 import { createFeedStore } from './feeds/feed-store.js';
 import { createIngest } from './feeds/ingest.js';
 import { createIngestJobs } from './feeds/ingest-jobs.js';
+import { createImageMeasurer } from './feeds/measure-image.js';
+import { createPostImageStore } from './feeds/post-image-store.js';
 import { createPostStore } from './feeds/post-store.js';
 import { feedUserAgent } from './feeds/safe-fetch.js';
 import { preflightSmtp } from './mail/preflight.js';
@@ -46,10 +48,18 @@ export function createServices(
   const links = createLinks({ publicUrl: config.site.publicUrl, tokens });
   const digests = createDigestStore({ redis, keys });
   const ledger = createLedger({ redis, keys, leaseMs: config.send.leaseMs });
+  const userAgent = feedUserAgent(config.site.publicUrl);
   const renderer = createRenderer({
     site: config.site,
     templatesDir: config.templatesDir,
     tz: config.digest.tz,
+    // LOGO_URL is the admin's own setting, not a feed's: it may be on a private address.
+    measureLogo: createImageMeasurer({
+      allowPrivate: true,
+      allowHosts: config.feedAllowHosts,
+      userAgent,
+    }),
+    log,
   });
   // BullMQ gets its own connection: workers need commands that wait out a Redis restart; the
   // HTTP server's queues only add jobs, and a request must not wait for Redis to come back.
@@ -64,7 +74,16 @@ export function createServices(
     log,
     allowPrivate: config.feedAllowPrivate,
     allowHosts: config.feedAllowHosts,
-    userAgent: feedUserAgent(config.site.publicUrl),
+    userAgent,
+    // Post images come from feeds: the feeds' address guard applies to them too.
+    images: {
+      store: createPostImageStore({ redis, keys }),
+      measure: createImageMeasurer({
+        allowPrivate: config.feedAllowPrivate,
+        allowHosts: config.feedAllowHosts,
+        userAgent,
+      }),
+    },
   });
   let transport: ReturnType<typeof createMailTransport> | undefined;
   const mailer = () =>

@@ -4,6 +4,9 @@ import { discoverFeeds, looksLikeHtml, type DiscoveredFeed } from './discover-fe
 import { describeFeedError, FeedError } from './feed-error.js';
 import type { FeedStore } from './feed-store.js';
 import { parseFeed } from './parse-feed.js';
+import type { MeasureImage } from './measure-image.js';
+import type { PostImageStore } from './post-image-store.js';
+import { measurePostImages } from './post-images.js';
 import type { PostStore } from './post-store.js';
 import { fetchFeed, type FetchFeedOptions } from './safe-fetch.js';
 
@@ -44,6 +47,8 @@ export interface IngestDeps {
   /** Overrides of the fetch budget (tests use short timeouts). */
   fetch?: Pick<FetchFeedOptions, 'timeoutMs' | 'maxBytes' | 'maxRedirects'>;
   now?: () => Date;
+  /** Measures the images of new posts (post-images.ts); without it, none is measured. */
+  images?: { store: PostImageStore; measure: MeasureImage };
 }
 
 /**
@@ -82,9 +87,11 @@ export function createIngest(deps: IngestDeps) {
       });
       const counts = { new: 0, updated: 0, unchanged: 0 };
       const seenAt = now();
+      const ids: string[] = [];
       for (const item of parsed.items) {
-        const { result } = await deps.postStore.upsert(item, feed, seenAt);
+        const { id, result } = await deps.postStore.upsert(item, feed, seenAt);
         counts[result]++;
+        ids.push(id);
       }
       // The validators are saved only now: a 304 must never hide posts we failed to store.
       await deps.feedStore.update(feed, {
@@ -95,7 +102,8 @@ export function createIngest(deps: IngestDeps) {
         lastResult: counts,
         ...noError,
       });
-      deps.log.info({ feed, ...counts, skipped: parsed.skipped }, 'feed ingested');
+      const images = await measureImages(feed, ids);
+      deps.log.info({ feed, ...counts, skipped: parsed.skipped, images }, 'feed ingested');
       return { feed, ok: true, ...counts };
     } catch (err) {
       const error = describeFeedError(err);
@@ -106,6 +114,20 @@ export function createIngest(deps: IngestDeps) {
         .update(feed, { lastFetchAt: startedAt, lastError: error, lastErrorAt: startedAt })
         .catch((e: unknown) => deps.log.error({ feed, err: e }, 'could not record the feed error'));
       return { feed, ok: false, error };
+    }
+  }
+
+  /** Measures the feed's new images; a failure (Redis) is logged and never fails the feed. */
+  async function measureImages(feed: string, ids: string[]) {
+    if (!deps.images) return undefined;
+    try {
+      return await measurePostImages(
+        { images: deps.images.store, measure: deps.images.measure, now: now() },
+        ids,
+      );
+    } catch (err) {
+      deps.log.warn({ feed, err }, 'could not measure the images of new posts');
+      return undefined;
     }
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { defineScript, type Keys, type RedisClient } from '../redis.js';
 import { plainSummary, plainTitle } from './feed-values.js';
+import { parseImageSize } from './image-size.js';
 import type { ParsedItem } from './parse-feed.js';
 import type { Post } from './post.js';
 
@@ -21,6 +22,9 @@ const CONTENT_FIELDS = [
   'blog',
   'categories',
 ] as const;
+
+/** The Lua index of imageUrl among CONTENT_FIELDS. */
+const IMAGE_URL = CONTENT_FIELDS.indexOf('imageUrl') + 1;
 
 /**
  * Inserts or updates one post, all in one script so a crash never leaves half a post or an
@@ -69,6 +73,10 @@ local function put(name, v, was)
   end
 end
 for i, name in ipairs(names) do put(name, ARGV[first + i], old[i]) end
+-- Another image (or none): its size is measured again.
+if (old[${IMAGE_URL}] or '') ~= ARGV[first + ${IMAGE_URL}] and redis.call('HEXISTS', KEYS[1], 'imageSize') == 1 then
+  dels[#dels + 1] = 'imageSize'
+end
 local issue = redis.call('HMGET', KEYS[1], 'dateIssue', 'unreadableDate')
 if ARGV[6] ~= '' then
   if redis.call('HGET', KEYS[1], 'publishedAt') ~= ARGV[6] then
@@ -264,6 +272,9 @@ function toPost(h: Record<string, string> | null | undefined): Post | undefined 
     publishedAt: h.publishedAt ?? h.firstSeenAt ?? '',
     summary: h.summary ?? '',
     imageUrl: h.imageUrl || undefined,
+    ...(h.imageUrl && parseImageSize(h.imageSize)
+      ? { imageSize: parseImageSize(h.imageSize) }
+      : {}),
     firstSeenAt: h.firstSeenAt ?? '',
     ...(h.blog ? { blog: h.blog } : {}),
     ...(h.categories ? { categories: parseCategories(h.categories) ?? [] } : {}),

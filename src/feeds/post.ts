@@ -1,3 +1,5 @@
+import type { ImageSize } from './image-size.js';
+
 /**
  * A post: one item of a feed, or one added by an admin. Identified by its guid, else its URL,
  * across all feeds; `id` is derived from that key so the same post in two feeds is one post.
@@ -16,6 +18,11 @@ export interface Post {
   /** Plain text, at most about 300 characters. */
   summary: string;
   imageUrl: string | undefined;
+  /**
+   * The image's size as shown, measured at ingest (measure-image.ts); absent until measured or
+   * when it could not be. The digest shows only images whose size it knows.
+   */
+  imageSize?: ImageSize;
   /** ISO 8601: when ingest first stored it. */
   firstSeenAt: string;
   /** The blog's name: its feed's title (or the aggregated item's own source); absent for manual posts. */

@@ -24,6 +24,13 @@ export interface FetchFeedOptions {
   /** Body limit, after decompression. */
   maxBytes?: number;
   maxRedirects?: number;
+  /**
+   * Read only this many bytes of the body (asked for with a Range header) and stop: enough to
+   * learn an image's size (measure-image.ts). `maxBytes` then does not apply.
+   */
+  firstBytes?: number;
+  /** The Accept header; by default the feed types. */
+  accept?: string;
 }
 
 export type FetchFeedResult =
@@ -123,7 +130,7 @@ async function fetchWithRedirects(
       const code = status === 404 || status === 410 ? 'FEED_NOT_FOUND' : 'FEED_HTTP_STATUS';
       throw new FeedError(code, `HTTP ${status} from ${url.href}`);
     }
-    const body = await readBody(res, opts.maxBytes ?? DEFAULT_MAX_BYTES, url.href);
+    const body = await readBody(res, opts.maxBytes ?? DEFAULT_MAX_BYTES, url.href, opts.firstBytes);
     return {
       notModified: false,
       url: url.href,
@@ -138,9 +145,10 @@ async function fetchWithRedirects(
 function request(url: URL, opts: FetchFeedOptions, signal: AbortSignal): Promise<IncomingMessage> {
   const headers: Record<string, string> = {
     'user-agent': opts.userAgent,
-    accept: ACCEPT,
+    accept: opts.accept ?? ACCEPT,
     'accept-encoding': 'gzip, deflate, br',
   };
+  if (opts.firstBytes) headers.range = `bytes=0-${opts.firstBytes - 1}`;
   if (opts.etag) headers['if-none-match'] = opts.etag;
   if (opts.lastModified) headers['if-modified-since'] = opts.lastModified;
   const mod = url.protocol === 'https:' ? https : http;
@@ -159,10 +167,18 @@ function request(url: URL, opts: FetchFeedOptions, signal: AbortSignal): Promise
   });
 }
 
-/** Reads and decompresses a response, aborting as soon as it passes `maxBytes`. */
-function readBody(res: IncomingMessage, maxBytes: number, href: string): Promise<Buffer> {
+/**
+ * Reads and decompresses a response, aborting as soon as it passes `maxBytes`; with
+ * `firstBytes`, resolves with that many bytes (or the whole body when shorter) and closes it.
+ */
+function readBody(
+  res: IncomingMessage,
+  maxBytes: number,
+  href: string,
+  firstBytes?: number,
+): Promise<Buffer> {
   const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  if (!firstBytes && Number.isFinite(declared) && declared > maxBytes) {
     res.destroy();
     return Promise.reject(tooLarge(href, maxBytes));
   }
@@ -188,6 +204,14 @@ function readBody(res: IncomingMessage, maxBytes: number, href: string): Promise
     };
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (firstBytes) {
+        chunks.push(chunk);
+        if (size < firstBytes) return;
+        resolve(Buffer.concat(chunks).subarray(0, firstBytes));
+        res.destroy();
+        decoder?.destroy();
+        return;
+      }
       // Counted after decompression, so a small gzip bomb cannot grow past the limit.
       if (size > maxBytes) return fail(tooLarge(href, maxBytes));
       chunks.push(chunk);

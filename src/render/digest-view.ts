@@ -1,6 +1,7 @@
 import { tz as inZone } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { Config } from '../config.js';
+import type { ImageSize } from '../feeds/image-size.js';
 import type { Post } from '../feeds/post.js';
 import { DARK_CARD_BACKGROUND, lightenUntilReadable } from './contrast.js';
 import { PLACEHOLDERS } from './placeholders.js';
@@ -14,6 +15,10 @@ import { cleanText, safeUrl, truncate, wrapText } from './sanitise.js';
 export const MAX_TITLE = 200;
 export const MAX_SUMMARY = 400;
 const SUBJECT_TITLE = 80;
+/** The widest a post's image is shown: the 600 px body less post.mjml's 28 px padding each side. */
+export const POST_IMAGE_WIDTH = 544;
+/** The widest the logo is shown (header.mjml). */
+export const LOGO_WIDTH = 160;
 
 export interface SiteView {
   name: string;
@@ -22,7 +27,10 @@ export interface SiteView {
   accentColor: string;
   /** The accent for links in dark mode, at WCAG AA against the dark card (contrast.ts). */
   darkLinkColor: string;
+  /** Only with its size known (LOGO_URL measured), shown at logoWidth × logoHeight. */
   logoUrl: string | undefined;
+  logoWidth: number | undefined;
+  logoHeight: number | undefined;
   homeUrl: string;
   /** SITE_LANG, and the direction its script is written in. */
   lang: string;
@@ -42,11 +50,20 @@ export interface PostView {
   dateLabel: string;
   /** "Ann's Blog · 3 Mar 2026 · Ann Author" */
   meta: string;
+  /** Only with the image's size known (measured at ingest), shown at imageWidth × imageHeight. */
   imageUrl: string | undefined;
+  imageWidth: number | undefined;
+  imageHeight: number | undefined;
   imageAlt: string;
 }
 
-export function siteView(site: Config['site']): SiteView {
+/**
+ * `site` for the templates; `logo` is LOGO_URL's size (render-digest.ts measures it once),
+ * without which the site name stands in for the logo.
+ */
+export function siteView(site: Config['site'], logo?: ImageSize): SiteView {
+  const logoUrl = logo ? safeUrl(site.logoUrl) : undefined;
+  const logoBox = logoUrl && logo ? shownSize(logo, LOGO_WIDTH) : undefined;
   const publicUrl = safeUrl(site.publicUrl)?.replace(/\/+$/, '') ?? '';
   const accentColor = /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8';
   return {
@@ -55,7 +72,9 @@ export function siteView(site: Config['site']): SiteView {
     postalAddress: cleanText(site.postalAddress, 300),
     accentColor,
     darkLinkColor: lightenUntilReadable(accentColor, DARK_CARD_BACKGROUND),
-    logoUrl: safeUrl(site.logoUrl),
+    logoUrl,
+    logoWidth: logoBox?.width,
+    logoHeight: logoBox?.height,
     homeUrl: `${publicUrl}/`,
     lang: site.lang,
     dir: textDirection(site.lang),
@@ -83,6 +102,9 @@ export function postView(post: Post, tz: string, maxSummary = MAX_SUMMARY): Post
   const url = safeUrl(post.url);
   const dateLabel = formatDate(post.publishedAt, 'd MMM yyyy', tz);
   const blog = cleanText(post.blog, 80) || (url ? new URL(url).hostname.replace(/^www\./, '') : '');
+  const imageUrl = post.imageSize ? safeUrl(post.imageUrl) : undefined;
+  const imageBox =
+    imageUrl && post.imageSize ? shownSize(post.imageSize, POST_IMAGE_WIDTH) : undefined;
   return {
     title,
     url,
@@ -92,9 +114,21 @@ export function postView(post: Post, tz: string, maxSummary = MAX_SUMMARY): Post
     blog,
     dateLabel,
     meta: [blog, dateLabel, author].filter(Boolean).join(' \u00b7 '),
-    imageUrl: safeUrl(post.imageUrl),
+    imageUrl,
+    imageWidth: imageBox?.width,
+    imageHeight: imageBox?.height,
     imageAlt: truncate(title, 100),
   };
+}
+
+/**
+ * The pixels an image takes in the email: its own size, narrowed to `maxWidth` with its aspect
+ * kept. These become the numeric `width` and `height` attributes Outlook sizes images by
+ * (other clients follow the CSS `height:auto` that compactHtml keeps beside them).
+ */
+export function shownSize(size: ImageSize, maxWidth: number): ImageSize {
+  const width = Math.min(size.width, maxWidth);
+  return { width, height: Math.max(1, Math.round((size.height * width) / size.width)) };
 }
 
 /**
@@ -120,8 +154,10 @@ export function digestView(input: {
   layout?: DigestLayout;
   /** The public archive's copy: no recipient, a subscribe link in the footer. */
   archive?: boolean;
+  /** LOGO_URL's size, when known. */
+  logo?: ImageSize;
 }) {
-  const site = siteView(input.site);
+  const site = siteView(input.site, input.logo);
   const layout = input.layout ?? { maxSummary: MAX_SUMMARY, full: input.posts.length, listed: 0 };
   // Grouped before the layout cuts, so the posts shown in full are the first of the grouped order.
   const all = groupByBlog(input.posts.map((p) => postView(p, input.tz, layout.maxSummary)));
@@ -154,8 +190,13 @@ export function digestView(input: {
 }
 
 /** Everything confirm.mjml, confirm.txt.hbs and confirm.subject.hbs see. */
-export function confirmView(input: { confirmUrl: string; email: string; site: Config['site'] }) {
-  const site = siteView(input.site);
+export function confirmView(input: {
+  confirmUrl: string;
+  email: string;
+  site: Config['site'];
+  logo?: ImageSize;
+}) {
+  const site = siteView(input.site, input.logo);
   return {
     lang: site.lang,
     dir: site.dir,

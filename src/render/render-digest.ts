@@ -1,7 +1,10 @@
 import type mjml2html from 'mjml';
 import type { Config } from '../config.js';
 import { AppError, ValidationError } from '../errors.js';
+import type { ImageSize } from '../feeds/image-size.js';
+import type { MeasureImage } from '../feeds/measure-image.js';
 import type { Post } from '../feeds/post.js';
+import type { Logger } from '../log.js';
 import { qpEncodeText } from '../mail/quoted-printable.js';
 import { confirmView, digestView, MAX_SUMMARY, type DigestLayout } from './digest-view.js';
 import { cleanMultiline, compactHtml, safeUrl } from './sanitise.js';
@@ -44,16 +47,36 @@ export interface DigestFit {
  *
  * `tz` formats post dates (DIGEST_TZ, default UTC). `validationLevel` 'strict' makes any MJML
  * validation error a TEMPLATE_INVALID error; 'soft' renders anyway and reports warnings.
+ * `measureLogo` measures LOGO_URL once per renderer (every image is sent with numeric width and
+ * height); without it, or when it cannot, the site name stands in for the logo, with a warning.
  */
 export function createRenderer(deps: {
   site: Config['site'];
   templatesDir?: string;
   tz?: string;
   validationLevel?: 'strict' | 'soft';
+  measureLogo?: MeasureImage;
+  log?: Pick<Logger, 'warn'>;
 }) {
   const templates = createTemplateLoader({ overrideDir: deps.templatesDir });
   const tz = deps.tz ?? 'UTC';
   const validationLevel = deps.validationLevel ?? 'strict';
+  let logo: Promise<ImageSize | undefined> | undefined;
+  /** LOGO_URL's size, measured at the first render (a restart measures it again). */
+  const logoSize = (): Promise<ImageSize | undefined> => {
+    const url = safeUrl(deps.site.logoUrl);
+    if (!url) return Promise.resolve(undefined);
+    return (logo ??= (deps.measureLogo?.(url) ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .then((size) => {
+        if (!size)
+          deps.log?.warn(
+            { logoUrl: url },
+            "LOGO_URL: could not read the logo's size (it must be fetchable, a PNG, JPEG, GIF or WebP); the emails show the site name instead",
+          );
+        return size;
+      }));
+  };
 
   async function render(name: 'digest' | 'confirm', data: object): Promise<RenderedEmail> {
     const [mjmlTemplate, textTemplate, subjectTemplate] = await Promise.all([
@@ -79,7 +102,7 @@ export function createRenderer(deps: {
      * The digest's subject, HTML and text. The caller skips empty digests (posts.length 0).
      * A digest too large for Gmail is fitted (see fitDigest) and says how in `fit`.
      */
-    renderDigest(input: {
+    async renderDigest(input: {
       date: string;
       posts: Post[];
       /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
@@ -90,9 +113,11 @@ export function createRenderer(deps: {
        */
       archive?: boolean;
     }): Promise<RenderedEmail & { fit?: DigestFit }> {
-      if (input.archive) return render('digest', digestView({ ...input, site: deps.site, tz }));
+      const logo = await logoSize();
+      if (input.archive)
+        return render('digest', digestView({ ...input, site: deps.site, tz, logo }));
       return fitDigest(input.posts.length, (layout) =>
-        render('digest', digestView({ ...input, site: deps.site, tz, layout })),
+        render('digest', digestView({ ...input, site: deps.site, tz, layout, logo })),
       );
     },
 
@@ -104,7 +129,8 @@ export function createRenderer(deps: {
           'CONFIRM_URL_INVALID',
           'the confirmation link must be an http(s) URL',
         );
-      return render('confirm', confirmView({ ...input, confirmUrl, site: deps.site }));
+      const logo = await logoSize();
+      return render('confirm', confirmView({ ...input, confirmUrl, site: deps.site, logo }));
     },
   };
 }

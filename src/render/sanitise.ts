@@ -74,7 +74,7 @@ export function wrapText(s: string, width = 76): string {
 export function compactHtml(html: string): string {
   return html
     .replace(/^[ \t]+/gm, '')
-    .replace(NON_NUMERIC_IMG_HEIGHT, '$1')
+    .replace(IMG_TAG, imageHeights)
     .replace(/\n{2,}/g, '\n')
     .replace(/[^\p{ASCII}]/gu, (c) => `&#x${c.codePointAt(0)!.toString(16)};`)
     .split('\n')
@@ -84,13 +84,20 @@ export function compactHtml(html: string): string {
 
 const LINE_MAX = 500;
 
+const IMG_TAG = /<img\b[^>]*>/g;
+
 /**
- * MJML writes `height="auto"` on every image whose height it is not given; the attribute must be
- * a number of pixels (Outlook then draws the image at its natural height, ignoring the width),
- * so it is dropped and the inline `height:auto` style alone sizes the image. Heights that are
- * known (a logo's, given in the template) stay numeric.
+ * Every image is sent with numeric `width` and `height` attributes, which Outlook sizes it by
+ * (it ignores CSS sizes); the templates give both (digest-view.ts `shownSize`). MJML also puts
+ * that height into the image's CSS, where it would distort the image once a phone narrows it to
+ * `width:100%`: there it becomes `height:auto`, which every other client follows. A height that
+ * is not a number (MJML's `height="auto"` for an image a custom template gives no height) is
+ * dropped: it is invalid, and Outlook would draw the image at its natural size.
  */
-const NON_NUMERIC_IMG_HEIGHT = /(<img\b[^>]*?)\s+height="(?!\d+")[^"]*"/g;
+function imageHeights(tag: string): string {
+  if (!/\sheight="\d+"/.test(tag)) return tag.replace(/\s+height="[^"]*"/g, '');
+  return tag.replace(/(\sstyle="(?:[^"]*;)?\s*)height:\s*\d+px/, '$1height:auto');
+}
 
 /**
  * Breaks a long line at spaces where a newline means the same as a space: in text, or between

@@ -46,6 +46,7 @@ function longPosts(n: number, title?: (i: number) => string) {
       ...p,
       title: title ? title(i) : p.title.padEnd(190, ' and more'),
       imageUrl: `https://blog.example.org/images/${i}/cover-image-with-a-long-name.jpg`,
+      imageSize: { width: 1200, height: 630 },
     }),
   );
 }
