@@ -12,7 +12,7 @@ import { createLinks } from '../../src/subscribers/links.js';
 import { createTokens } from '../../src/subscribers/tokens.js';
 
 /**
- * Writes one of each message the service sends (digest, confirmation, welcome, test send) as
+ * Writes one of each message the service sends (digest, confirmation, welcome, test sends) as
  * .eml files into `dir`, through the code that sends them: renderer, digest message, outbox
  * transport (DKIM-signed when `env` has a key). For checks by independent tools (SpamAssassin,
  * dkimpy). Run by hand: `npx tsx test/helpers/mail-samples.ts /tmp/samples`.
@@ -24,8 +24,12 @@ export const SAMPLE_ENV = {
   POSTAL_ADDRESS: '1 Example Street, 75001 Paris, France',
   SECRET: 'sample-secret-0123456789abcdef0123456789',
   LIST_UNSUBSCRIBE_MAILTO: 'unsubscribe@news.example.com',
+  LOGO_URL: 'https://news.example.com/logo.png',
   LOG_LEVEL: 'silent',
 };
+
+/** LOGO_URL's size, as the service measures it (a 320 x 80 PNG). */
+const measureLogo = async () => ({ width: 320, height: 80 });
 
 const TOPICS: [string, string][] = [
   [
@@ -58,13 +62,19 @@ export function samplePosts(n = TOPICS.length, summary?: (i: number) => string):
       author: 'Ann Author',
       publishedAt: new Date(Date.UTC(2026, 2, 8, 12, 0) - i * 3600_000).toISOString(),
       summary: summary ? summary(i) : text,
-      imageUrl: undefined,
+      // every other post with a cover image, measured at ingest
+      ...(i % 2 === 0
+        ? {
+            imageUrl: `https://blog.example.org/images/${i + 1}.jpg`,
+            imageSize: { width: 1200, height: 630 },
+          }
+        : { imageUrl: undefined }),
       firstSeenAt: '2026-03-08T12:00:00Z',
     };
   });
 }
 
-export type SampleName = 'digest' | 'confirmation' | 'welcome' | 'test-send';
+export type SampleName = 'digest' | 'confirmation' | 'welcome' | 'test-send' | 'test-send-other';
 
 export async function writeMailSamples(
   dir: string,
@@ -74,7 +84,7 @@ export async function writeMailSamples(
   const log = createLogger('silent');
   const tokens = createTokens(config.secret!);
   const links = createLinks({ publicUrl: config.site.publicUrl, tokens });
-  const renderer = createRenderer({ site: config.site, tz: config.digest.tz });
+  const renderer = createRenderer({ site: config.site, tz: config.digest.tz, measureLogo });
   const transport = createMailTransport({
     smtp: { url: undefined, maxConnections: 1 },
     outboxDir: dir,
@@ -102,6 +112,7 @@ export async function writeMailSamples(
     confirmUrl: `${config.site.publicUrl}/confirm?token=${tokens.sign('confirm', 2, 3600)}`,
     email: 'new@example.org',
   });
+  const test = { ...digest, subject: `[Test] ${digest.subject}` };
   const out = {
     digest: stored(
       await transport.sendRaw(
@@ -113,8 +124,14 @@ export async function writeMailSamples(
       await transport.sendMail({ from: config.mail.from, to: 'new@example.org', ...confirm }),
     ),
     welcome: stored(await copies.toSubscriber(digest, { id: 2, email: 'new@example.org' })),
-    'test-send': stored(
-      await copies.toSubscriber({ ...digest, subject: `[Test] ${digest.subject}` }, reader),
+    'test-send': stored(await copies.toSubscriber(test, reader)),
+    // a test send to an address that is no subscriber (digest-service.ts testSend)
+    'test-send-other': stored(
+      await copies.withValues(test, {
+        email: 'admin@example.org',
+        unsubscribeUrl: `${config.site.publicUrl}/unsubscribe`,
+        preferencesUrl: `${config.site.publicUrl}/preferences`,
+      }),
     ),
   };
   await transport.close();

@@ -430,6 +430,43 @@ describe('admin API', () => {
     expect(crlf.json().error.code).toBe('ADDRESS_CONTROL_CHARS');
   });
 
+  it("digests: a test send carries the digest's headers and, for a subscriber, their working links", async () => {
+    const { subscriber } = await h.subscribers.add({
+      email: 'test-reader@example.com',
+      status: 'confirmed',
+    });
+    const send = (email: string) => api('POST', '/admin/api/digests/2026-01-05/test', { email });
+    expect((await send('test-reader@example.com')).statusCode).toBe(202);
+    const copy = h.sent.at(-1)!;
+    expect(copy.subject).toBe('[Test] Digest 2026-01-05');
+    expect(copy.headers).toMatchObject({
+      'List-Id': '"Test Digest" <test-digest.localhost>',
+      Precedence: 'bulk',
+      'Auto-Submitted': 'auto-generated',
+      To: '<test-reader@example.com>',
+    });
+    // PUBLIC_URL is http here: no one-click POST (RFC 8058 §3)
+    expect(copy.headers?.['List-Unsubscribe-Post']).toBeUndefined();
+    const link = /href="http:\/\/localhost:3000(\/unsubscribe\?token=([^"]+))"/.exec(copy.html)!;
+    expect(copy.headers?.['List-Unsubscribe']).toBe(`<http://localhost:3000${link[1]}>`);
+    expect(h.tokens.verify('unsubscribe', link[2])).toMatchObject({
+      ok: true,
+      subscriberId: subscriber.id,
+    });
+    expect(copy.envelope?.from).toMatch(/^bounces\+[A-Za-z0-9_-]{40}@localhost$/);
+    expect(copy.envelope?.from).toBe(`bounces+${h.tokens.sign('bounce', subscriber.id)}@localhost`);
+    expect((await h.app.inject({ url: link[1] })).statusCode).toBe(200);
+
+    // An address that is no subscriber: the same headers, the archive's generic links.
+    expect((await send('someone@example.com')).statusCode).toBe(202);
+    const other = h.sent.at(-1)!;
+    expect(other.headers?.['List-Id']).toBe('"Test Digest" <test-digest.localhost>');
+    expect(other.headers?.['List-Unsubscribe']).toBe('<http://localhost:3000/unsubscribe>');
+    expect(other.html).toContain('href="http://localhost:3000/unsubscribe"');
+    expect(other.html).not.toContain('%%');
+    expect(other.envelope?.from).toBe('bounces@localhost');
+  });
+
   it('subscribers: add, list with paging and search, delete', async () => {
     const add = await api('POST', '/admin/api/subscribers', {
       email: 'api@example.com',

@@ -375,6 +375,17 @@ describe('feed commands (in-process)', () => {
     process.exitCode = undefined;
   });
 
+  it('posts list flags a post whose date could not be read, with the text the feed gave', async () => {
+    serveFeed('/teatime', () =>
+      rss([{ link: 'https://site.example/tea', title: 'Tea', date: '06/01/2006 at teatime' }]),
+    );
+    await run('feeds', 'add', `${base}/teatime`);
+    await run('ingest');
+    expect(await run('posts', 'list')).toMatch(
+      /^\d{4}-\d\d-\d\d {2}Tea {2}<https:\/\/site\.example\/tea> \[unreadable date "06\/01\/2006 at teatime", dated when first seen\]$/,
+    );
+  });
+
   it('feeds add/list/remove, ingest and posts add/list', async () => {
     const file = new URL('../fixtures/feeds/atom.xml', import.meta.url).pathname;
     routes.set('/down', (_req, res) => res.writeHead(503).end());

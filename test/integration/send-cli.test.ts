@@ -62,7 +62,14 @@ describe('digest send (CLI)', () => {
     expect(r.stderr).toContain(`ECONNREFUSED 127.0.0.1:${probe.port}`);
     expect(r.stderr).toContain('Nothing was sent.');
     expect(await pipeline.services.digests.getSummary(date())).toBeUndefined();
-  }, 60_000);
+    // Links on localhost with a local SMTP server: allowed, but said loudly, here too.
+    expect(r.stderr).not.toContain('WARNING');
+    const local = await cli({ ...pipeline.env, PUBLIC_URL: 'http://localhost:3000' }, 'send');
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain(
+      'WARNING: PUBLIC_URL is http://localhost:3000: links in mail point at localhost (fine for a local SMTP server only)',
+    );
+  }, 90_000);
 
   it('refuses a date with no posts and a date years back, each with exit 1', async () => {
     pipeline = await startPipeline('cli-refusals', {}, { now: () => new Date() });

@@ -67,6 +67,16 @@ describe('DKIM', () => {
     expect(loadConfig(DKIM_ENV).mail.dkim?.domainName).toBe('news.example.com');
   });
 
+  it('stops the program with exit 1 naming DKIM_PRIVATE_KEY when the key is unusable', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'runs'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, ...DKIM_ENV, DKIM_PRIVATE_KEY: 'not a key' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('DKIM_PRIVATE_KEY');
+  });
+
   it('warns when DKIM_DOMAIN does not align with the From domain (DMARC)', () => {
     const env = { ...DKIM_ENV, MAIL_FROM: 'Digest <digest@news.example.com>' };
     expect(loadConfig(env).warnings).toEqual([]);
