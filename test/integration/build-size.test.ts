@@ -56,7 +56,7 @@ describe('a digest too large for Gmail, built', () => {
     expect(result.status).toBe('sending');
     const stored = await p.services.digests.get(DATE);
     expect(stored?.postIds).toHaveLength(100);
-    expect(qpEncodeText(stored!.html!).length).toBeLessThanOrEqual(HTML_BUDGET);
+    expect(qpEncodeText(stored!.html).length).toBeLessThanOrEqual(HTML_BUDGET);
     const warning = lines.find((l) => l.msg.startsWith('digest HTML was '));
     expect(warning, JSON.stringify(lines.map((l) => l.msg))).toBeDefined();
     expect(warning!.level).toBe(40);
