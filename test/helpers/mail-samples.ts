@@ -29,7 +29,7 @@ export const SAMPLE_ENV = {
 };
 
 /** LOGO_URL's size, as the service measures it (a 320 x 80 PNG). */
-const measureLogo = async () => ({ width: 320, height: 80 });
+export const measureLogo = async () => ({ width: 320, height: 80 });
 
 const TOPICS: [string, string][] = [
   [

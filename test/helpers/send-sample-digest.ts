@@ -6,7 +6,7 @@ import { createMailTransport } from '../../src/mail/transport.js';
 import { createRenderer } from '../../src/render/render-digest.js';
 import { createLinks } from '../../src/subscribers/links.js';
 import { createTokens } from '../../src/subscribers/tokens.js';
-import { SAMPLE_ENV, samplePosts } from './mail-samples.js';
+import { measureLogo, SAMPLE_ENV, samplePosts } from './mail-samples.js';
 
 /**
  * Sends the sample digest (mail-samples.ts: same SECRET, From and posts) to one subscriber over
@@ -19,7 +19,7 @@ export async function sendSampleDigest(smtpUrl: string, id: number, email: strin
   const config = loadConfig({ ...SAMPLE_ENV, SMTP_URL: smtpUrl });
   const tokens = createTokens(config.secret!);
   const links = createLinks({ publicUrl: config.site.publicUrl, tokens });
-  const renderer = createRenderer({ site: config.site, tz: config.digest.tz });
+  const renderer = createRenderer({ site: config.site, tz: config.digest.tz, measureLogo });
   const transport = createMailTransport({
     smtp: config.smtp,
     outboxDir: config.outboxDir,
