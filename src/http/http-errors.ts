@@ -40,7 +40,13 @@ export const UNAVAILABLE: PublicError = {
 };
 
 /** Paths whose query string carries a token or a login code: never logged as given. */
-const SECRET_QUERY_PATHS = new Set(['/confirm', '/unsubscribe', '/preferences', '/admin/login']);
+const SECRET_QUERY_PATHS = new Set([
+  '/confirm',
+  '/unsubscribe',
+  '/preferences',
+  '/frequency',
+  '/admin/login',
+]);
 
 /** The URL as logs may show it: the query string of a token route is replaced. */
 export function redactUrl(url: string): string {

@@ -15,6 +15,8 @@ export function createLinks(deps: { publicUrl: string; tokens: Pick<Tokens, 'sig
     `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`;
   const preferences = (id: number) =>
     `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`;
+  const frequency = (id: number) =>
+    `${base}/frequency?token=${deps.tokens.sign('frequency', id)}`;
   return {
     confirm: (id: number, now?: Date) =>
       `${base}/confirm?token=${deps.tokens.sign('confirm', id, CONFIRM_TTL_SECONDS, now)}`,
@@ -23,10 +25,16 @@ export function createLinks(deps: { publicUrl: string; tokens: Pick<Tokens, 'sig
     /** The preferences link with an expiry: the only one that downloads or erases data. */
     dataLink: (id: number, now?: Date) =>
       `${base}/preferences?token=${deps.tokens.sign('preferences', id, DATA_LINK_TTL_SECONDS, now)}`,
+    /**
+     * The footer's "less often" / "more often" link, without its `&change=` (the template adds
+     * it): it opens a page with one button, like unsubscribe, and changes only the frequency.
+     */
+    frequency,
     /** A recipient's personal links, as the digest's placeholders take them. */
     recipient: (id: number) => ({
       unsubscribeUrl: unsubscribe(id),
       preferencesUrl: preferences(id),
+      frequencyUrl: frequency(id),
     }),
     archive: (date?: string) => (date ? `${base}/digests/${date}` : `${base}/digests`),
     adminLogin: () => `${base}/admin/login`,

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Frequency } from '../digests/frequency.js';
 import { escapeHtml } from '../http/html.js';
 import type { DigestService } from '../digests/digest-service.js';
 import type { Logger } from '../log.js';
@@ -12,6 +13,19 @@ import { createPendingExpiry } from './pending-expiry.js';
 import type { Subscriber } from './subscriber.js';
 import type { Consent, SubscriberStore } from './subscriber-store.js';
 import type { Tokens } from './tokens.js';
+
+/** A subscribe request for a normalised address; frequency and topics checked by the caller. */
+export interface SubscribeRequest {
+  email: string;
+  tz?: string;
+  /** Absent: the site's default (the form offered no choice). */
+  frequency?: Frequency;
+  /** Topic names that exist; absent: no choice offered; empty: every post. */
+  topics?: string[];
+  consent: Consent;
+  /** The client's address as limits count it. */
+  requester: string;
+}
 
 export type ConfirmOutcome =
   | { ok: true; subscriber: Subscriber; already: boolean }
@@ -81,12 +95,7 @@ export function createSubscription(deps: {
    * The confirmation limit is taken first, whatever the address's state, so every request
    * writes: a Redis that refuses writes fails them all alike (no answer tells states apart).
    */
-  async function store(input: {
-    email: string;
-    tz?: string;
-    consent: Consent;
-    requester: string;
-  }): Promise<Subscriber | undefined> {
+  async function store(input: SubscribeRequest): Promise<Subscriber | undefined> {
     const allowed = await limit.take(input.email, input.requester);
     if (await subscribers.isSuppressed(input.email)) return undefined;
     let sub = await subscribers.getByEmail(input.email);
@@ -94,6 +103,8 @@ export function createSubscription(deps: {
       const added = await subscribers.add({
         email: input.email,
         tz: input.tz,
+        frequency: input.frequency,
+        topics: input.topics,
         status: 'pending',
         consent: input.consent,
       });
@@ -104,6 +115,9 @@ export function createSubscription(deps: {
       await subscribers.update(sub.id, {
         consent: input.consent,
         ...(input.tz ? { tz: input.tz } : {}),
+        // What the form offered and they chose replaces an earlier request's choice.
+        ...(input.frequency ? { frequency: input.frequency } : {}),
+        ...(input.topics ? { topics: input.topics } : {}),
       });
     } else {
       return undefined;
@@ -138,12 +152,7 @@ export function createSubscription(deps: {
      * (the status changes only when it is used). Confirmed, bounced, complained or
      * suppressed: nothing. `requester` is the client's address as limits count it.
      */
-    async request(input: {
-      email: string;
-      tz?: string;
-      consent: Consent;
-      requester: string;
-    }): Promise<{ send: () => Promise<void> }> {
+    async request(input: SubscribeRequest): Promise<{ send: () => Promise<void> }> {
       const sub = await store(input);
       return { send: async () => (sub ? sendConfirmation(sub) : undefined) };
     },

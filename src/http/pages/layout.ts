@@ -114,6 +114,7 @@ h1{font-size:1.75rem;line-height:1.2;letter-spacing:-.015em;margin:.5rem 0 1rem}
 h2{font-size:1.2rem;line-height:1.3;margin:2rem 0 .75rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 label.check{font-weight:400}
+fieldset.choices{border:0;padding:0;margin:.75rem 0}fieldset.choices legend{font-weight:600;padding:0}fieldset.choices label{display:inline-block;font-weight:400;margin:.25rem 1.25rem .25rem 0}
 input[type=email],input[type=text],input[type=password],input[type=url],input[type=date],input[type=search],select,textarea{width:100%;max-width:28rem;font:inherit;padding:.6rem .7rem;border:1px solid var(--field);border-radius:8px;background:var(--card);color:var(--fg)}
 input[type=file]{max-width:100%;font:inherit}
 button,.button{font:inherit;font-weight:600;padding:.6rem 1.15rem;border-radius:8px;border:2px solid var(--accent);background:var(--accent);color:var(--on-accent);cursor:pointer;text-decoration:none;display:inline-block;margin:.5rem .5rem .5rem 0;line-height:1.3}

@@ -1,8 +1,8 @@
 import type { Post } from '../../feeds/post.js';
 import { dayInWords } from '../../format-time.js';
-import type { Subscriber } from '../../subscribers/subscriber.js';
 import type { DigestListItem as DigestSummary } from '../deps.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
+import { deliveryFields, type DeliveryOptions, type DeliveryPicked } from './delivery-fields.js';
 import { layout, type Site } from './layout.js';
 
 /** Digests that went out, for the archive and the home page. */
@@ -59,6 +59,9 @@ export function homePage(
     stamp: string;
     error?: string;
     email?: string;
+    /** The frequencies and topics the form offers, and what the reader picked. */
+    options: DeliveryOptions;
+    picked?: DeliveryPicked;
   },
 ): string {
   return layout({
@@ -86,6 +89,7 @@ export function homePage(
           />
           <button type="submit">Subscribe</button>
         </div>
+        ${deliveryFields(input.options, input.picked ?? {})}
         <input type="hidden" name="tz" value="" />
         <input type="hidden" name="source" value="/" />
         <input type="hidden" name="ts" value="${input.stamp}" />
@@ -225,81 +229,5 @@ export function unsubscribedPage(site: Site, preferencesToken: string | undefine
             </form>`
           : html`<p><a href="/">Subscribe again</a></p>`
       }`,
-  });
-}
-
-/** The data section: download and delete with a fresh data link, else a way to get one. */
-function dataSection(action: string, dataAccess: boolean) {
-  if (!dataAccess)
-    return html`<form method="post" action="${action}">
-      <input type="hidden" name="action" value="data-link" />
-      <p class="note">
-        To download or delete your data, we email you a link that works for 24 hours (links in
-        digests cannot do it, since digests get forwarded).
-      </p>
-      <button type="submit" class="secondary">Email me that link</button>
-    </form>`;
-  return html`<form method="post" action="${action}">
-      <input type="hidden" name="action" value="download" />
-      <button type="submit" class="secondary">Download my data (JSON)</button>
-    </form>
-    <form method="post" action="${action}">
-      <input type="hidden" name="action" value="delete" />
-      <label
-        ><input type="checkbox" name="confirm" value="yes" required /> Delete my address and
-        everything about me</label
-      >
-      <button type="submit" class="danger">Delete me</button>
-      <p class="note">
-        We keep only a one-way hash of the address, so an import cannot add it back by mistake.
-      </p>
-    </form>`;
-}
-
-/**
- * GET /preferences: time zone, pause, unsubscribe; download and delete with `dataAccess` (a
- * fresh emailed link), else a button that emails one.
- */
-export function preferencesPage(
-  site: Site,
-  sub: Subscriber,
-  token: string,
-  opts: { notice?: string; dataAccess?: boolean } = {},
-): string {
-  const { notice } = opts;
-  const zones = Intl.supportedValuesOf('timeZone');
-  const action = `/preferences?token=${token}`;
-  const subscribed = sub.status === 'confirmed' || sub.status === 'pending';
-  return layout({
-    site,
-    title: 'Your preferences',
-    body: html`<h1>Your preferences</h1>
-      ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
-      <p>
-        Address: <strong>${sub.email}</strong> · Status:
-        <span class="status">${sub.status}${sub.paused ? ' (paused)' : ''}</span>
-      </p>
-      <form method="post" action="${action}">
-        <input type="hidden" name="action" value="save" />
-        <label for="tz">Time zone</label>
-        <select id="tz" name="tz">
-          <option value="">(the digest's time zone)</option>
-          ${zones.map((z) => html`<option value="${z}" ${z === sub.tz ? 'selected' : ''}>${z}</option>`)}
-        </select>
-        <label
-          ><input type="checkbox" name="paused" value="yes" ${sub.paused ? 'checked' : ''} /> Pause
-          the digest for now</label
-        >
-        <button type="submit">Save</button>
-      </form>
-      <h2>Subscription</h2>
-      <form method="post" action="${action}">
-        <input type="hidden" name="action" value="${subscribed ? 'unsubscribe' : 'resubscribe'}" />
-        <button type="submit" class="secondary">
-          ${subscribed ? 'Unsubscribe' : 'Subscribe again'}
-        </button>
-      </form>
-      <h2>Your data</h2>
-      ${dataSection(action, opts.dataAccess ?? false)}`,
   });
 }

@@ -10,11 +10,13 @@ import {
   confirmPage,
   confirmedPage,
   dataLinkSentPage,
-  preferencesPage,
   unsubscribedPage,
   unsubscribePage,
 } from '../pages/public-pages.js';
 import { messagePage } from '../pages/layout.js';
+import { preferencesPage, type PreferencesView } from '../pages/preferences-page.js';
+import { describeDelivery } from '../../subscribers/describe-delivery.js';
+import { deliveryOptions, readDeliveryChoice } from './delivery-form.js';
 
 const TokenQuery = z.object({ token: z.string().max(200).optional() });
 const ConfirmBody = z.object({ token: z.string().max(200).optional() });
@@ -22,6 +24,8 @@ const ConfirmBody = z.object({ token: z.string().max(200).optional() });
 const PreferencesBody = z.object({
   action: z.enum(['save', 'unsubscribe', 'resubscribe', 'data-link', 'download', 'delete']),
   tz: z.string().max(100).optional(),
+  frequency: z.string().max(100).optional(),
+  topics: z.union([z.string().max(2000), z.array(z.string().max(100)).max(100)]).optional(),
   paused: z.string().max(10).optional(),
   confirm: z.string().max(10).optional(),
 });
@@ -40,6 +44,8 @@ function personalData(sub: Subscriber) {
     name: sub.name ?? null,
     status: sub.status,
     timeZone: sub.tz ?? null,
+    frequency: sub.frequency ?? null,
+    topics: sub.topics,
     paused: sub.paused,
     createdAt: sub.createdAt,
     updatedAt: sub.updatedAt,
@@ -50,6 +56,18 @@ function personalData(sub: Subscriber) {
 
 export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void {
   const { site, tokens, subscribers, subscription } = ctx;
+
+  /** The preferences page of `sub`, with what they get in words. */
+  async function prefsPage(
+    sub: Subscriber,
+    token: string,
+    view: Omit<PreferencesView, 'delivery' | 'options'>,
+  ) {
+    const options = await deliveryOptions(ctx);
+    const allTopics = options.topics.length > 1 ? 'all topics' : undefined;
+    const delivery = describeDelivery(sub, ctx.config.digest, { allTopics });
+    return preferencesPage(site, sub, token, { ...view, delivery, options });
+  }
 
   /** Verifies the token of a link and loads its subscriber, or answers with a clear page. */
   async function fromToken(req: FastifyRequest, reply: FastifyReply, purpose: TokenPurpose) {
@@ -126,7 +144,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
     return reply
       .type(HTML)
       .header('cache-control', 'no-store')
-      .send(preferencesPage(site, found.sub, found.token, { dataAccess: found.dataAccess }));
+      .send(await prefsPage(found.sub, found.token, { dataAccess: found.dataAccess }));
   });
 
   app.post('/preferences', LINK_OPTS, async (req, reply) => {
@@ -135,22 +153,34 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
     const { sub, token, dataAccess } = found;
     const body = PreferencesBody.parse(req.body ?? {});
     reply.header('cache-control', 'no-store');
-    const page = (s: Subscriber, notice?: string) =>
-      preferencesPage(site, s, token, { notice, dataAccess });
+    const page = (s: Subscriber, notice?: string) => prefsPage(s, token, { notice, dataAccess });
     if ((body.action === 'download' || body.action === 'delete') && !dataAccess) {
       return reply
         .code(403)
         .type(HTML)
         .send(
-          page(sub, 'Downloading or deleting your data needs a fresh link: ask for one below.'),
+          await page(sub, 'Downloading or deleting your data needs a fresh link: ask for one below.'),
         );
     }
     switch (body.action) {
       case 'save': {
         const tz = body.tz && isTimeZone(body.tz) ? body.tz : null;
-        await subscribers.update(sub.id, { tz, paused: body.paused === 'yes' });
+        const paused = body.paused === 'yes';
+        const choice = readDeliveryChoice(body, await deliveryOptions(ctx));
+        if (!choice.ok) {
+          const picked = { ...choice.picked, tz: tz ?? undefined, paused };
+          const view = { error: choice.message, picked, dataAccess };
+          return reply.code(400).type(HTML).send(await prefsPage(sub, token, view));
+        }
+        // Takes effect from their next digest: the cursor model (ISSUE12) loses and repeats nothing.
+        await subscribers.update(sub.id, {
+          tz,
+          paused,
+          ...(choice.frequency ? { frequency: choice.frequency } : {}),
+          ...(choice.topics ? { topics: choice.topics } : {}),
+        });
         const fresh = (await subscribers.get(sub.id)) ?? sub;
-        return reply.type(HTML).send(page(fresh, 'Saved.'));
+        return reply.type(HTML).send(await page(fresh, 'Saved.'));
       }
       case 'data-link': {
         ctx.background.run('data link', () => subscription.sendDataLink(sub, clientId(req.ip)));
@@ -166,7 +196,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
         const notice = ok
           ? 'You are subscribed again.'
           : 'This address cannot be subscribed again from here.';
-        return reply.type(HTML).send(page(fresh, notice));
+        return reply.type(HTML).send(await page(fresh, notice));
       }
       case 'download':
         return reply
@@ -178,7 +208,7 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
           return reply
             .code(400)
             .type(HTML)
-            .send(page(sub, 'Tick the box to confirm the deletion.'));
+            .send(await page(sub, 'Tick the box to confirm the deletion.'));
         }
         await subscribers.erase(sub.id);
         return reply

@@ -9,6 +9,8 @@ import type { HttpContext } from '../http-context.js';
 import { wantsJson } from '../http-errors.js';
 import { archivedDigests, homePage, subscribeDonePage } from '../pages/public-pages.js';
 import type { DigestListItem } from '../deps.js';
+import type { DeliveryPicked } from '../pages/delivery-fields.js';
+import { deliveryOptions, readDeliveryChoice } from './delivery-form.js';
 
 /** The latest digest that went out, with its posts, for the home page. */
 async function latestDigest(ctx: HttpContext, list: DigestListItem[]) {
@@ -23,6 +25,8 @@ const SubscribeBody = z.object({
   // Generous bounds here; normaliseAddress gives the precise reasons.
   email: z.string().max(1000).optional(),
   tz: z.string().max(100).optional(),
+  frequency: z.string().max(100).optional(),
+  topics: z.union([z.string().max(2000), z.array(z.string().max(100)).max(100)]).optional(),
   source: z.string().max(500).optional(),
   /** The honeypot: people never see it, bots fill it in. */
   website: z.string().max(1000).optional(),
@@ -59,13 +63,29 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
   });
 
   app.get('/', async (_req, reply) => {
-    const list = await digests.list(50);
+    const [list, options] = await Promise.all([digests.list(50), deliveryOptions(ctx)]);
     const latest = await latestDigest(ctx, list);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .send(homePage(site, { digests: list, latest, stamp: stamp.issue() }));
+      .send(homePage(site, { digests: list, latest, stamp: stamp.issue(), options }));
   });
+
+  /** The form again, with the reason and everything the reader typed or picked. */
+  async function formAgain(
+    reply: FastifyReply,
+    body: z.infer<typeof SubscribeBody>,
+    error: string,
+    picked: DeliveryPicked,
+  ) {
+    const [list, options] = await Promise.all([digests.list(50), deliveryOptions(ctx)]);
+    const email =
+      typeof body.email === 'string' ? body.email.replace(CONTROL, '').slice(0, 254) : '';
+    return reply
+      .code(400)
+      .type('text/html; charset=utf-8')
+      .send(homePage(site, { digests: list, stamp: stamp.issue(), error, email, options, picked }));
+  }
 
   const rateLimit = { max: ctx.limits.subscribePerIpPerMinute, timeWindow: 60_000 };
 
@@ -77,22 +97,15 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
   async function subscribe(req: FastifyRequest, reply: FastifyReply, json: boolean) {
     const body = SubscribeBody.parse(req.body ?? {});
     const addr = normaliseAddress(body.email ?? '');
+    const choice = readDeliveryChoice(body, await deliveryOptions(ctx));
+    if (!choice.ok) {
+      if (json) throw new ValidationError('SUBSCRIBE_CHOICE_INVALID', choice.message);
+      return formAgain(reply, body, choice.message, choice.picked);
+    }
     if (!addr.ok) {
       if (json) throw new ValidationError(addr.code, addr.message);
-      const list = await digests.list(50);
-      const email =
-        typeof body.email === 'string' ? body.email.replace(CONTROL, '').slice(0, 254) : '';
-      return reply
-        .code(400)
-        .type('text/html; charset=utf-8')
-        .send(
-          homePage(site, {
-            digests: list,
-            stamp: stamp.issue(),
-            error: `Please check the address: ${addr.message}.`,
-            email,
-          }),
-        );
+      const picked = { frequency: choice.frequency, topics: choice.topics };
+      return formAgain(reply, body, `Please check the address: ${addr.message}.`, picked);
     }
     // A bot (honeypot filled, or a form sent without a fresh stamp) gets the same answer.
     const human = !body.website && (json || stamp.passes(body.ts));
@@ -108,6 +121,8 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
       const { send } = await ctx.subscription.request({
         email: addr.email,
         tz,
+        frequency: choice.frequency,
+        topics: choice.topics,
         consent,
         requester: clientId(req.ip),
       });
