@@ -15,9 +15,29 @@ import {
   type SubscriberStatus,
 } from '../subscribers/subscriber.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
+import { checkChoice } from '../subscribers/delivery-choice.js';
+import type { Services } from '../services.js';
+import type { Topic } from '../topics/topic.js';
 import { withServices, type OpenServices } from './open-services.js';
 
 type Out = (line: string) => void;
+
+interface AddOptions {
+  confirmed?: boolean;
+  tz?: string;
+  name?: string;
+  frequency?: string;
+  topics?: string;
+}
+
+/**
+ * The frequencies the site offers and the topics that exist: from the topic store of the
+ * services once they have one (the topics feature), else none.
+ */
+async function siteChoices(services: Services) {
+  const store = (services as Partial<{ topics: { list(): Promise<Topic[]> } }>).topics;
+  return { frequencies: services.config.digest.frequencies, topics: store ? await store.list() : [] };
+}
 
 function parseStatus(s: string | undefined): SubscriberStatus | undefined {
   if (s === undefined) return undefined;
@@ -43,6 +63,8 @@ function row(s: Subscriber): string {
   const extra = [
     s.name && `name=${JSON.stringify(s.name)}`,
     s.tz && `tz=${s.tz}`,
+    s.frequency && `frequency=${s.frequency}`,
+    s.topics.length > 0 && `topics=${s.topics.join(',')}`,
     s.paused && 'paused',
   ]
     .filter(Boolean)
@@ -117,10 +139,25 @@ export function registerSubscriberCommands(
     .option('--confirmed', 'add as confirmed (they receive the next digest)')
     .option('--tz <zone>', 'IANA time zone, e.g. Europe/Paris')
     .option('--name <name>', 'display name')
-    .action((email: string, opts: { confirmed?: boolean; tz?: string; name?: string }) =>
-      withStore(async (store) => {
+    .option('--frequency <f>', 'daily, weekly or monthly, among DIGEST_FREQUENCIES')
+    .option('--topics <a,b>', 'topic names separated by commas (none: every post)')
+    .action((email: string, opts: AddOptions) =>
+      withServices(open, async (services) => {
+        const store = services.subscribers;
         const status: SubscriberStatus = opts.confirmed ? 'confirmed' : 'pending';
-        const r = await store.add({ email, status, tz: opts.tz, name: opts.name });
+        const choice = checkChoice(
+          { frequency: opts.frequency, topics: opts.topics },
+          await siteChoices(services),
+        );
+        if (!choice.ok) throw new ValidationError('SUBSCRIBER_CHOICE_INVALID', choice.message);
+        const r = await store.add({
+          email,
+          status,
+          tz: opts.tz,
+          name: opts.name,
+          frequency: choice.value.frequency ?? undefined,
+          topics: choice.value.topics ?? undefined,
+        });
         const s = r.subscriber;
         if (r.created) out(`added ${s.email} (id ${s.id}) as ${s.status}`);
         else if (r.updated) out(`${s.email} (id ${s.id}) already existed; now ${s.status}`);
@@ -140,7 +177,8 @@ export function registerSubscriberCommands(
   cmd
     .command('import <file>')
     .description(
-      'import a CSV file with a header row: email, and optionally name, timezone, status. ' +
+      'import a CSV file with a header row: email, and optionally name, timezone, status, ' +
+        'frequency, topics (names separated by ";"; an unknown one makes its row invalid). ' +
         'Rows without a status are imported as CONFIRMED (an existing list you vouch for; use ' +
         '--status pending otherwise). Invalid rows are reported by line and skipped; importing ' +
         'the same file again changes nothing; suppressed (erased, bounced, complained) and ' +
@@ -149,7 +187,9 @@ export function registerSubscriberCommands(
     .option('--status <status>', 'status for rows without one', 'confirmed')
     .option('--from-line <n>', 'skip the rows before this line (resume an interrupted import)')
     .action((file: string, opts: { status: string; fromLine?: string }) =>
-      withStore(async (store) => {
+      withServices(open, async (services) => {
+        const store = services.subscribers;
+        const choices = await siteChoices(services);
         const defaultStatus = parseStatus(opts.status)!;
         const progress = importProgress(Boolean(process.stderr.isTTY), out);
         try {
@@ -160,7 +200,7 @@ export function registerSubscriberCommands(
               '--from-line must be a line number from 2',
             );
           }
-          const r = await importSubscribers({ store }, file, {
+          const r = await importSubscribers({ store, choices }, file, {
             defaultStatus,
             fromLine,
             onProgress: (p) => progress.update(p),
@@ -238,7 +278,7 @@ export function registerSubscriberCommands(
   cmd
     .command('export')
     .description(
-      'write subscribers as CSV to stdout (email,name,timezone,status,created_at,confirmed_at)',
+      'write subscribers as CSV to stdout (email,name,timezone,status,frequency,topics,created_at,confirmed_at)',
     )
     .option('--status <status>', 'only this status')
     .action((opts: { status?: string }) =>

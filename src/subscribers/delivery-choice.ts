@@ -52,3 +52,43 @@ export function checkTopics(
     message: `unknown ${unknown.length === 1 ? 'topic' : 'topics'} ${list}: ${choose}`,
   };
 }
+
+/** A frequency and topics as an admin, a CSV row or the command line give them. */
+export interface ChoiceInput {
+  /** '' or null: back to the site default; undefined: unchanged. */
+  frequency?: string | null;
+  /** Names (a string is split on `separator`); '' , [] or null: every post; undefined: unchanged. */
+  topics?: string | readonly string[] | null;
+}
+
+/** The checked patch for the store (`update`/`add`): null clears, undefined leaves as is. */
+export interface ChoicePatch {
+  frequency?: Frequency | null;
+  topics?: string[] | null;
+}
+
+/** Checks a whole choice against the site's frequencies and the topics that exist. */
+export function checkChoice(
+  input: ChoiceInput,
+  site: { frequencies: readonly Frequency[]; topics: readonly { name: string }[] },
+  separator: ',' | ';' = ',',
+): Checked<ChoicePatch> {
+  const out: ChoicePatch = {};
+  if (input.frequency === null || input.frequency?.trim() === '') out.frequency = null;
+  else if (input.frequency !== undefined) {
+    const f = checkFrequency(input.frequency, site.frequencies);
+    if (!f.ok) return f;
+    out.frequency = f.value;
+  }
+  if (input.topics === null) out.topics = null;
+  else if (input.topics !== undefined) {
+    const names =
+      typeof input.topics === 'string'
+        ? splitTopicNames(input.topics, separator)
+        : input.topics.flatMap((t) => splitTopicNames(t, separator));
+    const t = checkTopics(names, site.topics);
+    if (!t.ok) return t;
+    out.topics = t.value.length ? t.value : null;
+  }
+  return { ok: true, value: out };
+}

@@ -3,7 +3,16 @@ import type { SubscriberStore } from './subscriber-store.js';
 import type { Subscriber, SubscriberStatus } from './subscriber.js';
 
 /** The same columns the import reads first, so an export can be imported elsewhere as is. */
-export const EXPORT_COLUMNS = ['email', 'name', 'timezone', 'status', 'created_at', 'confirmed_at'];
+export const EXPORT_COLUMNS = [
+  'email',
+  'name',
+  'timezone',
+  'status',
+  'frequency',
+  'topics',
+  'created_at',
+  'confirmed_at',
+];
 
 /**
  * A cell starting with = + - @ (or a tab/CR) would run as a formula when the file is opened in
@@ -16,7 +25,11 @@ export function safeCell(s: string | undefined): string {
 }
 
 function toRow(s: Subscriber): string[] {
-  return [s.email, s.name, s.tz, s.status, s.createdAt, s.confirmedAt].map(safeCell);
+  // Frequency empty: the site's default (so a changed DIGEST_DEFAULT_FREQUENCY still applies).
+  const topics = s.topics.join(';');
+  return [s.email, s.name, s.tz, s.status, s.frequency, topics, s.createdAt, s.confirmedAt].map(
+    safeCell,
+  );
 }
 
 /**

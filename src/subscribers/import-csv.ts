@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { AppError, ValidationError } from '../errors.js';
+import type { Frequency } from '../digests/frequency.js';
+import { checkFrequency, checkTopics, splitTopicNames } from './delivery-choice.js';
 import type { AddInput, SubscriberStore } from './subscriber-store.js';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from './subscriber.js';
 
@@ -76,6 +78,8 @@ const HEADER_ALIASES: Record<string, keyof Row> = {
   'time zone': 'timezone',
   tz: 'timezone',
   status: 'status',
+  frequency: 'frequency',
+  topics: 'topics',
 };
 
 interface Row {
@@ -83,6 +87,33 @@ interface Row {
   name?: string;
   timezone?: string;
   status?: string;
+  frequency?: string;
+  topics?: string;
+}
+
+/** What a row's frequency and topics are checked against: the site's, as they are now. */
+export interface ImportChoices {
+  frequencies: readonly Frequency[];
+  topics: readonly { name: string }[];
+}
+
+/** A row's frequency and topics (names separated by `;`) checked, or why not. */
+function rowChoice(
+  row: Row,
+  choices: ImportChoices,
+): { frequency?: Frequency; topics?: string[] } | { code: string; reason: string } {
+  const out: { frequency?: Frequency; topics?: string[] } = {};
+  if (row.frequency?.trim()) {
+    const f = checkFrequency(row.frequency, choices.frequencies);
+    if (!f.ok) return { code: 'SUBSCRIBER_FREQUENCY_INVALID', reason: f.message };
+    out.frequency = f.value;
+  }
+  if (row.topics?.trim()) {
+    const t = checkTopics(splitTopicNames(row.topics, ';'), choices.topics);
+    if (!t.ok) return { code: 'SUBSCRIBER_TOPICS_INVALID', reason: t.message };
+    out.topics = t.value;
+  }
+  return out;
 }
 
 /** Maps the header row (case-insensitive, aliases allowed) to known columns; others are ignored. */
@@ -99,7 +130,7 @@ function readHeader(header: string[]): (keyof Row | false)[] {
   if (!seen.has('email')) {
     throw new ValidationError(
       'IMPORT_HEADER_INVALID',
-      'the first line must be a header row with an "email" column (optional: name, timezone, status)',
+      'the first line must be a header row with an "email" column (optional: name, timezone, status, frequency, topics)',
     );
   }
   return cols;
@@ -107,8 +138,9 @@ function readHeader(header: string[]): (keyof Row | false)[] {
 
 /**
  * Imports subscribers from a CSV file (a path or a stream), streamed, `BATCH` rows at a time.
- * A header row is required: `email`, and optionally `name`, `timezone`, `status`, in any case
- * and order. Rows without a status get `defaultStatus` (confirmed: an admin importing an
+ * A header row is required: `email`, and optionally `name`, `timezone`, `status`, `frequency`,
+ * `topics` (names separated by `;`), in any case and order. A frequency the site does not offer
+ * or a topic that does not exist (checked against `choices`) makes its row invalid. Rows without a status get `defaultStatus` (confirmed: an admin importing an
  * existing list vouches for it). Invalid rows are reported with their line number and reason,
  * the rest imported. Importing the same file twice changes nothing the second time.
  *
@@ -124,7 +156,7 @@ function readHeader(header: string[]): (keyof Row | false)[] {
  * @throws ImportInterruptedError when the store fails part-way, naming the line to resume at.
  */
 export async function importSubscribers(
-  deps: { store: Pick<SubscriberStore, 'addMany'> },
+  deps: { store: Pick<SubscriberStore, 'addMany'>; choices: ImportChoices },
   source: string | Readable,
   opts: {
     onProgress?: (p: ImportProgress) => void;
@@ -204,6 +236,8 @@ export async function importSubscribers(
     if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) {
       return reject(rec.line, 'SUBSCRIBER_STATUS_INVALID', `unknown status "${row.status}"`);
     }
+    const choice = rowChoice(row, deps.choices);
+    if ('code' in choice) return reject(rec.line, choice.code, choice.reason);
     batch.push({
       line: rec.line,
       input: {
@@ -211,6 +245,7 @@ export async function importSubscribers(
         name: row.name?.trim() || undefined,
         tz: row.timezone?.trim() || undefined,
         status: status as SubscriberStatus,
+        ...choice,
       },
     });
     if (batch.length >= BATCH) await flush();

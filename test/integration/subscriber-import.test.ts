@@ -11,6 +11,14 @@ import { deletePrefix, testRedis } from '../helpers/redis.js';
 const t = testRedis('subscriber-import');
 const store = createSubscriberStore({ redis: t.redis, keys: t.keys });
 const dir = mkdtempSync(path.join(tmpdir(), 'subscriber-import-'));
+/** What rows are checked against: the frequencies a site offers and its topics. */
+const choices = {
+  frequencies: ['daily', 'weekly', 'monthly'] as const,
+  topics: [
+    { name: 'Go', feeds: [], categories: ['go'] },
+    { name: 'Redis', feeds: [], categories: ['redis'] },
+  ],
+};
 
 beforeEach(() => deletePrefix(t.redis, t.prefix));
 afterAll(async () => {
@@ -43,7 +51,7 @@ const MIXED = [
 
 describe('importSubscribers', () => {
   it('imports the valid rows and reports the invalid ones by line number and reason', async () => {
-    const r = await importSubscribers({ store }, file('mixed.csv', MIXED));
+    const r = await importSubscribers({ store, choices }, file('mixed.csv', MIXED));
     expect(r).toMatchObject({
       rows: 10,
       created: 4,
@@ -81,10 +89,10 @@ describe('importSubscribers', () => {
 
   it('changes nothing when the same file is imported again', async () => {
     const p = file('again.csv', MIXED);
-    await importSubscribers({ store }, p);
+    await importSubscribers({ store, choices }, p);
     const before = await t.redis.hgetall(t.keys.subscriber(1));
     const seq = await store.maxId();
-    const r = await importSubscribers({ store }, p);
+    const r = await importSubscribers({ store, choices }, p);
     expect(r).toMatchObject({ created: 0, updated: 0, unchanged: 5, invalidCount: 5 });
     expect(await store.maxId()).toBe(seq);
     expect(await t.redis.hgetall(t.keys.subscriber(1))).toEqual(before);
@@ -102,7 +110,7 @@ describe('importSubscribers', () => {
     await store.suppress('complained@example.org', 'complained');
 
     const r = await importSubscribers(
-      { store },
+      { store, choices },
       Readable.from([
         'email,status\n',
         'ERASED@example.org,confirmed\n',
@@ -123,7 +131,7 @@ describe('importSubscribers', () => {
   it('honours an opt-out row for an existing confirmed subscriber', async () => {
     await store.add({ email: 'a@example.org', status: 'confirmed' });
     const r = await importSubscribers(
-      { store },
+      { store, choices },
       Readable.from(['email,status\na@example.org,unsubscribed\n']),
     );
     expect(r).toMatchObject({ updated: 1 });
@@ -132,17 +140,17 @@ describe('importSubscribers', () => {
 
   it('refuses a file without an email column, naming the problem', async () => {
     await expect(
-      importSubscribers({ store }, Readable.from(['name,timezone\nAda,Europe/London\n'])),
+      importSubscribers({ store, choices }, Readable.from(['name,timezone\nAda,Europe/London\n'])),
     ).rejects.toMatchObject({ code: 'IMPORT_HEADER_INVALID' });
     await expect(
-      importSubscribers({ store }, Readable.from(['ada@example.org\nbob@example.org\n'])),
+      importSubscribers({ store, choices }, Readable.from(['ada@example.org\nbob@example.org\n'])),
     ).rejects.toMatchObject({ code: 'IMPORT_HEADER_INVALID' });
     expect(await store.maxId()).toBe(0);
   });
 
   it('reports malformed CSV records and keeps going', async () => {
     const r = await importSubscribers(
-      { store },
+      { store, choices },
       Readable.from(['email,name\nok1@example.org,A\n"bad"x@example.org,B\nok2@example.org,C\n']),
     );
     expect(r.created).toBe(2);
@@ -155,7 +163,7 @@ describe('importSubscribers', () => {
     for (let i = 0; i < n; i++) lines.push(`bulk${i}@example.org`);
     const p = file('bulk.csv', `${lines.join('\n')}\n`);
     const seen: ImportProgress[] = [];
-    const r = await importSubscribers({ store }, p, { onProgress: (x) => seen.push(x) });
+    const r = await importSubscribers({ store, choices }, p, { onProgress: (x) => seen.push(x) });
     expect(r).toMatchObject({ rows: n, created: n, invalidCount: 0 });
     expect(seen.length).toBeGreaterThanOrEqual(5);
     expect(seen.every((s, i) => i === 0 || s.rows >= seen[i - 1]!.rows)).toBe(true);
@@ -173,20 +181,106 @@ describe('importSubscribers', () => {
     let csv = '';
     for await (const chunk of exportSubscribersCsv(store, { pageSize: 1 })) csv += chunk;
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('email,name,timezone,status,created_at,confirmed_at');
-    expect(lines[1]).toMatch(/^x@example\.org,'=cmd\|calc,Asia\/Tokyo,confirmed,/);
-    expect(lines[2]).toMatch(/^y@example\.org,"Y, the ""second""",,pending,/);
+    expect(lines[0]).toBe('email,name,timezone,status,frequency,topics,created_at,confirmed_at');
+    expect(lines[1]).toMatch(/^x@example\.org,'=cmd\|calc,Asia\/Tokyo,confirmed,,,/);
+    expect(lines[2]).toMatch(/^y@example\.org,"Y, the ""second""",,pending,,,/);
     let confirmedOnly = '';
     for await (const chunk of exportSubscribersCsv(store, { status: 'confirmed' }))
       confirmedOnly += chunk;
     expect(confirmedOnly.trim().split('\n')).toHaveLength(2);
 
     await deletePrefix(t.redis, t.prefix);
-    const r = await importSubscribers({ store }, Readable.from([csv]));
+    const r = await importSubscribers({ store, choices }, Readable.from([csv]));
     expect(r).toMatchObject({ created: 2, invalidCount: 0 });
     expect(await store.getByEmail('y@example.org')).toMatchObject({
       name: 'Y, the "second"',
       status: 'pending',
+    });
+  });
+});
+
+describe('importSubscribers: frequency and topics columns', () => {
+  beforeEach(() => deletePrefix(t.redis, t.prefix));
+
+  it("stores each row's frequency and topics; an unknown one makes only its row invalid, with the reason", async () => {
+    const csv = [
+      'email,frequency,topics', //                    1
+      'ada@example.org,daily,Go;redis', //            2 (topic names compared without case)
+      'bob@example.org,,', //                         3 (site default, every post)
+      'carol@example.org,hourly,Go', //               4 unknown frequency
+      'dave@example.org,monthly,Go;Rust', //          5 unknown topic
+      'eve@example.org,Weekly, Redis ; ', //          6 spaces and an empty name are fine
+    ].join('\n');
+    const r = await importSubscribers({ store, choices }, Readable.from([csv]));
+    expect(r).toMatchObject({ created: 3, invalidCount: 2 });
+    expect(r.invalid).toEqual([
+      {
+        line: 4,
+        code: 'SUBSCRIBER_FREQUENCY_INVALID',
+        reason: 'unknown frequency "hourly": choose daily, weekly, monthly',
+      },
+      {
+        line: 5,
+        code: 'SUBSCRIBER_TOPICS_INVALID',
+        reason: 'unknown topic "Rust": choose among Go, Redis',
+      },
+    ]);
+    expect(await store.getByEmail('ada@example.org')).toMatchObject({
+      frequency: 'daily',
+      topics: ['Go', 'Redis'],
+    });
+    expect(await store.getByEmail('bob@example.org')).toMatchObject({
+      frequency: undefined,
+      topics: [],
+    });
+    expect(await store.getByEmail('eve@example.org')).toMatchObject({
+      frequency: 'weekly',
+      topics: ['Redis'],
+    });
+    expect(await store.getByEmail('carol@example.org')).toBeUndefined();
+    expect(await store.getByEmail('dave@example.org')).toBeUndefined();
+  });
+
+  it('a frequency the site does not offer, or a topic on a site without topics, is refused, saying so', async () => {
+    const weeklyOnly = { frequencies: ['weekly'] as const, topics: [] };
+    const r = await importSubscribers(
+      { store, choices: weeklyOnly },
+      Readable.from(['email,frequency,topics\na@example.org,daily,\nb@example.org,,Go\n']),
+    );
+    expect(r.invalid).toEqual([
+      {
+        line: 2,
+        code: 'SUBSCRIBER_FREQUENCY_INVALID',
+        reason: 'this site does not offer "daily": choose weekly',
+      },
+      {
+        line: 3,
+        code: 'SUBSCRIBER_TOPICS_INVALID',
+        reason: 'unknown topic "Go": this site has no topics',
+      },
+    ]);
+  });
+
+  it('export writes frequency and topics (";"-separated) that import back the same', async () => {
+    await store.addMany([
+      { email: 'x@example.org', status: 'confirmed', frequency: 'monthly', topics: ['Go', 'Redis'] },
+      { email: 'y@example.org', status: 'confirmed' },
+    ]);
+    let csv = '';
+    for await (const chunk of exportSubscribersCsv(store)) csv += chunk;
+    const lines = csv.trim().split('\n');
+    expect(lines[1]).toMatch(/^x@example\.org,,,confirmed,monthly,Go;Redis,/);
+    expect(lines[2]).toMatch(/^y@example\.org,,,confirmed,,,/);
+    await deletePrefix(t.redis, t.prefix);
+    const r = await importSubscribers({ store, choices }, Readable.from([csv]));
+    expect(r).toMatchObject({ created: 2, invalidCount: 0 });
+    expect(await store.getByEmail('x@example.org')).toMatchObject({
+      frequency: 'monthly',
+      topics: ['Go', 'Redis'],
+    });
+    expect(await store.getByEmail('y@example.org')).toMatchObject({
+      frequency: undefined,
+      topics: [],
     });
   });
 });
@@ -198,7 +292,7 @@ describe('importSubscribers: an unclosed quote', () => {
     const rows = ['email,name'];
     for (let i = 1; i <= 8; i++)
       rows.push(i === 4 ? `q${i}@example.org,"Open` : `q${i}@example.org,N${i}`);
-    const r = await importSubscribers({ store }, file('unclosed.csv', rows.join('\n')));
+    const r = await importSubscribers({ store, choices }, file('unclosed.csv', rows.join('\n')));
     expect(r).toMatchObject({ rows: 8, created: 7, invalidCount: 1 });
     // q4 is on line 5 (the header is line 1).
     expect(r.invalid).toEqual([
@@ -224,7 +318,7 @@ describe('importSubscribers: Redis full part-way', () => {
       // Room for a few thousand rows, not for 8,000 (a 1,000-row Lua call holds ~600 KB of
       // arguments while it runs).
       await redis.config('SET', 'maxmemory', String(used + 900_000));
-      const err = await importSubscribers({ store: full }, p).then(
+      const err = await importSubscribers({ store: full, choices }, p).then(
         () => undefined,
         (e: unknown) => e as import('../../src/subscribers/import-csv.js').ImportInterruptedError,
       );
@@ -239,9 +333,9 @@ describe('importSubscribers: Redis full part-way', () => {
       expect(err!.message).toContain(`resume from line ${err!.resumeLine}`);
 
       await redis.config('SET', 'maxmemory', '0');
-      const again = await importSubscribers({ store: full }, p);
+      const again = await importSubscribers({ store: full, choices }, p);
       expect(again).toMatchObject({ created: 8_000 - stored, unchanged: stored, invalidCount: 0 });
-      const resumed = await importSubscribers({ store: full }, p, { fromLine: err!.resumeLine });
+      const resumed = await importSubscribers({ store: full, choices }, p, { fromLine: err!.resumeLine });
       expect(resumed).toMatchObject({ rows: 8_000 - stored, created: 0 });
     } finally {
       redis.disconnect();

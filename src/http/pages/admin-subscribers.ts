@@ -1,3 +1,4 @@
+import type { Frequency } from '../../digests/frequency.js';
 import { plural } from '../../format-time.js';
 import type { ImportSummary } from '../../subscribers/import-csv.js';
 import type { Subscriber, SubscriberStatus } from '../../subscribers/subscriber.js';
@@ -6,14 +7,40 @@ import { html, type SafeHtml } from '../html.js';
 import { csrfField, notice, when } from './admin-parts.js';
 import { layout, type Site } from './layout.js';
 
-function subscriberRow(s: Subscriber, csrf: string, tz: string): SafeHtml {
+/** The row's "Delivery…" form: frequency (among those offered, or the site default) and topics. */
+function deliveryForm(s: Subscriber, csrf: string, frequencies: readonly Frequency[]): SafeHtml {
+  return html`<details class="confirm">
+    <summary aria-label="Delivery of ${s.email}…">Delivery…</summary>
+    <form method="post" action="/admin/subscribers/${s.id}/delivery">
+      ${csrfField(csrf)}
+      <label for="f-${s.id}">Frequency</label>
+      <select id="f-${s.id}" name="frequency">
+        <option value="">(the site's default)</option>
+        ${frequencies.map((f) => html`<option value="${f}" ${f === s.frequency ? 'selected' : ''}>${f}</option>`)}
+      </select>
+      <label for="t-${s.id}">Topics (names separated by commas; empty: every post)</label>
+      <input id="t-${s.id}" name="topics" type="text" value="${s.topics.join(', ')}" maxlength="2000" />
+      <button type="submit">Save</button>
+    </form>
+  </details>`;
+}
+
+function subscriberRow(
+  s: Subscriber,
+  csrf: string,
+  tz: string,
+  frequencies: readonly Frequency[],
+): SafeHtml {
   return html`<tr>
     <td data-label="Id">${s.id}</td>
     <td data-label="Address" class="url">${s.email}</td>
     <td data-label="Status">${s.status}${s.paused ? ' (paused)' : ''}</td>
     <td data-label="Time zone">${s.tz ?? ''}</td>
+    <td data-label="Frequency">${s.frequency ?? html`<span class="note">default</span>`}</td>
+    <td data-label="Topics">${s.topics.length ? s.topics.join(', ') : html`<span class="note">all</span>`}</td>
     <td data-label="Since">${when(s.createdAt, tz)}</td>
     <td class="actions">
+      ${deliveryForm(s, csrf, frequencies)}
       <details class="confirm">
         <summary aria-label="Delete ${s.email}…">Delete…</summary>
         <form method="post" action="/admin/subscribers/${s.id}/delete">
@@ -68,6 +95,9 @@ export function subscribersPage(
   input: {
     csrf: string;
     tz: string;
+    /** The frequencies the site offers and the topics that exist. */
+    frequencies: readonly Frequency[];
+    topics: readonly string[];
     subscribers: Subscriber[];
     /** The last import's outcome, with its bad rows by line. */
     importReport?: ImportSummary;
@@ -116,12 +146,14 @@ export function subscribersPage(
               <th scope="col">Address</th>
               <th scope="col">Status</th>
               <th scope="col">Time zone</th>
+              <th scope="col">Frequency</th>
+              <th scope="col">Topics</th>
               <th scope="col">Since</th>
               <th scope="col"><span class="hp">Actions</span></th>
             </tr>
           </thead>
           <tbody>
-            ${input.subscribers.map((s) => subscriberRow(s, input.csrf, input.tz))}
+            ${input.subscribers.map((s) => subscriberRow(s, input.csrf, input.tz, input.frequencies))}
           </tbody>
         </table>
       </div>
@@ -132,6 +164,21 @@ export function subscribersPage(
         ${csrfField(input.csrf)}
         <label for="add-email">Address</label>
         <input id="add-email" name="email" type="email" required maxlength="254" />
+        ${
+          input.frequencies.length > 1
+            ? html`<label for="add-frequency">Frequency</label>
+                <select id="add-frequency" name="frequency">
+                  <option value="">(the site's default)</option>
+                  ${input.frequencies.map((f) => html`<option value="${f}">${f}</option>`)}
+                </select>`
+            : ''
+        }
+        ${
+          input.topics.length
+            ? html`<label for="add-topics">Topics (${input.topics.join(', ')}; empty: every post)</label>
+                <input id="add-topics" name="topics" type="text" maxlength="2000" />`
+            : ''
+        }
         <label
           ><input type="checkbox" name="confirmed" value="yes" /> Already confirmed (they asked you
           in another way)</label
@@ -141,7 +188,10 @@ export function subscribersPage(
       <h2>Import and export</h2>
       <form method="post" action="/admin/subscribers/import" enctype="multipart/form-data">
         ${csrfField(input.csrf)}
-        <label for="csv">CSV file (a column "email"; optional "name", "tz", "status")</label>
+        <label for="csv"
+          >CSV file (a column "email"; optional "name", "tz", "status", "frequency", "topics" with
+          names separated by ";")</label
+        >
         <input id="csv" name="file" type="file" accept=".csv,text/csv" required />
         <button type="submit" class="secondary">Import</button>
       </form>

@@ -57,3 +57,11 @@ export function readDeliveryChoice(
   }
   return { ok: true, ...(frequency ? { frequency } : {}), ...(topics ? { topics } : {}) };
 }
+
+/** The site's frequencies and the topics that exist, for checking an admin's or a CSV's choice. */
+export async function siteChoices(ctx: HttpContext) {
+  return {
+    frequencies: ctx.config.digest.frequencies,
+    topics: ctx.topics ? await ctx.topics.list() : [],
+  };
+}

@@ -5,9 +5,14 @@ import { NotFoundError, ValidationError } from '../../../errors.js';
 import { requireAddress } from '../../../subscribers/address.js';
 import { exportSubscribersCsv } from '../../../subscribers/export-csv.js';
 import { importSubscribers } from '../../../subscribers/import-csv.js';
+import { checkChoice } from '../../../subscribers/delivery-choice.js';
 import { SUBSCRIBER_STATUSES } from '../../../subscribers/subscriber.js';
 import type { HttpContext } from '../../http-context.js';
 import { SubscribersQuery } from '../../schemas.js';
+import { siteChoices } from '../delivery-form.js';
+
+/** Topic names: an array, or one string of names separated by `,`. */
+const TopicsField = z.union([z.string().max(2000), z.array(z.string().max(100)).max(100)]);
 
 const AddSubscriberBody = z
   .object({
@@ -15,13 +20,22 @@ const AddSubscriberBody = z
     name: z.string().max(200).optional(),
     status: z.enum(SUBSCRIBER_STATUSES).optional(),
     tz: z.string().max(100).optional(),
+    frequency: z.string().max(20).nullable().optional(),
+    topics: TopicsField.nullable().optional(),
+  })
+  .strict();
+/** A subscriber's frequency and topics: null (or '' / []) back to the default / every post. */
+const DeliveryBody = z
+  .object({
+    frequency: z.string().max(20).nullable().optional(),
+    topics: TopicsField.nullable().optional(),
   })
   .strict();
 const SuppressionBody = z
   .object({ email: z.string().max(1000), reason: z.enum(['bounced', 'complained', 'manual']) })
   .strict();
 
-/** `/admin/api/subscribers` (list, add, export, import, delete) and `/admin/api/suppressions`. */
+/** `/admin/api/subscribers` (list, add, set frequency/topics, export, import, delete) and `/admin/api/suppressions`. */
 export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): void {
   const { subscribers } = ctx;
 
@@ -52,9 +66,25 @@ export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): v
   });
 
   app.post('/subscribers', async (req, reply) => {
-    const body = AddSubscriberBody.parse(req.body ?? {});
-    const out = await subscribers.add({ ...body, email: requireAddress(body.email) });
+    const { frequency, topics, ...body } = AddSubscriberBody.parse(req.body ?? {});
+    const choice = checkChoice({ frequency, topics }, await siteChoices(ctx));
+    if (!choice.ok) throw new ValidationError('SUBSCRIBER_CHOICE_INVALID', choice.message);
+    const out = await subscribers.add({
+      ...body,
+      email: requireAddress(body.email),
+      frequency: choice.value.frequency ?? undefined,
+      topics: choice.value.topics ?? undefined,
+    });
     return reply.code(out.created ? 201 : 200).send(out);
+  });
+
+  /** Sets a subscriber's frequency and/or topics; from their next digest on. */
+  app.patch('/subscribers/:id', async (req) => {
+    const { id } = z.object({ id: z.coerce.number().int().positive() }).parse(req.params);
+    const choice = checkChoice(DeliveryBody.parse(req.body ?? {}), await siteChoices(ctx));
+    if (!choice.ok) throw new ValidationError('SUBSCRIBER_CHOICE_INVALID', choice.message);
+    await subscribers.update(id, choice.value); // SUBSCRIBER_NOT_FOUND (404) for a missing id
+    return { subscriber: await subscribers.get(id) };
   });
 
   app.get('/subscribers/export', async (_req, reply) => {
@@ -75,7 +105,8 @@ export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): v
         'IMPORT_FILE_MISSING',
         'Send the CSV as a text/csv body or as the multipart field "file".',
       );
-    return importSubscribers({ store: subscribers }, Readable.from([file]), {
+    const choices = await siteChoices(ctx);
+    return importSubscribers({ store: subscribers, choices }, Readable.from([file]), {
       defaultStatus: status,
     });
   });

@@ -11,9 +11,17 @@ import {
 import type { HttpContext } from '../../http-context.js';
 import { subscribersPage } from '../../pages/admin-subscribers.js';
 import { SubscribersQuery } from '../../schemas.js';
+import { siteChoices } from '../delivery-form.js';
+import { checkChoice } from '../../../subscribers/delivery-choice.js';
 import { back, flash, sendPage } from './respond.js';
 
-/** The subscribers page: list and search, add, delete, import. */
+/** The frequency and topics fields of the admin forms: topics as names separated by `,`. */
+const DeliveryFields = {
+  frequency: z.string().max(20).optional(),
+  topics: z.string().max(2000).optional(),
+};
+
+/** The subscribers page: list and search, add, set frequency and topics, delete, import. */
 export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext): void {
   const { site, subscribers } = ctx;
 
@@ -34,8 +42,11 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
     if (page.nextCursor) params.set('cursor', page.nextCursor);
     else if (page.nextAfterId !== undefined) params.set('after', String(page.nextAfterId));
     const more = page.nextCursor !== undefined || page.nextAfterId !== undefined;
+    const choices = await siteChoices(ctx);
     return subscribersPage(site, {
       csrf: req.admin!.csrf,
+      frequencies: choices.frequencies,
+      topics: choices.topics.map((t) => t.name),
       tz: ctx.config.digest.tz,
       subscribers: page.subscribers,
       counts,
@@ -53,18 +64,39 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
 
   app.post('/subscribers', async (req, reply) => {
     const body = z
-      .object({ email: z.string().max(1000), confirmed: z.string().max(10).optional() })
+      .object({
+        email: z.string().max(1000),
+        confirmed: z.string().max(10).optional(),
+        ...DeliveryFields,
+      })
       .parse(req.body ?? {});
     const email = requireAddress(body.email);
+    const choice = checkChoice(body, await siteChoices(ctx));
+    if (!choice.ok) throw new ValidationError('SUBSCRIBER_CHOICE_INVALID', choice.message);
     const out = await subscribers.add({
       email,
       status: body.confirmed === 'yes' ? 'confirmed' : 'pending',
+      frequency: choice.value.frequency ?? undefined,
+      topics: choice.value.topics ?? undefined,
     });
     return back(
       reply,
       '/admin/subscribers',
       out.created ? `Added ${email}.` : `${email} was already there.`,
     );
+  });
+
+  /** Sets a subscriber's frequency and topics (the row's "Delivery…" form). */
+  app.post('/subscribers/:id/delivery', async (req, reply) => {
+    const { id } = z.object({ id: z.coerce.number().int().positive() }).parse(req.params);
+    const body = z.object(DeliveryFields).parse(req.body ?? {});
+    const choice = checkChoice(
+      { frequency: body.frequency ?? '', topics: body.topics ?? '' },
+      await siteChoices(ctx),
+    );
+    if (!choice.ok) return back(reply, '/admin/subscribers', `Not saved: ${choice.message}.`, 'error');
+    await subscribers.update(id, choice.value);
+    return back(reply, '/admin/subscribers', `Subscriber ${id}: delivery saved.`);
   });
 
   app.post('/subscribers/:id/delete', async (req, reply) => {
@@ -83,7 +115,11 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
       throw new ValidationError('IMPORT_FILE_MISSING', 'Choose a CSV file to import.');
     // The page itself answers (no redirect): the bad rows by line do not fit in a flash cookie.
     try {
-      const report = await importSubscribers({ store: subscribers }, Readable.from([file]));
+      const choices = await siteChoices(ctx);
+      const report = await importSubscribers(
+        { store: subscribers, choices },
+        Readable.from([file]),
+      );
       return sendPage(reply, await show(req, { importReport: report }));
     } catch (err) {
       if (!(err instanceof ImportInterruptedError)) throw err;
