@@ -60,6 +60,7 @@ export function createServices(
       userAgent,
     }),
     log,
+    frequencyLinks: config.digest.frequencies.length > 1,
   });
   // BullMQ gets its own connection: workers need commands that wait out a Redis restart; the
   // HTTP server's queues only add jobs, and a request must not wait for Redis to come back.
@@ -163,6 +164,7 @@ export function createServices(
         tokens,
         mail: config.mail,
         site: config.site,
+        digest: config.digest,
         parallel: config.send.concurrency,
         owner,
         metrics,

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { DigestStore } from '../digests/digest-store.js';
 import { prepareDigest, type DigestMailConfig } from '../mail/digest-copy.js';
-import { createRecipientValues } from '../mail/recipient.js';
+import { createRecipientValues, type RecipientSubscriber } from '../mail/recipient.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
@@ -117,6 +117,7 @@ export function createBatchSender(deps: SendBatchDeps) {
     tokens: deps.tokens,
     bounceAddress: deps.mail.bounceAddress,
     listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
+    digest: deps.digest,
   });
 
   return {
@@ -143,18 +144,19 @@ export function createBatchSender(deps: SendBatchDeps) {
         return { id, eligible: s !== undefined && s.status === 'confirmed' && !s.paused };
       });
       const claims = await ledger.claim(date, deps.owner, entries);
-      const work: { id: number; email: string }[] = [];
+      const work: RecipientSubscriber[] = [];
       claims.forEach((c, i) => {
-        if (c === 'claimed') work.push({ id: ids[i]!, email: infos[i]!.email });
+        if (c === 'claimed') work.push(infos[i]!);
         else out[c === 'skipped' ? 'skipped' : c === 'held' ? 'held' : 'done']++;
       });
 
       const sentRecords = createGroupCommit((items: { id: number; code: number }[]) =>
         ledger.sentMany(date, items),
       );
-      const sendOne = async ({ id, email }: { id: number; email: string }) => {
+      const sendOne = async (sub: RecipientSubscriber) => {
+        const { id, email } = sub;
         let raw: Buffer;
-        const { recipient, envelopeFrom } = valuesFor(id, email);
+        const { recipient, envelopeFrom } = valuesFor(sub);
         try {
           raw = message.build(recipient);
         } catch (err) {

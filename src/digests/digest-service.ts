@@ -23,7 +23,7 @@ import {
 } from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
 import { assertDigestDate, digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
-import { digestContent, sampleRecipient } from './preview.js';
+import { digestContent, SAMPLE_DELIVERY, sampleRecipient } from './preview.js';
 import { sendTimeInWords } from './schedule-listing.js';
 
 export interface DigestListItem {
@@ -228,6 +228,8 @@ export function createDigestService(deps: {
           email: addr.email,
           unsubscribeUrl: `${base}/unsubscribe`,
           preferencesUrl: `${base}/preferences`,
+          delivery: SAMPLE_DELIVERY,
+          frequencyUrl: `${base}/frequency`,
         });
     },
 

@@ -82,6 +82,9 @@ export function describeEmpty(
   return `${head}: ${what}; the newest stored post is from ${dayInWords(reason.newest.publishedAt, tz)}${suggestion}.`;
 }
 
+/** The footer's words where no subscriber is known (previews, a test send to another address). */
+export const SAMPLE_DELIVERY = 'as each reader chose (how often, at what time, on which topics)';
+
 /**
  * Stand-ins for the per-recipient parts (previews and test sends): no real subscriber's token;
  * the address is the tester's when there is one.
@@ -91,6 +94,8 @@ export function sampleRecipient(publicUrl: string, email = 'reader@example.com')
     unsubscribeUrl: `${publicUrl}/unsubscribe?token=sample`,
     preferencesUrl: `${publicUrl}/preferences?token=sample`,
     email,
+    delivery: SAMPLE_DELIVERY,
+    frequencyUrl: `${publicUrl}/frequency?token=sample`,
   };
 }
 

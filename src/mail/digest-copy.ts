@@ -2,7 +2,8 @@ import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import { prepareDigestMessage, type DigestRecipient } from './digest-message.js';
 import { listIdFor } from './headers.js';
-import { createRecipientValues } from './recipient.js';
+import type { DeliveryConfig } from '../subscribers/describe-delivery.js';
+import { createRecipientValues, type RecipientSubscriber } from './recipient.js';
 import type { MailTransport } from './transport.js';
 
 /**
@@ -19,6 +20,8 @@ export interface DigestMailConfig {
     listUnsubscribeMailto?: string;
   };
   site: { name: string; publicUrl: string };
+  /** For the footer's words: the frequencies' crons, DIGEST_TZ, DIGEST_LOCAL_TIME. */
+  digest: DeliveryConfig;
 }
 
 export interface DigestContent {
@@ -28,7 +31,10 @@ export interface DigestContent {
 }
 
 /** The digest prepared once for many recipients (see prepareDigestMessage). */
-export function prepareDigest(digest: DigestContent, config: DigestMailConfig) {
+export function prepareDigest(
+  digest: DigestContent,
+  config: Pick<DigestMailConfig, 'mail' | 'site'>,
+) {
   return prepareDigestMessage({
     subject: digest.subject,
     html: digest.html,
@@ -53,11 +59,12 @@ export function createDigestCopies(
     tokens: deps.tokens,
     bounceAddress: deps.mail.bounceAddress,
     listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
+    digest: deps.digest,
   });
   return {
     /** A subscriber's own copy: their working links, their VERP sender. */
-    async toSubscriber(digest: DigestContent, sub: { id: number; email: string }) {
-      const { recipient, envelopeFrom } = valuesFor(sub.id, sub.email);
+    async toSubscriber(digest: DigestContent, sub: RecipientSubscriber) {
+      const { recipient, envelopeFrom } = valuesFor(sub);
       const raw = prepareDigest(digest, deps).build(recipient);
       return deps.transport.sendRaw({ from: envelopeFrom, to: sub.email }, raw);
     },

@@ -48,6 +48,10 @@ export interface DigestRecipient {
   email: string;
   unsubscribeUrl: string;
   preferencesUrl: string;
+  /** What they get, in words (src/subscribers/describe-delivery.ts); every subscriber's copy has it. */
+  delivery?: string;
+  /** Their "less often" / "more often" link (src/subscribers/links.ts); with `delivery`. */
+  frequencyUrl?: string;
   /** With LIST_UNSUBSCRIBE_MAILTO: this recipient's `unsubscribe+<token>@…` (recipient.ts). */
   unsubscribeMailto?: string;
   /** The signed bounce token; it goes into the Message-ID so a complaint can name us. */
@@ -60,12 +64,14 @@ const DATE = 1;
 const MESSAGE_ID = 2;
 const UNSUBSCRIBE_HEADER = 3;
 const TEXT_BASE = 4; // + placeholder index
-const HTML_BASE = 7;
-const SLOT_COUNT = 10;
+const HTML_BASE = 9;
+const SLOT_COUNT = 14;
 const PLACEHOLDER_INDEX: Record<PlaceholderName, number> = {
   email: 0,
   unsubscribeUrl: 1,
   preferencesUrl: 2,
+  delivery: 3,
+  frequencyUrl: 4,
 };
 
 /** Alternating static pieces and slots: statics[0] slot[0] statics[1] ... statics[n]. */
@@ -157,6 +163,7 @@ export function prepareDigestMessage(input: DigestMessageInput): {
       const addressKind = checkRecipientAddress(r.email);
       assertHeaderSafeUrl(r.unsubscribeUrl, 'unsubscribe URL');
       assertHeaderSafeUrl(r.preferencesUrl, 'preferences URL');
+      if (r.frequencyUrl) assertHeaderSafeUrl(r.frequencyUrl, 'frequency URL');
       values[TO] = r.email;
       values[DATE] = fixedDate ?? currentDate();
       values[MESSAGE_ID] = r.bounceToken
@@ -245,8 +252,8 @@ function escapeHtml(s: string): string {
 
 /** Encodes the recipient's values for the body slots the digest actually uses. */
 function fillBodySlots(values: string[], used: Set<number>, r: DigestRecipient): void {
-  const raw = [r.email, r.unsubscribeUrl, r.preferencesUrl];
-  for (let i = 0; i < 3; i++) {
+  const raw = [r.email, r.unsubscribeUrl, r.preferencesUrl, r.delivery ?? '', r.frequencyUrl ?? ''];
+  for (let i = 0; i < raw.length; i++) {
     if (used.has(TEXT_BASE + i)) values[TEXT_BASE + i] = qpEncodeValue(raw[i]!);
     if (used.has(HTML_BASE + i)) values[HTML_BASE + i] = qpEncodeValue(escapeHtml(raw[i]!));
   }

@@ -1,3 +1,8 @@
+import {
+  createDeliveryWords,
+  type DeliveryChoice,
+  type DeliveryConfig,
+} from '../subscribers/describe-delivery.js';
 import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import type { DigestRecipient } from './digest-message.js';
@@ -5,7 +10,8 @@ import type { DigestRecipient } from './digest-message.js';
 /**
  * A subscriber's values in one copy of a digest (the batch send, welcome mails and test sends
  * all take them from here, so every copy carries the same working links and headers):
- * - the unsubscribe and preferences links (src/subscribers/links.ts);
+ * - the unsubscribe, preferences and frequency links (src/subscribers/links.ts), and what they
+ *   get in words (describe-delivery.ts, memoised: few distinct choices among many recipients);
  * - with LIST_UNSUBSCRIBE_MAILTO, `local+<unsubscribe token>@domain`, so a mail to it names the
  *   subscriber without trusting its From (`digest bounces import` reads it);
  * - the VERP envelope sender `bounces+<bounce token>@domain` (BOUNCE_ADDRESS), whose token also
@@ -17,13 +23,17 @@ export function createRecipientValues(deps: {
   tokens: Pick<Tokens, 'sign'>;
   bounceAddress: string;
   listUnsubscribeMailto?: string;
+  digest: DeliveryConfig;
 }) {
-  return (id: number, email: string): { recipient: DigestRecipient; envelopeFrom: string } => {
+  const words = createDeliveryWords(deps.digest);
+  return (sub: RecipientSubscriber): { recipient: DigestRecipient; envelopeFrom: string } => {
+    const { id, email } = sub;
     const bounce = deps.tokens.sign('bounce', id);
     return {
       recipient: {
         email,
         ...deps.links.recipient(id),
+        delivery: words(sub),
         unsubscribeMailto: deps.listUnsubscribeMailto
           ? plusAddress(deps.listUnsubscribeMailto, deps.tokens.sign('unsubscribe', id))
           : undefined,
@@ -35,6 +45,9 @@ export function createRecipientValues(deps: {
 }
 
 export type RecipientValues = ReturnType<typeof createRecipientValues>;
+
+/** What of a subscriber their copy needs: id, address, and their choice for the words. */
+export type RecipientSubscriber = { id: number; email: string } & DeliveryChoice;
 
 /** `local@domain` + tag → `local+tag@domain` (subaddressing, RFC 5233). */
 export function plusAddress(address: string, tag: string): string {

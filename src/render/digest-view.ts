@@ -156,6 +156,8 @@ export function digestView(input: {
   archive?: boolean;
   /** LOGO_URL's size, when known. */
   logo?: ImageSize;
+  /** The footer's "less often" / "more often" links: only where the site offers a choice. */
+  frequencyLinks?: boolean;
 }) {
   const site = siteView(input.site, input.logo);
   const layout = input.layout ?? { maxSummary: MAX_SUMMARY, full: input.posts.length, listed: 0 };
@@ -184,6 +186,7 @@ export function digestView(input: {
     subjectTitle: first ? truncate(first.title, SUBJECT_TITLE) : '',
     preheader: truncate(all.map((p) => p.title).join(' \u00b7 '), 150),
     viewInBrowserUrl: `${site.publicUrl}/digests/${input.date}`,
+    frequencyLinks: input.frequencyLinks ?? false,
     // The public archive's copy has no recipient: a subscribe link instead of theirs.
     ...(input.archive ? { archive: true } : recipientPlaceholders()),
   };
@@ -228,6 +231,8 @@ function recipientPlaceholders() {
     unsubscribeUrl: PLACEHOLDERS.unsubscribeUrl,
     preferencesUrl: PLACEHOLDERS.preferencesUrl,
     email: PLACEHOLDERS.email,
+    delivery: PLACEHOLDERS.delivery,
+    frequencyUrl: PLACEHOLDERS.frequencyUrl,
   };
 }
 

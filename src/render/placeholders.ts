@@ -10,10 +10,16 @@ export const PLACEHOLDERS = {
   unsubscribeUrl: '%%UNSUBSCRIBE_URL%%',
   preferencesUrl: '%%PREFERENCES_URL%%',
   email: '%%EMAIL%%',
+  /** What the recipient gets, in words ("weekly, Mondays at 09:00 Asia/Tokyo; topics: Go"). */
+  delivery: '%%DELIVERY%%',
+  /** Their "less often" / "more often" link, without `&change=` (src/subscribers/links.ts). */
+  frequencyUrl: '%%FREQUENCY_URL%%',
 } as const;
 
 export type PlaceholderName = keyof typeof PLACEHOLDERS;
-export type RecipientValues = Record<PlaceholderName, string>;
+/** The delivery words and frequency link are filled wherever a subscriber is known ('' elsewhere). */
+export type RecipientValues = Record<Exclude<PlaceholderName, 'delivery' | 'frequencyUrl'>, string> &
+  Partial<Record<'delivery' | 'frequencyUrl', string>>;
 
 const ALL = Object.values(PLACEHOLDERS);
 const SPLIT = new RegExp(`(${ALL.map((p) => p.replace(/%/g, '%')).join('|')})`);
@@ -38,6 +44,6 @@ export function splitOnPlaceholders(s: string): (string | { name: PlaceholderNam
 /** Fills placeholders by plain replacement (previews, test sends; not the fast path). */
 export function fillPlaceholders(s: string, values: RecipientValues): string {
   return splitOnPlaceholders(s)
-    .map((piece) => (typeof piece === 'string' ? piece : values[piece.name]))
+    .map((piece) => (typeof piece === 'string' ? piece : (values[piece.name] ?? '')))
     .join('');
 }

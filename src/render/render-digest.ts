@@ -57,6 +57,8 @@ export function createRenderer(deps: {
   validationLevel?: 'strict' | 'soft';
   measureLogo?: MeasureImage;
   log?: Pick<Logger, 'warn'>;
+  /** The footer's "less often" / "more often" links (the site offers several frequencies). */
+  frequencyLinks?: boolean;
 }) {
   const templates = createTemplateLoader({ overrideDir: deps.templatesDir });
   const tz = deps.tz ?? 'UTC';
@@ -116,8 +118,12 @@ export function createRenderer(deps: {
       const logo = await logoSize();
       if (input.archive)
         return render('digest', digestView({ ...input, site: deps.site, tz, logo }));
+      const frequencyLinks = deps.frequencyLinks;
       return fitDigest(input.posts.length, (layout) =>
-        render('digest', digestView({ ...input, site: deps.site, tz, layout, logo })),
+        render(
+          'digest',
+          digestView({ ...input, site: deps.site, tz, layout, logo, frequencyLinks }),
+        ),
       );
     },
 

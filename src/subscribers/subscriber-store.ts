@@ -1,7 +1,7 @@
 import { isTimeZone } from '../config.js';
 import { AppError, NotFoundError, ValidationError } from '../errors.js';
 import type { Keys, RedisClient } from '../redis.js';
-import type { Frequency } from '../digests/frequency.js';
+import { isFrequency, type Frequency } from '../digests/frequency.js';
 import { addressKey, normaliseAddress } from './address.js';
 import {
   ADD_SCRIPT,
@@ -26,6 +26,9 @@ import {
 } from './subscriber-record.js';
 
 export type { AddInput, AddManyItem, AddManyResult, AddOutcome, Consent, SuppressionReason };
+
+/** A recipient as the send path reads them (sendInfo). */
+export type SendInfo = Pick<Subscriber, 'id' | 'email' | 'status' | 'paused' | 'tz' | 'frequency' | 'topics'>;
 export { suppressionHash };
 
 /** Subscribers per Lua call: about 5 ms of Redis time each, so other clients are not held up. */
@@ -421,22 +424,29 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       return ids.map(Number);
     },
 
-    /** What the send path needs per recipient, in one pipelined round trip; undefined if gone. */
-    async sendInfo(
-      ids: readonly number[],
-    ): Promise<
-      ({ id: number; email: string; status: SubscriberStatus; paused: boolean } | undefined)[]
-    > {
+    /**
+     * What the send path needs per recipient, in one pipelined round trip; undefined if gone.
+     * Zone, frequency and topics are for the footer's words (describe-delivery.ts).
+     */
+    async sendInfo(ids: readonly number[]): Promise<(SendInfo | undefined)[]> {
       if (ids.length === 0) return [];
       const p = redis.pipeline();
-      for (const id of ids) p.hmget(keys.subscriber(id), 'e', 's', 'p');
+      for (const id of ids) p.hmget(keys.subscriber(id), 'e', 's', 'p', 'z', 'f', 't');
       const res = (await p.exec()) ?? [];
       return ids.map((id, i) => {
         const [err, v] = res[i] ?? [];
         if (err) throw err;
-        const [email, status, paused] = (v ?? []) as (string | null)[];
+        const [email, status, paused, tz, frequency, topics] = (v ?? []) as (string | null)[];
         if (!email || !status) return undefined;
-        return { id, email, status: status as SubscriberStatus, paused: paused === '1' };
+        return {
+          id,
+          email,
+          status: status as SubscriberStatus,
+          paused: paused === '1',
+          tz: tz || undefined,
+          frequency: isFrequency(frequency) ? frequency : undefined,
+          topics: topics ? topics.split(',') : [],
+        };
       });
     },
 

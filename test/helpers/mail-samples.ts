@@ -98,15 +98,16 @@ export async function writeMailSamples(
     posts: samplePosts(),
     window: digestWindow(date, { cron: config.digest.cron, tz: config.digest.tz }),
   });
-  const mailConfig = { mail: config.mail, site: config.site };
+  const mailConfig = { mail: config.mail, site: config.site, digest: config.digest };
   const valuesFor = createRecipientValues({
     links,
     tokens,
     bounceAddress: config.mail.bounceAddress,
     listUnsubscribeMailto: config.mail.listUnsubscribeMailto,
+    digest: config.digest,
   });
   const reader = { id: 1, email: 'reader@example.org' };
-  const { recipient, envelopeFrom } = valuesFor(reader.id, reader.email);
+  const { recipient, envelopeFrom } = valuesFor(reader);
   const copies = createDigestCopies({ ...mailConfig, links, tokens, transport });
   const confirm = await renderer.renderConfirm({
     confirmUrl: `${config.site.publicUrl}/confirm?token=${tokens.sign('confirm', 2, 3600)}`,

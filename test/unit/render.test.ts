@@ -207,15 +207,39 @@ describe('renderDigest', () => {
     expect(html).toContain(`href="${PLACEHOLDERS.preferencesUrl}"`);
     expect(html).toContain(PLACEHOLDERS.email);
     expect(html).not.toMatch(/%25%25|%%25/);
-    for (const marker of Object.values(PLACEHOLDERS)) expect(text).toContain(marker);
+    for (const marker of Object.values(PLACEHOLDERS)) {
+      // One frequency offered (this renderer's default): no "less often" / "more often" links.
+      if (marker === PLACEHOLDERS.frequencyUrl) expect(text + html).not.toContain(marker);
+      else expect(text).toContain(marker);
+    }
     const filled = fillPlaceholders(html, {
       unsubscribeUrl: 'https://blog.example/unsubscribe?token=t1',
       preferencesUrl: 'https://blog.example/preferences?token=t1',
       email: 'reader@example.com',
+      delivery: 'weekly, Mondays at 09:00 Asia/Tokyo; topics: Go, Redis',
     });
     expect(filled).not.toContain('%%');
     expect(filled).toContain('href="https://blog.example/unsubscribe?token=t1"');
     expect(filled).toContain('reader@example.com');
+    expect(filled).toContain('You get it weekly, Mondays at 09:00 Asia/Tokyo; topics: Go, Redis.');
+  });
+
+  it('with several frequencies offered, the footer carries the less often / more often links', async () => {
+    const r = createRenderer({ site, frequencyLinks: true });
+    const { html, text } = await r.renderDigest({ date: '2026-03-09', posts: [post(1)], window });
+    expect(html).toContain(`href="${PLACEHOLDERS.frequencyUrl}&amp;change=less"`);
+    expect(html).toContain(`href="${PLACEHOLDERS.frequencyUrl}&amp;change=more"`);
+    expect(text).toContain(`Less often: ${PLACEHOLDERS.frequencyUrl}&change=less`);
+    expect(text).toContain(`More often: ${PLACEHOLDERS.frequencyUrl}&change=more`);
+    const url = 'https://blog.example/frequency?token=t1';
+    const filled = fillPlaceholders(html, {
+      unsubscribeUrl: 'u',
+      preferencesUrl: 'p',
+      email: 'e',
+      delivery: 'd',
+      frequencyUrl: url,
+    });
+    expect(filled).toContain(`href="${url}&amp;change=less"`);
   });
 
   it('has lang, a preheader, alt text, presentation tables and the footer duties', async () => {
