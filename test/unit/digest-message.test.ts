@@ -12,10 +12,12 @@ const html =
   `<p style="color:#333">${'Une longue ligne sans retour, avec des accents é à ü. '.repeat(40)}</p>\n` +
   `<p>${longWord}</p>\n<p>a=b and =_ and trailing space \n` +
   `<p>Sent to ${P.email}. <a href="${P.unsubscribeUrl}">Unsubscribe</a> · <a href="${P.preferencesUrl}">Preferences</a></p>` +
+  `<p>You get it ${P.delivery}. <a href="${P.frequencyUrl}&amp;change=less">Less often</a></p>` +
   `${P.email}${P.email}</body></html>`;
 const text =
   `Café du Monde — 日本語 🎉\n\n${'Une longue ligne sans retour, é à ü. '.repeat(40)}\n${longWord}\n` +
-  `trailing space \ntab\t\nSent to ${P.email}\nUnsubscribe: ${P.unsubscribeUrl}\nPreferences: ${P.preferencesUrl}`;
+  `trailing space \ntab\t\nSent to ${P.email}\nUnsubscribe: ${P.unsubscribeUrl}\nPreferences: ${P.preferencesUrl}\n` +
+  `You get it ${P.delivery}.\nLess often: ${P.frequencyUrl}&change=less`;
 
 const base = {
   subject:
@@ -31,6 +33,9 @@ const recipient: DigestRecipient = {
   email: "o'brien+tag=x@example.org",
   unsubscribeUrl: `https://news.example.com/unsubscribe?token=${'A1b2-_'.repeat(20)}&x=1`,
   preferencesUrl: 'https://news.example.com/preferences?token=abc',
+  // Topic names may be any letters: the words are encoded like the rest of the body.
+  delivery: `weekly, Mondays at 09:00 Asia/Tokyo; topics: Café, 日本語 <b>, ${'Go '.repeat(40)}`,
+  frequencyUrl: 'https://news.example.com/frequency?token=xyz',
 };
 
 const escapeHtml = (s: string) =>
@@ -96,6 +101,7 @@ describe('prepareDigestMessage', () => {
       ...recipient,
       email: escapeHtml(recipient.email),
       unsubscribeUrl: escapeHtml(recipient.unsubscribeUrl),
+      delivery: escapeHtml(recipient.delivery!),
     };
     expect(lf(String(mail.html))).toBe(fillPlaceholders(html, htmlValues));
   });
