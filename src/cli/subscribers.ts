@@ -36,7 +36,10 @@ interface AddOptions {
  */
 async function siteChoices(services: Services) {
   const store = (services as Partial<{ topics: { list(): Promise<Topic[]> } }>).topics;
-  return { frequencies: services.config.digest.frequencies, topics: store ? await store.list() : [] };
+  return {
+    frequencies: services.config.digest.frequencies,
+    topics: store ? await store.list() : [],
+  };
 }
 
 function parseStatus(s: string | undefined): SubscriberStatus | undefined {

@@ -18,7 +18,10 @@ export const PLACEHOLDERS = {
 
 export type PlaceholderName = keyof typeof PLACEHOLDERS;
 /** The delivery words and frequency link are filled wherever a subscriber is known ('' elsewhere). */
-export type RecipientValues = Record<Exclude<PlaceholderName, 'delivery' | 'frequencyUrl'>, string> &
+export type RecipientValues = Record<
+  Exclude<PlaceholderName, 'delivery' | 'frequencyUrl'>,
+  string
+> &
   Partial<Record<'delivery' | 'frequencyUrl', string>>;
 
 const ALL = Object.values(PLACEHOLDERS);

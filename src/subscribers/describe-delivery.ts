@@ -88,7 +88,10 @@ function daysInWords(cron: string): string {
     const nth = f.dayOfWeek.nthDay;
     const days = nth
       ? [
-          `the ${NTH[nth] ?? `${nth}th`} ${joinWords(plain.map((d) => WEEKDAYS[d % 7]!.slice(0, -1)), 'or')} of the month`,
+          `the ${NTH[nth] ?? `${nth}th`} ${joinWords(
+            plain.map((d) => WEEKDAYS[d % 7]!.slice(0, -1)),
+            'or',
+          )} of the month`,
         ]
       : plain.length
         ? [weekdayWords(plain)]

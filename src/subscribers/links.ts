@@ -15,8 +15,7 @@ export function createLinks(deps: { publicUrl: string; tokens: Pick<Tokens, 'sig
     `${base}/unsubscribe?token=${deps.tokens.sign('unsubscribe', id)}`;
   const preferences = (id: number) =>
     `${base}/preferences?token=${deps.tokens.sign('preferences', id)}`;
-  const frequency = (id: number) =>
-    `${base}/frequency?token=${deps.tokens.sign('frequency', id)}`;
+  const frequency = (id: number) => `${base}/frequency?token=${deps.tokens.sign('frequency', id)}`;
   return {
     confirm: (id: number, now?: Date) =>
       `${base}/confirm?token=${deps.tokens.sign('confirm', id, CONFIRM_TTL_SECONDS, now)}`,

@@ -28,7 +28,10 @@ import {
 export type { AddInput, AddManyItem, AddManyResult, AddOutcome, Consent, SuppressionReason };
 
 /** A recipient as the send path reads them (sendInfo). */
-export type SendInfo = Pick<Subscriber, 'id' | 'email' | 'status' | 'paused' | 'tz' | 'frequency' | 'topics'>;
+export type SendInfo = Pick<
+  Subscriber,
+  'id' | 'email' | 'status' | 'paused' | 'tz' | 'frequency' | 'topics'
+>;
 export { suppressionHash };
 
 /** Subscribers per Lua call: about 5 ms of Redis time each, so other clients are not held up. */

@@ -2,7 +2,13 @@ import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 // New purposes go last: a token's purpose byte is its index here.
 // 'frequency': the digest footer's "less often" / "more often" links (they change only that).
-export const TOKEN_PURPOSES = ['unsubscribe', 'preferences', 'confirm', 'bounce', 'frequency'] as const;
+export const TOKEN_PURPOSES = [
+  'unsubscribe',
+  'preferences',
+  'confirm',
+  'bounce',
+  'frequency',
+] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export type TokenResult =

@@ -148,7 +148,10 @@ describe('the subscribe form', () => {
 describe('the preferences page', () => {
   async function confirmed(h: Harness, email: string, extra = {}) {
     const { subscriber } = await h.subscribers.add({ email, status: 'confirmed', ...extra });
-    return { sub: subscriber, url: `/preferences?token=${h.tokens.sign('preferences', subscriber.id)}` };
+    return {
+      sub: subscriber,
+      url: `/preferences?token=${h.tokens.sign('preferences', subscriber.id)}`,
+    };
   }
 
   it('says in words what they get: the default, in DIGEST_TZ, without topic words on a plain site', async () => {
@@ -217,7 +220,10 @@ describe('the preferences page', () => {
     expect(res.body).toContain('Please check the topics: unknown topic &quot;Cobol&quot;');
     expect(res.body).toMatch(/name="frequency" value="weekly"\s+checked/);
     expect(res.body).toMatch(/value="America\/Los_Angeles"\s+selected/);
-    expect(await choices.subscribers.get(sub.id)).toMatchObject({ frequency: 'daily', tz: undefined });
+    expect(await choices.subscribers.get(sub.id)).toMatchObject({
+      frequency: 'daily',
+      tz: undefined,
+    });
   });
 });
 
@@ -312,7 +318,9 @@ describe('one-click less often / more often', () => {
       payload: { email: 'grace@example.org' },
     });
     const mail = choices.sent.at(-1);
-    expect(mail?.html).toContain('You get it weekly, Mondays at 09:00 Asia/Tokyo; topics: Go, Redis.');
+    expect(mail?.html).toContain(
+      'You get it weekly, Mondays at 09:00 Asia/Tokyo; topics: Go, Redis.',
+    );
     const href = /href="http:\/\/localhost:3000(\/frequency\?token=[\w-]+)&amp;change=less"/.exec(
       mail?.html ?? '',
     )?.[1];

@@ -263,7 +263,12 @@ describe('importSubscribers: frequency and topics columns', () => {
 
   it('export writes frequency and topics (";"-separated) that import back the same', async () => {
     await store.addMany([
-      { email: 'x@example.org', status: 'confirmed', frequency: 'monthly', topics: ['Go', 'Redis'] },
+      {
+        email: 'x@example.org',
+        status: 'confirmed',
+        frequency: 'monthly',
+        topics: ['Go', 'Redis'],
+      },
       { email: 'y@example.org', status: 'confirmed' },
     ]);
     let csv = '';
@@ -335,7 +340,9 @@ describe('importSubscribers: Redis full part-way', () => {
       await redis.config('SET', 'maxmemory', '0');
       const again = await importSubscribers({ store: full, choices }, p);
       expect(again).toMatchObject({ created: 8_000 - stored, unchanged: stored, invalidCount: 0 });
-      const resumed = await importSubscribers({ store: full, choices }, p, { fromLine: err!.resumeLine });
+      const resumed = await importSubscribers({ store: full, choices }, p, {
+        fromLine: err!.resumeLine,
+      });
       expect(resumed).toMatchObject({ rows: 8_000 - stored, created: 0 });
     } finally {
       redis.disconnect();

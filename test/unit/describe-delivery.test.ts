@@ -71,7 +71,11 @@ describe('describeDelivery', () => {
     ['monthly', '0 9 * * 5L', 'monthly, the last Friday of the month at 09:00 Europe/Berlin'],
     ['monthly', '0 9 * * 1#2', 'monthly, the second Monday of the month at 09:00 Europe/Berlin'],
     ['monthly', '0 9 22 * *', 'monthly, on the 22nd of the month at 09:00 Europe/Berlin'],
-    ['monthly', '0 9 13 * 5', 'monthly, on the 13th of the month or Fridays at 09:00 Europe/Berlin'],
+    [
+      'monthly',
+      '0 9 13 * 5',
+      'monthly, on the 13th of the month or Fridays at 09:00 Europe/Berlin',
+    ],
     // A date has one send, at the cron's first time that day (README "The schedule").
     ['daily', '0 18,6 * * *', 'daily at 06:00 Europe/Berlin'],
     ['daily', '45 23 * 1,7 *', 'daily, every day in January and July at 23:45 Europe/Berlin'],

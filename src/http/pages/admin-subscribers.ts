@@ -19,7 +19,13 @@ function deliveryForm(s: Subscriber, csrf: string, frequencies: readonly Frequen
         ${frequencies.map((f) => html`<option value="${f}" ${f === s.frequency ? 'selected' : ''}>${f}</option>`)}
       </select>
       <label for="t-${s.id}">Topics (names separated by commas; empty: every post)</label>
-      <input id="t-${s.id}" name="topics" type="text" value="${s.topics.join(', ')}" maxlength="2000" />
+      <input
+        id="t-${s.id}"
+        name="topics"
+        type="text"
+        value="${s.topics.join(', ')}"
+        maxlength="2000"
+      />
       <button type="submit">Save</button>
     </form>
   </details>`;
@@ -37,7 +43,9 @@ function subscriberRow(
     <td data-label="Status">${s.status}${s.paused ? ' (paused)' : ''}</td>
     <td data-label="Time zone">${s.tz ?? ''}</td>
     <td data-label="Frequency">${s.frequency ?? html`<span class="note">default</span>`}</td>
-    <td data-label="Topics">${s.topics.length ? s.topics.join(', ') : html`<span class="note">all</span>`}</td>
+    <td data-label="Topics">
+      ${s.topics.length ? s.topics.join(', ') : html`<span class="note">all</span>`}
+    </td>
     <td data-label="Since">${when(s.createdAt, tz)}</td>
     <td class="actions">
       ${deliveryForm(s, csrf, frequencies)}
@@ -175,7 +183,9 @@ export function subscribersPage(
         }
         ${
           input.topics.length
-            ? html`<label for="add-topics">Topics (${input.topics.join(', ')}; empty: every post)</label>
+            ? html`<label for="add-topics"
+                  >Topics (${input.topics.join(', ')}; empty: every post)</label
+                >
                 <input id="add-topics" name="topics" type="text" maxlength="2000" />`
             : ''
         }

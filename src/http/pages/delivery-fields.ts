@@ -35,30 +35,39 @@ export function deliveryFields(
   const parts: SafeHtml[] = [];
   if (options.frequencies.length > 1) {
     const chosen = picked.frequency ?? options.defaultFrequency;
-    parts.push(html`<fieldset class="choices" id="${idPrefix}frequency">
-      <legend>How often</legend>
-      ${options.frequencies.map(
-        (f) =>
-          html`<label
-            ><input type="radio" name="frequency" value="${f}" ${f === chosen ? 'checked' : ''} />
-            ${FREQUENCY_WORDS[f]}</label
-          >`,
-      )}
-    </fieldset>`);
+    parts.push(
+      html`<fieldset class="choices" id="${idPrefix}frequency">
+        <legend>How often</legend>
+        ${options.frequencies.map(
+          (f) =>
+            html`<label
+              ><input type="radio" name="frequency" value="${f}" ${f === chosen ? 'checked' : ''} />
+              ${FREQUENCY_WORDS[f]}</label
+            >`,
+        )}
+      </fieldset>`,
+    );
   }
   if (options.topics.length > 1) {
     const chosen = new Set((picked.topics ?? []).map((t) => t.toLowerCase()));
-    parts.push(html`<fieldset class="choices" id="${idPrefix}topics">
-      <legend>Topics <span class="note">(none ticked: every post)</span></legend>
-      <input type="hidden" name="topics" value="" />
-      ${options.topics.map(
-        (t) =>
-          html`<label
-            ><input type="checkbox" name="topics" value="${t}" ${chosen.has(t.toLowerCase()) ? 'checked' : ''} />
-            ${t}</label
-          >`,
-      )}
-    </fieldset>`);
+    parts.push(
+      html`<fieldset class="choices" id="${idPrefix}topics">
+        <legend>Topics <span class="note">(none ticked: every post)</span></legend>
+        <input type="hidden" name="topics" value="" />
+        ${options.topics.map(
+          (t) =>
+            html`<label
+              ><input
+                type="checkbox"
+                name="topics"
+                value="${t}"
+                ${chosen.has(t.toLowerCase()) ? 'checked' : ''}
+              />
+              ${t}</label
+            >`,
+        )}
+      </fieldset>`,
+    );
   }
   return parts.length ? html`${parts}` : '';
 }

@@ -18,7 +18,9 @@ export function frequencyPage(
     preferencesToken: string;
   },
 ): string {
-  const prefs = html`<p><a href="/preferences?token=${input.preferencesToken}">All your preferences</a></p>`;
+  const prefs = html`<p>
+    <a href="/preferences?token=${input.preferencesToken}">All your preferences</a>
+  </p>`;
   if (!input.target) {
     return layout({
       site,
@@ -36,9 +38,8 @@ export function frequencyPage(
     title: 'Change how often',
     body: html`<h1>Get the digest ${input.target.frequency}?</h1>
       <p>
-        <strong>${input.email}</strong> gets it <strong>${input.now}</strong>. From the next
-        digest on it would be <strong>${input.target.words}</strong>; no post is missed or sent
-        twice.
+        <strong>${input.email}</strong> gets it <strong>${input.now}</strong>. From the next digest
+        on it would be <strong>${input.target.words}</strong>; no post is missed or sent twice.
       </p>
       <form method="post" action="/frequency?token=${input.token}">
         <input type="hidden" name="to" value="${input.target.frequency}" />

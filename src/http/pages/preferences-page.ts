@@ -80,10 +80,12 @@ export function preferencesPage(
           ${zones.map((z) => html`<option value="${z}" ${z === tz ? 'selected' : ''}>${z}</option>`)}
         </select>
         <label class="check"
-          ><input type="checkbox" name="paused" value="yes" ${paused ? 'checked' : ''} /> Pause
-          the digest for now</label
+          ><input type="checkbox" name="paused" value="yes" ${paused ? 'checked' : ''} /> Pause the
+          digest for now</label
         >
-        <p class="note">A change takes effect from your next digest; no post is missed or sent twice.</p>
+        <p class="note">
+          A change takes effect from your next digest; no post is missed or sent twice.
+        </p>
         <button type="submit">Save</button>
       </form>
       <h2>Subscription</h2>

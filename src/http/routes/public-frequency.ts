@@ -69,7 +69,10 @@ export function registerFrequencyRoutes(app: FastifyInstance, ctx: HttpContext):
           token,
           email: sub.email,
           now: describeDelivery(sub, digest),
-          target: to && { frequency: to, words: describeDelivery({ ...sub, frequency: to }, digest) },
+          target: to && {
+            frequency: to,
+            words: describeDelivery({ ...sub, frequency: to }, digest),
+          },
           preferencesToken: tokens.sign('preferences', sub.id),
         }),
       );
@@ -82,7 +85,10 @@ export function registerFrequencyRoutes(app: FastifyInstance, ctx: HttpContext):
     const to = checkFrequency(Body.parse(req.body ?? {}).to ?? '', digest.frequencies);
     if (!to.ok) {
       const msg = `Nothing has changed: ${to.message}.`;
-      return reply.code(400).type(HTML).send(messagePage(site, 'Not changed', msg));
+      return reply
+        .code(400)
+        .type(HTML)
+        .send(messagePage(site, 'Not changed', msg));
     }
     // Only the frequency: from their next digest on (the cursor keeps every post once).
     await subscribers.update(sub.id, { frequency: to.value });

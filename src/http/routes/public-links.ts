@@ -159,7 +159,10 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
         .code(403)
         .type(HTML)
         .send(
-          await page(sub, 'Downloading or deleting your data needs a fresh link: ask for one below.'),
+          await page(
+            sub,
+            'Downloading or deleting your data needs a fresh link: ask for one below.',
+          ),
         );
     }
     switch (body.action) {
@@ -170,7 +173,10 @@ export function registerLinkRoutes(app: FastifyInstance, ctx: HttpContext): void
         if (!choice.ok) {
           const picked = { ...choice.picked, tz: tz ?? undefined, paused };
           const view = { error: choice.message, picked, dataAccess };
-          return reply.code(400).type(HTML).send(await prefsPage(sub, token, view));
+          return reply
+            .code(400)
+            .type(HTML)
+            .send(await prefsPage(sub, token, view));
         }
         // Takes effect from their next digest: the cursor model (ISSUE12) loses and repeats nothing.
         await subscribers.update(sub.id, {

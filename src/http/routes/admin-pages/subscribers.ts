@@ -94,7 +94,8 @@ export function registerSubscriberPages(app: FastifyInstance, ctx: HttpContext):
       { frequency: body.frequency ?? '', topics: body.topics ?? '' },
       await siteChoices(ctx),
     );
-    if (!choice.ok) return back(reply, '/admin/subscribers', `Not saved: ${choice.message}.`, 'error');
+    if (!choice.ok)
+      return back(reply, '/admin/subscribers', `Not saved: ${choice.message}.`, 'error');
     await subscribers.update(id, choice.value);
     return back(reply, '/admin/subscribers', `Subscriber ${id}: delivery saved.`);
   });
