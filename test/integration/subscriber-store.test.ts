@@ -171,12 +171,27 @@ describe('subscriber store', () => {
   it('gives send info for many ids in one call, undefined for gone ones', async () => {
     const a = (await store.add({ email: 'a@example.org', status: 'confirmed' })).subscriber;
     const b = (await store.add({ email: 'b@example.org', status: 'unsubscribed' })).subscriber;
-    await store.update(a.id, { paused: true });
+    await store.update(a.id, {
+      paused: true,
+      tz: 'Asia/Tokyo',
+      frequency: 'daily',
+      topics: ['Go', 'Redis'],
+    });
     const info = await store.sendInfo([a.id, 999, b.id]);
+    // Zone, frequency and topics: the footer's words (describe-delivery.ts).
+    const none = { tz: undefined, frequency: undefined, topics: [] };
     expect(info).toEqual([
-      { id: a.id, email: 'a@example.org', status: 'confirmed', paused: true },
+      {
+        id: a.id,
+        email: 'a@example.org',
+        status: 'confirmed',
+        paused: true,
+        tz: 'Asia/Tokyo',
+        frequency: 'daily',
+        topics: ['Go', 'Redis'],
+      },
       undefined,
-      { id: b.id, email: 'b@example.org', status: 'unsubscribed', paused: false },
+      { id: b.id, email: 'b@example.org', status: 'unsubscribed', paused: false, ...none },
     ]);
     expect(await store.sendInfo([])).toEqual([]);
   });
