@@ -17,7 +17,6 @@ import {
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import { checkChoice } from '../subscribers/delivery-choice.js';
 import type { Services } from '../services.js';
-import type { Topic } from '../topics/topic.js';
 import { withServices, type OpenServices } from './open-services.js';
 
 type Out = (line: string) => void;
@@ -30,16 +29,9 @@ interface AddOptions {
   topics?: string;
 }
 
-/**
- * The frequencies the site offers and the topics that exist: from the topic store of the
- * services once they have one (the topics feature), else none.
- */
+/** The frequencies the site offers and the topics that exist (the topic store). */
 async function siteChoices(services: Services) {
-  const store = (services as Partial<{ topics: { list(): Promise<Topic[]> } }>).topics;
-  return {
-    frequencies: services.config.digest.frequencies,
-    topics: store ? await store.list() : [],
-  };
+  return { frequencies: services.config.digest.frequencies, topics: await services.topics.list() };
 }
 
 function parseStatus(s: string | undefined): SubscriberStatus | undefined {

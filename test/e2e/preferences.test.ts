@@ -65,7 +65,7 @@ async function subscriber(email: string) {
     headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
   });
   const body = (await res.json()) as {
-    subscribers: { id: number; email: string; frequency?: string; tz?: string }[];
+    subscribers: { id: number; email: string; frequency?: string; tz?: string; topics: string[] }[];
   };
   return body.subscribers.find((s) => s.email === email);
 }
@@ -133,17 +133,36 @@ describe.skipIf(!hasChromium)('choosing how often, in a real browser', { timeout
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  it('picks a frequency on the subscribe form and finds it on the preferences page', async () => {
+  it('picks a frequency and topics on the subscribe form and finds them on the preferences page', async () => {
+    for (const [name, category] of [
+      ['Go', 'golang'],
+      ['Redis', 'redis'],
+      ['Rust', 'rust'],
+    ]) {
+      const res = await fetch(`${base}/admin/api/topics`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, categories: [category] }),
+      });
+      expect(res.status).toBe(201);
+    }
     await page.goto(`${base}/`);
     await page.getByLabel('Email address').fill(READER);
     const group = page.getByRole('group', { name: 'How often' });
     expect(await group.getByLabel('Weekly').isChecked()).toBe(true);
     await group.getByLabel('Monthly').check();
+    const topics = page.getByRole('group', { name: /Topics/ });
+    await topics.getByLabel('Go').check();
+    await topics.getByLabel('Redis').check();
     // A person takes a moment: the form refuses a submit within 2 s of showing it.
     await page.waitForTimeout(2500);
     await page.getByRole('button', { name: 'Subscribe' }).click();
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
-    expect(await subscriber(READER)).toMatchObject({ frequency: 'monthly', tz: 'Asia/Tokyo' });
+    expect(await subscriber(READER)).toMatchObject({
+      frequency: 'monthly',
+      tz: 'Asia/Tokyo',
+      topics: ['Go', 'Redis'],
+    });
 
     await page.goto(await linkInMail(READER, '/confirm'));
     await page.getByRole('button', { name: 'Confirm my subscription' }).click();
@@ -156,15 +175,33 @@ describe.skipIf(!hasChromium)('choosing how often, in a real browser', { timeout
     );
     await expect
       .poll(() => page.locator('#delivery').textContent())
-      .toBe('monthly, on the 1st of the month at 09:00 Asia/Tokyo');
+      .toBe('monthly, on the 1st of the month at 09:00 Asia/Tokyo; topics: Go, Redis');
+    expect(
+      await page
+        .getByRole('group', { name: /Topics/ })
+        .getByLabel('Redis')
+        .isChecked(),
+    ).toBe(true);
+    expect(
+      await page
+        .getByRole('group', { name: /Topics/ })
+        .getByLabel('Rust')
+        .isChecked(),
+    ).toBe(false);
     expect(
       await page.getByRole('group', { name: 'How often' }).getByLabel('Monthly').isChecked(),
     ).toBe(true);
 
     await page.getByRole('group', { name: 'How often' }).getByLabel('Daily').check();
+    await page
+      .getByRole('group', { name: /Topics/ })
+      .getByLabel('Go')
+      .uncheck();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved.').waitFor();
-    expect(await page.locator('#delivery').textContent()).toBe('daily at 09:00 Asia/Tokyo');
-    expect(await subscriber(READER)).toMatchObject({ frequency: 'daily' });
+    expect(await page.locator('#delivery').textContent()).toBe(
+      'daily at 09:00 Asia/Tokyo; topics: Redis',
+    );
+    expect(await subscriber(READER)).toMatchObject({ frequency: 'daily', topics: ['Redis'] });
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import { createIngestJobs } from '../../src/feeds/ingest-jobs.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
 import { createAdminSessions } from '../../src/http/admin-sessions.js';
 import { buildApp } from '../../src/http/app.js';
-import type { HttpLimits, TopicsLike } from '../../src/http/deps.js';
+import type { HttpLimits } from '../../src/http/deps.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { createKeys, createRedis, waitForReady } from '../../src/redis.js';
 import { createMetrics } from '../../src/metrics.js';
@@ -52,8 +52,6 @@ export async function httpHarness(
     redisUrl?: string;
     /** Where the app logs (default: nowhere). */
     log?: Logger;
-    /** The topics the site offers (the topic store's list); default none. */
-    topics?: TopicsLike;
   } = {},
 ) {
   const t = opts.redisUrl ? await privateRedis(name, opts.redisUrl) : testRedis(name);
@@ -164,7 +162,6 @@ export async function httpHarness(
     ingest,
     ingestJobs,
     digests,
-    topics: opts.topics,
     mailer,
     renderer,
     adminToken: ADMIN_TOKEN,

@@ -42,7 +42,8 @@ function cli(...args: string[]) {
   );
 }
 
-describe('digest subscribers add --frequency --topics', () => {
+// Each command is a process of its own (TypeScript loading included): generous on a busy machine.
+describe('digest subscribers add --frequency --topics', { timeout: 240_000 }, () => {
   it('stores the frequency and time zone given, and lists them', async () => {
     const r = await cli(
       'subscribers',
@@ -75,5 +76,18 @@ describe('digest subscribers add --frequency --topics', () => {
     expect(topic.code).toBe(1);
     expect(topic.stderr).toContain('unknown topics "Go", "Redis"');
     expect(await store.getByEmail('bob@example.org')).toBeUndefined();
+  });
+
+  it('stores topics that exist, spelt as the topic store spells them', async () => {
+    for (const name of ['Go', 'Redis']) {
+      const added = await cli('topics', 'add', name, '--category', name.toLowerCase());
+      expect(added.code, added.stderr).toBe(0);
+    }
+    const r = await cli('subscribers', 'add', 'carol@example.org', '--topics', 'redis, go');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await store.getByEmail('carol@example.org')).toMatchObject({
+      status: 'pending',
+      topics: ['Redis', 'Go'],
+    });
   });
 });

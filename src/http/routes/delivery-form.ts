@@ -15,7 +15,7 @@ export type DeliveryChoiceResult =
 
 /** What the public forms offer: the site's frequencies and the topics that exist now. */
 export async function deliveryOptions(ctx: HttpContext): Promise<DeliveryOptions> {
-  const topics = ctx.topics ? await ctx.topics.list() : [];
+  const topics = await ctx.topics.list();
   return {
     frequencies: ctx.config.digest.frequencies,
     defaultFrequency: ctx.config.digest.defaultFrequency,
@@ -62,6 +62,6 @@ export function readDeliveryChoice(
 export async function siteChoices(ctx: HttpContext) {
   return {
     frequencies: ctx.config.digest.frequencies,
-    topics: ctx.topics ? await ctx.topics.list() : [],
+    topics: await ctx.topics.list(),
   };
 }
