@@ -34,6 +34,7 @@ export async function sendSampleDigest(smtpUrl: string, id: number, email: strin
   const copies = createDigestCopies({
     mail: config.mail,
     site: config.site,
+    digest: config.digest,
     links,
     tokens,
     transport,
