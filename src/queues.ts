@@ -1,6 +1,8 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import { isDigestDate } from './digests/digest-window.js';
+import { isEditionId } from './digests/edition.js';
+import { FREQUENCIES } from './digests/frequency.js';
 
 /**
  * The three BullMQ queues, their job payloads and default options. Payloads carry ids, never
@@ -17,41 +19,63 @@ export const LEGACY_SCHEDULERS = { digest: 'weekly-digest', ingest: 'hourly-inge
 const date = z.string().refine(isDigestDate, 'must be a date like 2026-03-02');
 
 /**
- * A build job. `trigger` says who asked: the schedule (an occurrence of DIGEST_CRON: one with no
- * posts, or missed by more than 24 hours, is recorded `skipped`; a failed SMTP preflight holds
- * it and retries) or an admin (absent or 'manual': `digest send`, the dashboard; refused before
- * it is queued when there is nothing to send). `retryFailed` re-sends the date's temporary
- * failures instead of building.
+ * A build job, for one edition (a frequency and a date; a job of an earlier version without a
+ * frequency is DIGEST_DEFAULT_FREQUENCY's). `trigger` says who asked: the schedule (a slot:
+ * one with no posts, or missed by more than 24 hours, is recorded `skipped`; a failed SMTP
+ * preflight holds it and retries) or an admin (absent or 'manual': `digest send`, the
+ * dashboard; refused before it is queued when there is nothing to send). With `scheduledAt`
+ * the job is one slot: it builds the edition if not built and fans out the zones whose send
+ * instant that is. Without it (a send by hand) it builds and fans out each zone whose instant
+ * has passed, leaving a slot job for each later one; `now` fans out every zone at once.
+ * `retryFailed` re-sends the edition's temporary failures instead of building.
  */
 export const BuildJob = z.object({
+  frequency: z.enum(FREQUENCIES).optional(),
   date: date.optional(),
   trigger: z.enum(['manual', 'schedule']).optional(),
-  /** The occurrence's instant (ISO), for a scheduled build. */
+  /** The slot's instant (ISO). */
   scheduledAt: z.iso.datetime({ offset: true }).optional(),
   force: z.boolean().optional(),
+  now: z.boolean().optional(),
   retryFailed: z.boolean().optional(),
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
+/**
+ * One batch of an edition's recipients: ids only (README guarantee 7). `zone` names the time
+ * zone they were fanned out for (per-zone progress); it is not about any one recipient.
+ */
 export const SendJob = z.object({
-  date,
+  edition: z.string().refine(isEditionId, 'must be an edition like weekly/2026-03-02'),
   ids: z.array(z.number().int().positive()).min(1),
+  zone: z.string().min(1).max(64).optional(),
 });
 export type SendJob = z.infer<typeof SendJob>;
 
+/** An edition id or a date as it may stand in a job id (no '/', no ':'). */
+const idPart = (s: string) => s.replace(/[/:]/g, '-');
+
 /** BullMQ custom job ids may not contain ':'; these are deterministic so re-adds are no-ops. */
 export const jobIds = {
-  build: (d: string) => `digest-${d}`,
-  /** The scheduled occurrence of date d (apart from a manual trigger's job of the same date). */
-  scheduled: (d: string) => `scheduled-${d}`,
+  build: (d: string) => `digest-${idPart(d)}`,
+  /** A scheduled slot: one frequency's edition of date `d` at the instant `ms`. */
+  slot: (f: string, d: string, ms: number) => `slot-${f}-${d}-${ms}`,
+  /** A later zone's slot of a send by hand (apart from the scheduler's own job of that slot). */
+  manualSlot: (f: string, d: string, ms: number) => `mslot-${f}-${d}-${ms}`,
   /** The scheduled ingest due at `ms`. */
   ingest: (ms: number) => `ingest-${ms}`,
-  /** A build by hand: a new job each time (the build itself is idempotent per date). */
-  manualBuild: (d: string, atMs: number) => `manual-${d}-${atMs}`,
-  retryFailed: (d: string, atMs: number) => `retry-${d}-${atMs}`,
+  /** A build by hand: a new job each time (the build itself is idempotent per edition). */
+  manualBuild: (e: string, atMs: number) => `manual-${idPart(e)}-${atMs}`,
+  retryFailed: (e: string, atMs: number) => `retry-${idPart(e)}-${atMs}`,
   /** Send jobs of a retry by hand: `round` keeps them apart from the first pass's job ids. */
-  retrySend: (d: string, round: number, firstId: number) => `send-${d}-r${round}-${firstId}`,
-  send: (d: string, firstId: number) => `send-${d}-${firstId}`,
+  retrySend: (e: string, round: number, firstId: number) =>
+    `send-${idPart(e)}-r${round}-${firstId}`,
+  /**
+   * A fan-out batch: the slot (its instant) and the group's place in it keep two slots, or two
+   * groups, whose pages start at one id (a subscriber who moved meanwhile) apart.
+   */
+  send: (e: string, slotMs: number, group: number, firstId: number) =>
+    `send-${idPart(e)}-${slotMs}-g${group}-${firstId}`,
 };
 
 export function createQueues(

@@ -37,6 +37,13 @@ export function createKeys(prefix: string) {
     subscriberByEmail: k('sub', 'by-email'),
     /** zset: subscriber ids of one status, scored by id (paging in id order) */
     subscribersByStatus: (status: string) => k('subs', status),
+    /**
+     * hash: "<frequency|default>:<zone|default>" -> how many confirmed subscribers that group
+     * has; each group's zset is `groups:<name>` (ids scored by id; src/subscribers/store-scripts.ts)
+     */
+    subscriberGroups: k('groups'),
+    /** zset: the confirmed subscriber ids of one group ("weekly:Asia/Tokyo"), scored by id */
+    subscriberGroup: (name: string) => k('groups', name),
     /** hash: sha256 of a suppressed (erased / complained / bounced) address -> "reason:ms" */
     suppressions: k('suppressions'),
     /** hash: one digest (status, content, counters, fan-out cursor) */
@@ -45,6 +52,13 @@ export function createKeys(prefix: string) {
     digests: k('digests'),
     /** hash: "<cause>:<code|none>" -> failed deliveries of one digest (`runs --json`) */
     digestFailures: (date: string) => k('digest', date, 'failures'),
+    /**
+     * hash: one slot's fan-out (an edition's zones sending at one instant, src/digests/fan-out.ts):
+     * its groups, id bound and cursor, recipients, done
+     */
+    digestSlot: (edition: string, atMs: number) => k('digest', edition, 'slot', atMs),
+    /** hash: an edition's zones: planned instant and subscribers, fan-out state, progress */
+    digestZones: (edition: string) => k('digest', edition, 'zones'),
     /** hash: subscriber id -> delivery state, for one digest */
     ledger: (date: string) => k('ledger', date),
     /** hash: misc service state (last build time, ...) */

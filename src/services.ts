@@ -23,6 +23,8 @@ import { createRedis } from './redis.js';
 import { createRenderer } from './render/render-digest.js';
 import { ensureAdminToken, ensureSecret } from './secrets.js';
 import { createSubscriberStore } from './subscribers/subscriber-store.js';
+import { createSubscriberGroups } from './subscribers/subscriber-groups.js';
+import { createZoneProgress } from './digests/zone-progress.js';
 import { createLinks } from './subscribers/links.js';
 import { createTokens } from './subscribers/tokens.js';
 import { createTopicStore } from './topics/topic-store.js';
@@ -44,6 +46,8 @@ export function createServices(
   const posts = createPostStore({ redis, keys });
   const subscribers = createSubscriberStore({ redis, keys });
   const topics = createTopicStore({ redis, keys, feeds });
+  const groups = createSubscriberGroups({ redis, keys });
+  const zones = createZoneProgress({ redis, keys });
   const tokens = createTokens(secret);
   const links = createLinks({ publicUrl: config.site.publicUrl, tokens });
   const digests = createDigestStore({ redis, keys });
@@ -111,8 +115,9 @@ export function createServices(
     redis,
     keys,
     queues,
-    digest: { cron: config.digest.cron, tz: config.digest.tz },
+    schedule: config.digest,
     ingest: { cron: config.ingestCron, tz: config.digest.tz },
+    groups,
     log,
   });
   const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -127,10 +132,15 @@ export function createServices(
     bullConnection,
     adminToken: () => ensureAdminToken(config, log),
     adminSessions: createAdminSessions({ redis, keys, secret }),
+    /** The store's Redis and key names (the workers' fan-out state lives beside the digests). */
+    redis,
+    keys,
     feeds,
     posts,
     subscribers,
     topics,
+    groups,
+    zones,
     tokens,
     links,
     digests,

@@ -2,6 +2,8 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { runBuildJob } from '../src/digests/build-job.js';
 import { SCHEDULED } from '../src/digests/schedules.js';
 import { nextDigestDate } from '../src/digests/digest-window.js';
+import { parseEdition } from '../src/digests/edition.js';
+import { digestKey } from '../src/digests/fan-out.js';
 import { jobFeed, reportIngestProgress } from '../src/feeds/ingest-jobs.js';
 import { DigestNotSendableError } from '../src/delivery/send-batch.js';
 import { preflightSmtp } from '../src/mail/preflight.js';
@@ -57,11 +59,16 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   );
 
   const buildDeps = {
+    redis: services.redis,
+    keys: services.keys,
     digests: services.digests,
     posts: services.posts,
     subscribers: services.subscribers,
+    groups: services.groups,
+    zones: services.zones,
     renderer: services.renderer,
     sendQueue: queues.send,
+    buildQueue: queues.build,
     schedule,
     maxPosts: config.digest.maxPosts,
     batchSize: config.send.batchSize,
@@ -77,7 +84,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       // A scheduled occurrence enqueues the next one before it builds (README "The schedule").
       if (job.name === SCHEDULED.build) await scheduler.fired(data.scheduledAt);
       const out = await runBuildJob({ ...buildDeps, log: log.child({ job: job.id }) }, data, () =>
-        nextDigestDate(new Date(), schedule),
+        nextDigestDate(new Date(), { cron: schedule.cron, tz: schedule.tz }),
       );
       if ('retryInMs' in out) {
         // Held (SMTP preflight failed): run again later without using up an attempt.
@@ -94,19 +101,22 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
     QUEUE.send,
     async (job: Job, token?: string) => {
       const data = SendJob.parse(job.data);
+      const edition = parseEdition(data.edition, schedule.defaultFrequency);
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       let out;
       try {
-        out = await sender.send(data.date, data.ids, finalAttempt);
+        out = await sender.send(digestKey(edition), data.ids, finalAttempt);
       } catch (err) {
         if (err instanceof DigestNotSendableError) throw new UnrecoverableError(err.message);
         throw err;
       }
+      // Per-zone progress (runs --json, the dashboard): what this run settled, once each.
+      if (data.zone) await services.zones.count(edition, data.zone, out);
       if (out.throttled > 0) {
         // The server asked us to slow down: pause the queue and put the job back without
         // using up an attempt; the released recipients are claimed again on the rerun.
         log.warn(
-          { digest: data.date, job: job.id, throttled: out.throttled },
+          { digest: data.edition, job: job.id, throttled: out.throttled },
           'SMTP throttling; pausing sends',
         );
         await queues.send.rateLimit(THROTTLE_PAUSE_MS);

@@ -24,6 +24,8 @@ export interface RetryFailedDeps {
 export async function retryFailedDeliveries(
   deps: RetryFailedDeps,
   date: string,
+  /** The edition id the send jobs name (`weekly/2026-12-07`). */
+  edition: string,
 ): Promise<{ retried: number }> {
   const round = await deps.digests.nextRetryRound(date);
   let cursor = '0';
@@ -38,7 +40,7 @@ export async function retryFailedDeliveries(
       const batch = ids.slice(i, i + deps.batchSize);
       jobs.push({
         name: 'send',
-        data: { date, ids: batch },
+        data: { edition, ids: batch },
         opts: { jobId: jobIds.retrySend(date, round, batch[0]!) },
       });
     }

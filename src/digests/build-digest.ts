@@ -1,44 +1,31 @@
-import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { PostStore } from '../feeds/post-store.js';
 import type { Renderer } from '../render/render-digest.js';
-import type { SubscriberStore } from '../subscribers/subscriber-store.js';
-import { jobIds, type SendJob } from '../queues.js';
 import { choosePosts } from './choose-posts.js';
 import { isBuilt } from './digest.js';
 import { digestWindow } from './digest-window.js';
 import type { DigestStore } from './digest-store.js';
 
-/** Subscribers read per fan-out page; each page becomes pageSize / batchSize send jobs. */
-const FANOUT_PAGE = 2_000;
-
 export interface BuildDeps {
   digests: DigestStore;
   posts: Pick<PostStore, 'listPublishedBetween' | 'markUsed'>;
-  subscribers: Pick<SubscriberStore, 'maxId' | 'pageIds'>;
   renderer: Pick<Renderer, 'renderDigest'>;
-  sendQueue: Pick<Queue<SendJob>, 'addBulk'>;
   schedule: { cron: string; tz: string };
   maxPosts: number;
-  batchSize: number;
   log: Logger;
   /** The SMTP preflight (src/mail/preflight.ts); absent, nothing is checked (the outbox). */
   preflight?: () => Promise<void>;
   now?: () => Date;
-  /**
-   * When a subscriber's copy should leave, in ms from now. Always 0 today; the hook keeps the
-   * way open for local-time delivery (a send job may carry a delay).
-   */
-  delayFor?: (subscriberId: number) => number;
 }
 
 export type BuildResult = {
   date: string;
   /**
-   * `sending`: fanned out now; `done`: fanned out before; `skipped`: a scheduled occurrence not
-   * sent (see `reason`); `nothing`: a manual build with no posts, nothing stored.
+   * `built`: built (now or before), ready to fan out (src/digests/fan-out.ts); `sending`: fanned
+   * out now; `done`: fanned out before; `skipped`: a scheduled occurrence not sent (see
+   * `reason`); `nothing`: a manual build with no posts, nothing stored.
    */
-  status: 'sending' | 'done' | 'skipped' | 'nothing';
+  status: 'built' | 'sending' | 'done' | 'skipped' | 'nothing';
   recipients: number;
   reason?: string;
 };
@@ -53,9 +40,9 @@ export interface BuildOptions {
 export const CATCH_UP_MS = 24 * 3_600_000;
 
 /**
- * Builds the digest of `date` and fans it out. Idempotent and resumable: the digest is created
- * once, its content stored once (first builder wins), its posts marked used, and fan-out resumes
- * from the stored cursor. Running it again for the same date sends nothing new (README guarantee 1).
+ * Builds the digest of `date` (its slots fan it out: src/digests/fan-out.ts). Idempotent: the
+ * digest is created once, its content stored once (first builder wins) and its posts marked
+ * used; running it again for the same date builds nothing new (README guarantee 1).
  *
  * Nothing with no posts is stored as final: a scheduled occurrence with no posts (or missed by
  * more than a day) is recorded `skipped` and takes no post; a manual build with none stores
@@ -125,45 +112,5 @@ export async function buildDigest(
   if (claimed.length < digest.postIds.length) {
     log.debug({ already: digest.postIds.length - claimed.length }, 'some posts were marked before');
   }
-  return fanOut(deps, date);
-}
-
-/**
- * Pages through confirmed subscribers in id order, up to the bound fixed when fan-out started
- * (later subscribers wait for the next digest), and enqueues send jobs in batches. The cursor
- * and the recipient count advance together after each page, and job ids are deterministic, so
- * a fan-out interrupted anywhere resumes with no gap and no duplicate.
- */
-async function fanOut(deps: BuildDeps, date: string): Promise<BuildResult> {
-  const now = deps.now ?? (() => new Date());
-  const state = await deps.digests.fanoutState(date, () => deps.subscribers.maxId());
-  if (state.done) {
-    const s = await deps.digests.getSummary(date);
-    return { date, status: 'done', recipients: s?.counters.recipients ?? 0 };
-  }
-  let cursor = state.cursor;
-  for (;;) {
-    const ids = await deps.subscribers.pageIds('confirmed', cursor, FANOUT_PAGE, state.bound);
-    if (ids.length === 0) break;
-    const jobs = [];
-    for (let i = 0; i < ids.length; i += deps.batchSize) {
-      const batch = ids.slice(i, i + deps.batchSize);
-      const delay = deps.delayFor?.(batch[0]!) ?? 0;
-      jobs.push({
-        name: 'send',
-        data: { date, ids: batch },
-        opts: { jobId: jobIds.send(date, batch[0]!), ...(delay > 0 ? { delay } : {}) },
-      });
-    }
-    await deps.sendQueue.addBulk(jobs);
-    const next = ids[ids.length - 1]!;
-    if (await deps.digests.advanceFanout(date, cursor, next, ids.length)) cursor = next;
-    // Another builder of this digest moved the cursor: carry on from where it is now (the
-    // jobs just added have deterministic ids, and the ledger sends each subscriber once).
-    else cursor = await deps.digests.fanoutCursor(date);
-  }
-  await deps.digests.finishFanout(date, now());
-  const s = await deps.digests.getSummary(date);
-  deps.log.info({ digest: date, recipients: s?.counters.recipients }, 'fan-out done');
-  return { date, status: 'sending', recipients: s?.counters.recipients ?? 0 };
+  return { date, status: 'built', recipients: digest.counters.recipients };
 }

@@ -1,19 +1,42 @@
+import type { Queue } from 'bullmq';
 import { SmtpPreflightError } from '../mail/preflight.js';
-import type { BuildJob } from '../queues.js';
+import { jobIds, type BuildJob } from '../queues.js';
 import { retryFailedDeliveries, type RetryFailedDeps } from '../delivery/retry-failed.js';
-import { buildDigest, type BuildDeps, type BuildResult } from './build-digest.js';
+import type { SubscriberGroups } from '../subscribers/subscriber-groups.js';
+import { buildDigest, CATCH_UP_MS, type BuildDeps, type BuildResult } from './build-digest.js';
+import { isBuilt } from './digest.js';
 import { digestWindow } from './digest-window.js';
+import { editionId, type Edition } from './edition.js';
+import { digestKey, fanOutSlot, type FanOutDeps } from './fan-out.js';
+import {
+  editionSlots,
+  scheduledZones,
+  slotZones,
+  zonePlan,
+  type Slot,
+  type ZonePlan,
+  type ZoneSchedule,
+} from './slots.js';
+import type { ZoneProgressStore } from './zone-progress.js';
 
 /** A held digest is retried for at least this long after its first failed preflight. */
 export const HOLD_FOR_MS = 24 * 3_600_000;
 /** The longest wait between two preflights of a held digest. */
 export const HOLD_MAX_DELAY_MS = 15 * 60_000;
 
-export type BuildJobDeps = BuildDeps & {
-  retry: Omit<RetryFailedDeps, 'digests' | 'sendQueue' | 'batchSize' | 'log'>;
-  /** PREFLIGHT_RETRY_DELAY_MS: the first wait of a held digest; it doubles up to 15 minutes. */
-  holdDelayMs: number;
-};
+export type BuildJobDeps = Omit<BuildDeps, 'schedule'> &
+  Omit<FanOutDeps, 'groups' | 'zones' | 'log' | 'digests'> & {
+    digests: BuildDeps['digests'] & FanOutDeps['digests'];
+    /** The frequencies, their crons and the zones rule (config.digest). */
+    schedule: ZoneSchedule;
+    groups: Pick<SubscriberGroups, 'counts' | 'page'>;
+    zones: Pick<ZoneProgressStore, 'plan' | 'mark' | 'allSettled'>;
+    /** Where a send by hand leaves the slot jobs of its later zones. */
+    buildQueue: Pick<Queue<BuildJob>, 'add'>;
+    retry: Omit<RetryFailedDeps, 'digests' | 'sendQueue' | 'batchSize' | 'log'>;
+    /** PREFLIGHT_RETRY_DELAY_MS: the first wait of a held digest; it doubles up to 15 minutes. */
+    holdDelayMs: number;
+  };
 
 export type BuildJobOutcome =
   | { result: BuildResult | { date: string; status: 'held' | 'retrying'; reason?: string } }
@@ -35,19 +58,26 @@ export function holdDelay(input: {
 }
 
 /**
- * Runs one build job: builds (or, with `retryFailed`, re-sends the temporary failures of) one
- * date. A failed SMTP preflight holds the digest: status `held` with the cause, logged at error
- * level, and the job asks to run again later (`retryInMs`) without using up an attempt. A job
- * without a date is the scheduler's: `fallbackDate` names its occurrence.
+ * Runs one build job for an edition: a slot (`scheduledAt`: build the edition if not built,
+ * then fan out that instant's zones), a send by hand (build, then every zone whose instant has
+ * passed, or all of them with `now`; a later zone keeps a slot job of its own), or, with
+ * `retryFailed`, the re-send of its temporary failures. A failed SMTP preflight holds the
+ * digest: status `held` with the cause, logged at error level, and the job asks to run again
+ * later (`retryInMs`) without using up an attempt. A job without a date is the scheduler's:
+ * `fallbackDate` names its occurrence.
  */
 export async function runBuildJob(
   deps: BuildJobDeps,
   data: BuildJob,
   fallbackDate: () => string,
 ): Promise<BuildJobOutcome> {
-  const date = data.date ?? fallbackDate();
+  const edition: Edition = {
+    frequency: data.frequency ?? deps.schedule.defaultFrequency,
+    date: data.date ?? fallbackDate(),
+  };
+  const date = digestKey(edition);
   const trigger = data.trigger ?? (data.date ? 'manual' : 'schedule');
-  const log = deps.log.child({ digest: date });
+  const log = deps.log.child({ digest: editionId(edition) });
   if (data.retryFailed) {
     // A failed preflight throws: BullMQ's own retries of the job (nothing was reopened).
     await deps.preflight?.();
@@ -60,27 +90,146 @@ export async function runBuildJob(
         log,
       },
       date,
+      editionId(edition),
     );
     return { result: { date, status: 'retrying', reason: `${retried} deliveries` } };
   }
+  const run = { ...deps, log };
   try {
-    const scheduledAt = data.scheduledAt ? new Date(data.scheduledAt) : undefined;
-    return { result: await buildDigest(deps, date, { trigger, scheduledAt }) };
+    if (data.scheduledAt)
+      return { result: await runSlot(run, edition, new Date(data.scheduledAt), trigger) };
+    return { result: await runByHand(run, edition, data.now === true) };
   } catch (err) {
     if (!(err instanceof SmtpPreflightError)) throw err;
-    return hold(deps, date, err);
+    return hold(run, edition, err);
   }
+}
+
+/** The edition's own cron in DIGEST_TZ: what the build's window reads. */
+const cronOf = (deps: BuildJobDeps, e: Edition) => ({
+  cron: deps.schedule.crons[e.frequency],
+  tz: deps.schedule.tz,
+});
+
+async function currentPlan(
+  deps: BuildJobDeps,
+): Promise<{ plan: ZonePlan; counts: Map<string, number> }> {
+  const counts = await deps.groups.counts();
+  return { plan: zonePlan(deps.schedule, counts.keys()), counts };
+}
+
+/** Builds the edition if it is not built (README guarantees 9 and 10 there), and plans its zones. */
+async function ensureBuilt(
+  deps: BuildJobDeps,
+  edition: Edition,
+  opts: { trigger: 'manual' | 'schedule'; scheduledAt?: Date },
+  planned: { plan: ZonePlan; counts: Map<string, number> },
+): Promise<BuildResult> {
+  const built = await buildDigest(
+    { ...deps, schedule: cronOf(deps, edition) },
+    digestKey(edition),
+    opts,
+  );
+  if (built.status !== 'built') return built;
+  const slots = editionSlots(edition, deps.schedule, planned.plan);
+  const zonesOfF = planned.plan.get(edition.frequency);
+  await deps.zones.plan(
+    edition,
+    slots.flatMap((s) =>
+      s.zones.map((zone) => ({
+        zone,
+        at: s.at,
+        subscribers: (zonesOfF?.get(zone) ?? []).reduce(
+          (n, g) => n + (planned.counts.get(g) ?? 0),
+          0,
+        ),
+      })),
+    ),
+  );
+  return built;
+}
+
+/**
+ * One slot: a scheduled one more than CATCH_UP_MS late (and not held) is skipped, its zones
+ * recorded so (the edition too when it is not built: README guarantee 10); otherwise the
+ * edition is built if it is not, and this instant's zones are fanned out.
+ */
+async function runSlot(
+  deps: BuildJobDeps,
+  edition: Edition,
+  at: Date,
+  trigger: 'manual' | 'schedule',
+): Promise<BuildResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const planned = await currentPlan(deps);
+  const zones =
+    trigger === 'schedule'
+      ? scheduledZones(edition, at, deps.schedule, planned.plan)
+      : slotZones(edition, at, deps.schedule, planned.plan);
+  const date = digestKey(edition);
+  const summary = await deps.digests.getSummary(date);
+  const late = trigger === 'schedule' && now.getTime() - at.getTime() > CATCH_UP_MS;
+  if (late && summary && isBuilt(summary) && summary.status !== 'held') {
+    const reason = 'missed: every process was down';
+    await deps.zones.mark(edition, zones, 'skipped', reason);
+    deps.log.warn({ at: at.toISOString(), zones, reason }, 'slot skipped');
+    return { date, status: 'skipped', recipients: 0, reason };
+  }
+  const built = await ensureBuilt(deps, edition, { trigger, scheduledAt: at }, planned);
+  if (built.status !== 'built') {
+    await deps.zones.mark(edition, zones, 'skipped', built.reason);
+    return built;
+  }
+  const out = await fanOutSlot(deps, { edition, at, zones }, planned.plan);
+  return { date, status: 'sending', recipients: out.recipients };
+}
+
+/**
+ * A send by hand: builds now, fans out each zone whose instant has passed (every zone with
+ * `all`), and leaves a slot job, due at its instant, for each later one.
+ */
+async function runByHand(deps: BuildJobDeps, edition: Edition, all: boolean): Promise<BuildResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const planned = await currentPlan(deps);
+  const built = await ensureBuilt(deps, edition, { trigger: 'manual' }, planned);
+  if (built.status !== 'built') return built;
+  let recipients = 0;
+  const later: Slot[] = [];
+  for (const slot of editionSlots(edition, deps.schedule, planned.plan)) {
+    if (!all && slot.at.getTime() > now.getTime()) later.push(slot);
+    else
+      recipients += (
+        await fanOutSlot(deps, { edition, at: slot.at, zones: slot.zones }, planned.plan)
+      ).recipients;
+  }
+  for (const s of later) {
+    await deps.buildQueue.add(
+      'manual-slot',
+      { frequency: s.frequency, date: s.date, trigger: 'manual', scheduledAt: s.at.toISOString() },
+      {
+        jobId: jobIds.manualSlot(s.frequency, s.date, s.at.getTime()),
+        delay: s.at.getTime() - now.getTime(),
+      },
+    );
+  }
+  if (later.length)
+    deps.log.info(
+      { later: later.map((s) => s.at.toISOString()) },
+      'later zones wait for their time',
+    );
+  return { date: digestKey(edition), status: 'sending', recipients };
 }
 
 /** Records the digest held with the preflight's cause, and when to try it again (if at all). */
 async function hold(
   deps: BuildJobDeps,
-  date: string,
+  edition: Edition,
   err: SmtpPreflightError,
 ): Promise<BuildJobOutcome> {
   const now = deps.now ?? (() => new Date());
-  const log = deps.log.child({ digest: date });
-  await deps.digests.markHeld(digestWindow(date, deps.schedule), err.reason, now());
+  const { log } = deps;
+  const date = digestKey(edition);
+  await deps.digests.markHeld(digestWindow(date, cronOf(deps, edition)), err.reason, now());
   const s = await deps.digests.getSummary(date);
   const delay = holdDelay({
     heldSinceMs: s?.heldSince ? Date.parse(s.heldSince) : now().getTime(),

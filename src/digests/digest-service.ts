@@ -12,6 +12,7 @@ import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import { choosePosts } from './choose-posts.js';
+import type { Frequency } from './frequency.js';
 import { dateInWords, pastDateWords } from './date-words.js';
 import {
   isBuilt,
@@ -132,7 +133,8 @@ export function createDigestService(deps: {
      */
     async trigger(
       date?: string,
-      opts: { force?: boolean } = {},
+      /** `frequency`: the edition's (default DIGEST_DEFAULT_FREQUENCY); `now`: every zone at once. */
+      opts: { force?: boolean; frequency?: Frequency; now?: boolean } = {},
     ): Promise<{ date: string; created: boolean; jobId?: string }> {
       const d = date ?? nextDigestDate(now(), schedule);
       checkDate(d);
@@ -154,7 +156,13 @@ export function createDigestService(deps: {
         );
       await deps.preflight();
       const jobId = jobIds.manualBuild(d, Date.now());
-      const data = { date: d, trigger: 'manual' as const, ...(opts.force ? { force: true } : {}) };
+      const data = {
+        frequency: opts.frequency ?? config.digest.defaultFrequency,
+        date: d,
+        trigger: 'manual' as const,
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.now ? { now: true } : {}),
+      };
       await deps.queues.build.add('build', data, { jobId });
       return { date: d, created: true, jobId };
     },

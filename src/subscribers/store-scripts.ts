@@ -14,6 +14,13 @@ import type { RedisClient } from '../redis.js';
  *   k confirmedAt ms · ca/ci/cu/cs consent at ms / ip / user agent / source
  *   f frequency (absent: the site's default) · t topic names, comma-separated (absent: all)
  * KEYS[z1..z5] are always the per-status zsets in SUBSCRIBER_STATUSES order.
+ *
+ * The group index (fan-out by send instant, src/digests/fan-out.ts): every CONFIRMED subscriber
+ * is in exactly one zset `<groups>:<f>:<tz>` (score = id), f and tz being the hash's fields or
+ * `default` (the site's DIGEST_DEFAULT_FREQUENCY / DIGEST_TZ at send time, so a config change
+ * needs no re-index); the hash `<groups>` counts each zset's members. Every script that moves
+ * a status, a frequency or a zone, or deletes a subscriber, moves the index in the same call,
+ * and a count moves only when its zset really changed, so counts and zsets never disagree.
  */
 
 const STATUS_TABLE = `
@@ -21,14 +28,42 @@ local Z = {pending=0, confirmed=1, unsubscribed=2, bounced=3, complained=4}
 `;
 
 /**
- * KEYS: byEmail, seq, suppressions, z1..z5.
+ * Lua helpers of the group index. `G` must name the groups hash key before they are called.
+ * `group(h)` is the group of subscriber hash h, or nil when it is not confirmed.
+ */
+const GROUP_FNS = `
+local G
+local function gname(f, z)
+  if not f or f == '' then f = 'default' end
+  if not z or z == '' then z = 'default' end
+  return f .. ':' .. z
+end
+local function group(h)
+  local v = redis.call('HMGET', h, 's', 'f', 'z')
+  if v[1] ~= 'confirmed' then return nil end
+  return gname(v[2], v[3])
+end
+local function gmove(id, from, to)
+  if from == to then return end
+  if from and redis.call('ZREM', G .. ':' .. from, id) == 1 then
+    if redis.call('HINCRBY', G, from, -1) <= 0 then redis.call('HDEL', G, from) end
+  end
+  if to and redis.call('ZADD', G .. ':' .. to, id, id) == 1 then
+    redis.call('HINCRBY', G, to, 1)
+  end
+end
+`;
+
+/**
+ * KEYS: byEmail, seq, suppressions, z1..z5, groups.
  * ARGV: subPrefix, now, then 12 per entry: key, email, sha, status, name, tz, ca, ci, cu, cs,
  *   frequency, topics.
  * Returns per entry: outcome ('c' created, 'u' updated, 'n' unchanged, 's' suppressed), id (0 if none).
  * An existing subscriber's status only moves pending → confirmed, or from pending/confirmed to an
  * opt-out status the input names; unsubscribed, bounced and complained are never revived.
  */
-export const ADD_SCRIPT = `${STATUS_TABLE}
+export const ADD_SCRIPT = `${STATUS_TABLE}${GROUP_FNS}
+G = KEYS[9]
 local subPrefix, now = ARGV[1], ARGV[2]
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
 local startSeq = seq
@@ -52,9 +87,11 @@ for i = 3, #ARGV, 12 do
     if status == 'bounced' or status == 'complained' then
       redis.call('HSET', KEYS[3], sha, status .. ':' .. now)
     end
+    if status == 'confirmed' then gmove(seq, nil, gname(ARGV[i+10], ARGV[i+5])) end
     out[#out+1] = 'c'; out[#out+1] = seq
   else
     local h = subPrefix .. id
+    local before = group(h)
     local cur = redis.call('HGET', h, 's')
     local changed = false
     local new = cur
@@ -82,6 +119,7 @@ for i = 3, #ARGV, 12 do
       redis.call('HSET', h, unpack(f))
       changed = true
     end
+    if changed then gmove(id, before, group(h)) end
     out[#out+1] = changed and 'u' or 'n'; out[#out+1] = tonumber(id)
   end
 end
@@ -90,19 +128,22 @@ return out
 `;
 
 /**
- * KEYS: subscriber hash, suppressions, z1..z5. ARGV: id, status, now, sha ('' = none).
+ * KEYS: subscriber hash, suppressions, z1..z5, groups. ARGV: id, status, now, sha ('' = none).
  * Returns the previous status, or false when the subscriber does not exist.
  * Moving to bounced or complained also records the address's suppression.
  */
-export const SET_STATUS_SCRIPT = `${STATUS_TABLE}
+export const SET_STATUS_SCRIPT = `${STATUS_TABLE}${GROUP_FNS}
+G = KEYS[8]
 local id, status, now, sha = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cur = redis.call('HGET', KEYS[1], 's')
 if not cur then return false end
 if cur ~= status then
+  local before = group(KEYS[1])
   redis.call('HSET', KEYS[1], 's', status, 'u', now)
   if status == 'confirmed' then redis.call('HSET', KEYS[1], 'k', now) end
   redis.call('ZREM', KEYS[3 + Z[cur]], id)
   redis.call('ZADD', KEYS[3 + Z[status]], id, id)
+  gmove(id, before, group(KEYS[1]))
 end
 if sha ~= '' and (status == 'bounced' or status == 'complained') then
   redis.call('HSETNX', KEYS[2], sha, status .. ':' .. now)
@@ -111,12 +152,15 @@ return cur
 `;
 
 /**
- * KEYS: subscriber hash, byEmail, suppressions, z1..z5. ARGV: id, key, sha ('' = no suppression), now.
+ * KEYS: subscriber hash, byEmail, suppressions, z1..z5, groups. ARGV: id, key, sha ('' = no
+ * suppression), now.
  * Deletes the subscriber everywhere; with a sha, records it as erased. Returns 1, or 0 if missing.
  */
-export const REMOVE_SCRIPT = `
+export const REMOVE_SCRIPT = `${GROUP_FNS}
+G = KEYS[9]
 local id, key, sha, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+gmove(id, group(KEYS[1]), nil)
 redis.call('DEL', KEYS[1])
 if redis.call('HGET', KEYS[2], key) == id then redis.call('HDEL', KEYS[2], key) end
 for i = 4, 8 do redis.call('ZREM', KEYS[i], id) end
@@ -125,25 +169,32 @@ return 1
 `;
 
 /**
- * KEYS: subscriber hash. ARGV: now, n (number of field/value pairs to set), pairs..., fields to delete...
+ * KEYS: subscriber hash, groups. ARGV: id, now, n (number of field/value pairs to set), pairs...,
+ * fields to delete...
  * Returns 0 when the subscriber does not exist (a deleted subscriber is never re-created).
+ * A new frequency or zone moves a confirmed subscriber to its new group.
  */
-export const UPDATE_SCRIPT = `
+export const UPDATE_SCRIPT = `${GROUP_FNS}
+G = KEYS[2]
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local id = table.remove(ARGV, 1)
+local before = group(KEYS[1])
 local n = tonumber(ARGV[2])
 local f = {'u', ARGV[1]}
 for i = 3, 2 + 2 * n do f[#f+1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(f))
 for i = 3 + 2 * n, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+gmove(id, before, group(KEYS[1]))
 return 1
 `;
 
 /**
- * KEYS: byEmail, suppressions, z1..z5. ARGV: subPrefix, key, sha, reason, now, status ('' = none).
+ * KEYS: byEmail, suppressions, z1..z5, groups. ARGV: subPrefix, key, sha, reason, now, status ('' = none).
  * Records the suppression; an existing pending or confirmed subscriber moves to `status`.
  * Returns the subscriber id or 0.
  */
-export const SUPPRESS_SCRIPT = `${STATUS_TABLE}
+export const SUPPRESS_SCRIPT = `${STATUS_TABLE}${GROUP_FNS}
+G = KEYS[8]
 local subPrefix, key, sha, reason, now, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 redis.call('HSET', KEYS[2], sha, reason .. ':' .. now)
 local id = redis.call('HGET', KEYS[1], key)
@@ -151,11 +202,31 @@ if not id then return 0 end
 local h = subPrefix .. id
 local cur = redis.call('HGET', h, 's')
 if status ~= '' and (cur == 'pending' or cur == 'confirmed') then
+  local before = group(h)
   redis.call('HSET', h, 's', status, 'u', now)
   redis.call('ZREM', KEYS[3 + Z[cur]], id)
   redis.call('ZADD', KEYS[3 + Z[status]], id, id)
+  gmove(id, before, nil)
 end
 return tonumber(id)
+`;
+
+/**
+ * The start-up migration of the group index (idempotent): puts each listed id that is
+ * confirmed now into its group. KEYS: groups. ARGV: subPrefix, ids... Returns how many were
+ * added (0 for those already indexed, by the store's scripts or an earlier run).
+ */
+export const INDEX_GROUPS_SCRIPT = `${GROUP_FNS}
+G = KEYS[1]
+local added = 0
+for i = 2, #ARGV do
+  local to = group(ARGV[1] .. ARGV[i])
+  if to and redis.call('ZADD', G .. ':' .. to, ARGV[i], ARGV[i]) == 1 then
+    redis.call('HINCRBY', G, to, 1)
+    added = added + 1
+  end
+end
+return added
 `;
 
 const shas = new Map<string, string>();

@@ -109,7 +109,13 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
   }
 
   async function runAdd(args: string[]): Promise<(string | number)[]> {
-    const keyList = [keys.subscriberByEmail, keys.subscriberSeq, keys.suppressions, ...statusKeys];
+    const keyList = [
+      keys.subscriberByEmail,
+      keys.subscriberSeq,
+      keys.suppressions,
+      ...statusKeys,
+      keys.subscriberGroups,
+    ];
     return (await runScript(redis, ADD_SCRIPT, keyList, [subPrefix, Date.now(), ...args])) as (
       string | number
     )[];
@@ -144,7 +150,13 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
     const done = await runScript(
       redis,
       REMOVE_SCRIPT,
-      [keys.subscriber(id), keys.subscriberByEmail, keys.suppressions, ...statusKeys],
+      [
+        keys.subscriber(id),
+        keys.subscriberByEmail,
+        keys.suppressions,
+        ...statusKeys,
+        keys.subscriberGroups,
+      ],
       [id, addressKey(email), suppress ? suppressionHash(email) : '', Date.now()],
     );
     return done === 1;
@@ -284,7 +296,7 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       const prev = await runScript(
         redis,
         SET_STATUS_SCRIPT,
-        [keys.subscriber(id), keys.suppressions, ...statusKeys],
+        [keys.subscriber(id), keys.suppressions, ...statusKeys, keys.subscriberGroups],
         [id, status, Date.now(), sha],
       );
       if (prev === null) throw new NotFoundError('SUBSCRIBER_NOT_FOUND', `no subscriber ${id}`);
@@ -345,8 +357,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       const ok = await runScript(
         redis,
         UPDATE_SCRIPT,
-        [keys.subscriber(id)],
-        [Date.now(), set.length / 2, ...set, ...del],
+        [keys.subscriber(id), keys.subscriberGroups],
+        [id, Date.now(), set.length / 2, ...set, ...del],
       );
       if (ok !== 1) throw new NotFoundError('SUBSCRIBER_NOT_FOUND', `no subscriber ${id}`);
     },
@@ -383,7 +395,7 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       const id = await runScript(
         redis,
         SUPPRESS_SCRIPT,
-        [keys.subscriberByEmail, keys.suppressions, ...statusKeys],
+        [keys.subscriberByEmail, keys.suppressions, ...statusKeys, keys.subscriberGroups],
         [
           subPrefix,
           addressKey(addr.email),
@@ -481,3 +493,4 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
 }
 
 export type SubscriberStore = ReturnType<typeof createSubscriberStore>;
+
