@@ -102,14 +102,19 @@ describe('a date is never burnt', () => {
   });
 
   it('skips an occurrence missed by more than 24 hours, and catches up a later one', async () => {
-    pipeline = await startPipeline('burnt-missed');
+    // A cron that fired 23 hours ago (to the minute), every day: its slot of 23 hours ago is
+    // still caught up; its slot of DATE, days back, is not.
+    const recentAt = new Date(Math.floor((Date.now() - 23 * 3_600_000) / 60_000) * 60_000);
+    const [h, m] = [recentAt.getUTCHours(), recentAt.getUTCMinutes()];
+    pipeline = await startPipeline('burnt-missed', { DIGEST_CRON: `${m} ${h} * * *` });
     await addPost(pipeline, 2);
     await addReaders(pipeline, 1);
     await pipeline.startWorkers();
-    const late = new Date(Date.now() - 25 * 3_600_000).toISOString();
+    const late = new Date(`${DATE}T00:00:00Z`);
+    late.setUTCHours(h, m);
     await pipeline.services.queues.build.add(
       'build',
-      { date: DATE, trigger: 'schedule', scheduledAt: late },
+      { date: DATE, trigger: 'schedule', scheduledAt: late.toISOString() },
       { jobId: 'missed' },
     );
     await jobResult(pipeline, 'missed');
@@ -119,18 +124,22 @@ describe('a date is never burnt', () => {
     });
     expect(await pipeline.services.ledger.size(DATE)).toBe(0);
 
-    const recent = new Date(Date.now() - 23 * 3_600_000).toISOString();
+    const recent = recentAt.toISOString().slice(0, 10);
     await pipeline.services.queues.build.add(
       'build',
-      { date: '2026-12-07', trigger: 'schedule', scheduledAt: recent },
+      { date: recent, trigger: 'schedule', scheduledAt: recentAt.toISOString() },
       { jobId: 'recent' },
     );
     await pipeline.services.posts.addManual(
-      { title: 'Next week', url: 'https://blog.example.com/n', date: new Date('2026-12-01') },
+      {
+        title: 'Next week',
+        url: 'https://blog.example.com/n',
+        date: new Date(recentAt.getTime() - 3_600_000),
+      },
       new Date(),
     );
     await jobResult(pipeline, 'recent');
-    expect((await settled(pipeline, '2026-12-07')).status).toBe('sent');
+    expect((await settled(pipeline, recent)).status).toBe('sent');
   });
 
   it('refuses a date more than 7 days back unless forced, in words', async () => {
@@ -157,7 +166,12 @@ describe('a date is never burnt', () => {
     const forced = await service.trigger('2026-11-09', { force: true });
     expect(forced.created).toBe(true);
     const job = await pipeline.services.queues.build.getJob(forced.jobId!);
-    expect(job?.data).toEqual({ date: '2026-11-09', trigger: 'manual', force: true });
+    expect(job?.data).toEqual({
+      frequency: 'weekly',
+      date: '2026-11-09',
+      trigger: 'manual',
+      force: true,
+    });
   });
 });
 

@@ -32,8 +32,10 @@ async function workerAt(at: number): Promise<WorkerProcess> {
   return w;
 }
 
+/** The weekly slot of `date` in DIGEST_TZ (Berlin, no subscriber in another zone): 08:00 UTC. */
 async function jobData(date: string) {
-  const job = await p.services.queues.build.getJob(jobIds.scheduled(date));
+  const at = Date.parse(`${date}T08:00:00Z`);
+  const job = await p.services.queues.build.getJob(jobIds.slot('weekly', date, at));
   return job && { data: job.data, state: await job.getState() };
 }
 
@@ -72,7 +74,12 @@ describe('a scheduler killed across an occurrence', () => {
     // 30 minutes before Monday's send: the start enqueues its job. Then every process dies.
     const before = await workerAt(O1 - 30 * MIN);
     expect(await jobData('2026-11-23')).toEqual({
-      data: { date: '2026-11-23', trigger: 'schedule', scheduledAt: '2026-11-23T08:00:00.000Z' },
+      data: {
+        frequency: 'weekly',
+        date: '2026-11-23',
+        trigger: 'schedule',
+        scheduledAt: '2026-11-23T08:00:00.000Z',
+      },
       state: 'delayed',
     });
     await before.kill();
@@ -95,6 +102,7 @@ describe('a scheduler killed across an occurrence', () => {
     // The fire enqueued the next Monday's job.
     await waitFor(async () => (await jobData('2026-11-30'))?.state === 'delayed', 60_000, 'next');
     expect((await jobData('2026-11-30'))!.data).toEqual({
+      frequency: 'weekly',
       date: '2026-11-30',
       trigger: 'schedule',
       scheduledAt: new Date(O2).toISOString(),

@@ -14,17 +14,38 @@ afterAll(() => p.stop());
 let clock = new Date('2026-03-02T12:00:00Z');
 const weekly = { cron: '0 9 * * 1', tz: 'UTC' };
 
-function scheduler(digest = weekly, ingest = { cron: '0 * * * *', tz: 'UTC' }) {
+/** The site's schedule with only DIGEST_CRON and DIGEST_TZ set (weekly, local time on). */
+function zoneSchedule(digest: { cron: string; tz: string }, localTime = true) {
+  return {
+    frequencies: ['weekly'] as const,
+    defaultFrequency: 'weekly' as const,
+    crons: { daily: '0 9 * * *', weekly: digest.cron, monthly: '0 9 1 * *' },
+    tz: digest.tz,
+    localTime,
+  };
+}
+
+function scheduler(digest = weekly, ingest = { cron: '0 * * * *', tz: 'UTC' }, localTime = true) {
   return createScheduler({
     redis: p.ctx.redis,
     keys: p.ctx.keys,
     queues: p.services.queues,
-    digest,
+    schedule: zoneSchedule(digest, localTime),
     ingest,
+    groups: p.services.groups,
     log: createLogger('silent'),
     now: () => clock,
   });
 }
+
+/** The weekly slot of `date` at `at`: its job id. */
+const slot = (date: string, at: string) => jobIds.slot('weekly', date, Date.parse(at));
+const payload = (date: string, at: string) => ({
+  frequency: 'weekly',
+  date,
+  trigger: 'schedule',
+  scheduledAt: new Date(at).toISOString(),
+});
 
 async function scheduledJobs() {
   const jobs = await p.services.queues.build.getJobs(['delayed', 'waiting'], 0, 1000);
@@ -61,13 +82,13 @@ describe('the digest schedule', () => {
     expect(await p.services.queues.ingest.getJobSchedulers()).toEqual([]);
     expect(await scheduledJobs()).toEqual([
       {
-        id: jobIds.scheduled('2026-03-09'),
-        data: { date: '2026-03-09', trigger: 'schedule', scheduledAt: '2026-03-09T09:00:00.000Z' },
+        id: slot('2026-03-09', '2026-03-09T09:00:00Z'),
+        data: payload('2026-03-09', '2026-03-09T09:00:00Z'),
       },
     ]);
     const delayed = await p.services.queues.build.getJobs(['delayed']);
     expect(delayed.filter((j) => !j.id?.startsWith('repeat:')).map((j) => j.id)).toEqual([
-      jobIds.scheduled('2026-03-09'),
+      slot('2026-03-09', '2026-03-09T09:00:00Z'),
     ]);
     const ingest = await p.services.queues.ingest.getJobs(['delayed']);
     expect(ingest.map((j) => j.id)).toEqual([jobIds.ingest(Date.parse('2026-03-02T13:00:00Z'))]);
@@ -79,19 +100,19 @@ describe('the digest schedule', () => {
     clock = new Date('2026-03-09T08:59:59.900Z'); // this worker's clock is 100 ms behind
     await s.fired('2026-03-09T09:00:00.000Z');
     expect((await scheduledJobs()).map((j) => j.id)).toEqual([
-      jobIds.scheduled('2026-03-09'),
-      jobIds.scheduled('2026-03-16'),
+      slot('2026-03-09', '2026-03-09T09:00:00Z'),
+      slot('2026-03-16', '2026-03-16T09:00:00Z'),
     ]);
   });
 
   it('the watchdog puts back a missing or wrong next job and says so', async () => {
     const s = scheduler();
     await s.start();
-    const job = await p.services.queues.build.getJob(jobIds.scheduled('2026-03-09'));
+    const job = await p.services.queues.build.getJob(slot('2026-03-09', '2026-03-09T09:00:00Z'));
     await job!.remove();
     let report = await s.check();
     expect(report.repairs).toEqual([
-      expect.stringMatching(/no job for the next digest 2026-03-09/),
+      expect.stringMatching(/no job for the next slot weekly\/2026-03-09@2026-03-09T09:00/),
     ]);
     expect((await scheduledJobs()).map((j) => j.data.scheduledAt)).toEqual([
       '2026-03-09T09:00:00.000Z',
@@ -100,7 +121,10 @@ describe('the digest schedule', () => {
     // DIGEST_CRON changed to 07:30 on Mondays: the same date, another time.
     const changed = scheduler({ cron: '30 7 * * 1', tz: 'UTC' });
     report = await changed.check();
-    expect(report.repairs).toEqual([expect.stringMatching(/replaced/)]);
+    expect(report.repairs).toEqual([
+      expect.stringMatching(/no job for the next slot weekly\/2026-03-09@2026-03-09T07:30/),
+      expect.stringMatching(/2026-03-09T09:00:00.000Z\) is not in the schedule: removed/),
+    ]);
     expect((await scheduledJobs()).map((j) => j.data.scheduledAt)).toEqual([
       '2026-03-09T07:30:00.000Z',
     ]);
@@ -109,13 +133,13 @@ describe('the digest schedule', () => {
     const friday = scheduler({ cron: '0 9 * * 5', tz: 'Europe/Paris' });
     report = await friday.check();
     expect(report.repairs).toEqual([
-      expect.stringMatching(/no job for the next digest 2026-03-06/),
-      expect.stringMatching(/scheduled-2026-03-09 .* removed/),
+      expect.stringMatching(/no job for the next slot weekly\/2026-03-06/),
+      expect.stringMatching(/slot-weekly-2026-03-09-\d+ .* removed/),
     ]);
     expect(await scheduledJobs()).toEqual([
       {
-        id: jobIds.scheduled('2026-03-06'),
-        data: { date: '2026-03-06', trigger: 'schedule', scheduledAt: '2026-03-06T08:00:00.000Z' },
+        id: slot('2026-03-06', '2026-03-06T08:00:00Z'),
+        data: payload('2026-03-06', '2026-03-06T08:00:00Z'),
       },
     ]);
     expect((await friday.check()).repairs).toEqual([]);
@@ -125,16 +149,18 @@ describe('the digest schedule', () => {
     const s = scheduler();
     await s.start();
     // Every process is down from now; its delayed job is lost too (the worst case).
-    await (await p.services.queues.build.getJob(jobIds.scheduled('2026-03-09')))!.remove();
+    await (await p.services.queues.build.getJob(
+      slot('2026-03-09', '2026-03-09T09:00:00Z'),
+    ))!.remove();
     clock = new Date('2026-03-17T10:00:00Z'); // two Mondays later, one of them 25 hours ago
     const report = await s.check();
     expect(report.missed.map((o) => o.date)).toEqual(['2026-03-09', '2026-03-16']);
-    expect(report.next.date).toBe('2026-03-23');
+    expect(report.next.map((o) => o.date)).toEqual(['2026-03-23']);
     const jobs = await scheduledJobs();
     expect(jobs.map((j) => j.data)).toEqual([
-      { date: '2026-03-09', trigger: 'schedule', scheduledAt: '2026-03-09T09:00:00.000Z' },
-      { date: '2026-03-16', trigger: 'schedule', scheduledAt: '2026-03-16T09:00:00.000Z' },
-      { date: '2026-03-23', trigger: 'schedule', scheduledAt: '2026-03-23T09:00:00.000Z' },
+      payload('2026-03-09', '2026-03-09T09:00:00Z'),
+      payload('2026-03-16', '2026-03-16T09:00:00Z'),
+      payload('2026-03-23', '2026-03-23T09:00:00Z'),
     ]);
     // The missed ones are due now (waiting), the next one later (delayed).
     const waiting = await p.services.queues.build.getWaiting();
@@ -143,7 +169,10 @@ describe('the digest schedule', () => {
         .filter((j) => j.name === SCHEDULED.build)
         .map((j) => j.id)
         .sort(),
-    ).toEqual([jobIds.scheduled('2026-03-09'), jobIds.scheduled('2026-03-16')]);
+    ).toEqual([
+      slot('2026-03-09', '2026-03-09T09:00:00Z'),
+      slot('2026-03-16', '2026-03-16T09:00:00Z'),
+    ]);
     // A second watchdog run finds nothing more to do.
     expect(await s.check()).toMatchObject({ missed: [], repairs: [] });
   });
@@ -197,7 +226,10 @@ describe('the digest schedule', () => {
       await p.ctx.redis.hdel(p.ctx.keys.state, 'scheduleCursor');
       clock = new Date(c.from);
       const report = await scheduler({ cron: c.cron, tz: c.tz }).start();
-      expect(report.next.date, `${c.cron} ${c.tz}`).toBe(c.next);
+      expect(
+        report.next.map((o) => o.date),
+        `${c.cron} ${c.tz}`,
+      ).toEqual([c.next]);
       expect((await scheduledJobs()).map((j) => j.data.date)).toEqual([c.next]);
     }
   });
@@ -213,5 +245,80 @@ describe('the digest schedule', () => {
     await p.services.queues.ingest.obliterate({ force: true });
     await s.ingestFired(Date.parse('2026-10-03T15:30:00Z'));
     expect(await ids()).toEqual([jobIds.ingest(Date.parse('2026-10-03T16:00:00Z'))]); // 03:00 +11
+  });
+
+  // Last: it adds subscribers, whose zones every later scheduler would read.
+  it('reads the cron in each zone in use, one slot per send instant; without local time, one', async () => {
+    for (const [email, tz] of <[string, string][]>[
+      ['tokyo@example.org', 'Asia/Tokyo'],
+      ['berlin@example.org', 'Europe/Berlin'],
+      ['paris@example.org', 'Europe/Paris'],
+      ['la@example.org', 'America/Los_Angeles'],
+      ['pending@example.org', 'Pacific/Kiritimati'], // not confirmed: no zone of its own
+    ]) {
+      const status = email.startsWith('pending') ? 'pending' : 'confirmed';
+      await p.services.subscribers.add({ email, tz, status });
+    }
+    const s = scheduler();
+    const first = await s.start();
+    // It is 12:00 UTC on Monday 2 March: Los Angeles' 09:00 (PST, 17:00 UTC) is still ahead.
+    expect(first.next).toEqual([
+      {
+        frequency: 'weekly',
+        date: '2026-03-02',
+        at: new Date('2026-03-02T17:00:00Z'),
+        zones: ['America/Los_Angeles'],
+      },
+    ]);
+    const fire = async (at: string) => {
+      clock = new Date(at);
+      await s.fired(new Date(at).toISOString());
+      return (await s.check()).next;
+    };
+    // Then Monday 9 March 09:00 in Tokyo, 00:00 UTC: the first of that Monday's four instants.
+    expect(await fire('2026-03-02T17:00:00Z')).toMatchObject([
+      { date: '2026-03-09', at: new Date('2026-03-09T00:00:00Z'), zones: ['Asia/Tokyo'] },
+    ]);
+    expect(await fire('2026-03-09T00:00:00Z')).toMatchObject([
+      {
+        date: '2026-03-09',
+        at: new Date('2026-03-09T08:00:00Z'),
+        zones: ['Europe/Berlin', 'Europe/Paris'],
+      },
+    ]);
+    expect(await fire('2026-03-09T08:00:00Z')).toMatchObject([
+      { date: '2026-03-09', at: new Date('2026-03-09T09:00:00Z'), zones: ['UTC'] },
+    ]);
+    // Los Angeles is on daylight time from 8 March: 09:00 PDT is 16:00 UTC.
+    expect(await fire('2026-03-09T09:00:00Z')).toMatchObject([
+      { date: '2026-03-09', at: new Date('2026-03-09T16:00:00Z'), zones: ['America/Los_Angeles'] },
+    ]);
+    expect(await fire('2026-03-09T16:00:00Z')).toMatchObject([
+      { date: '2026-03-16', at: new Date('2026-03-16T00:00:00Z'), zones: ['Asia/Tokyo'] },
+    ]);
+    expect((await scheduledJobs()).map((j) => j.data.scheduledAt)).toEqual([
+      '2026-03-02T17:00:00.000Z',
+      '2026-03-09T00:00:00.000Z',
+      '2026-03-09T08:00:00.000Z',
+      '2026-03-09T09:00:00.000Z',
+      '2026-03-09T16:00:00.000Z',
+      '2026-03-16T00:00:00.000Z',
+    ]);
+
+    // DIGEST_LOCAL_TIME=false: everyone at DIGEST_TZ; the Tokyo job is not in that schedule.
+    const single = scheduler(weekly, undefined, false);
+    const report = await single.check();
+    expect(report.next).toEqual([
+      {
+        frequency: 'weekly',
+        date: '2026-03-16',
+        at: new Date('2026-03-16T09:00:00Z'),
+        zones: ['UTC'],
+      },
+    ]);
+    expect(report.repairs).toEqual([
+      expect.stringMatching(/no job for the next slot weekly\/2026-03-16@2026-03-16T09:00/),
+      expect.stringMatching(/2026-03-16T00:00:00.000Z\) is not in the schedule: removed/),
+    ]);
   });
 });
