@@ -109,6 +109,7 @@ export function createServices(
     subscribers,
     tokens,
     links,
+    zones,
     now: opts.now,
   });
   const scheduler = createScheduler({

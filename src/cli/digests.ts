@@ -1,9 +1,11 @@
+import { createInterface } from 'node:readline/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../config.js';
 import { describeFirstError, SETTLED_STATUSES } from '../digests/digest.js';
 import type { DigestListItem } from '../digests/digest-service.js';
 import { formatUpcomingSends, upcomingSends } from '../digests/schedule-listing.js';
+import { isFrequency } from '../digests/frequency.js';
 import { ValidationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
@@ -21,6 +23,12 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
       'build and send a digest now, by the same path as the scheduler (idempotent per date)',
     )
     .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
+    .option(
+      '--frequency <f>',
+      'the edition of daily, weekly or monthly (default DIGEST_DEFAULT_FREQUENCY)',
+    )
+    .option('--now', 'every zone at once, not each at its own time (asks first on a terminal)')
+    .option('--yes', 'with --now: do not ask')
     .option('--wait', 'show progress until it is done; exit 1 if any delivery failed')
     .option('--force', 'send a date more than 7 days back')
     .option('--retry-failed', "send again the date's deliveries that failed for now (network, 4xx)")
@@ -86,7 +94,15 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
     });
 }
 
-type SendOptions = { date?: string; wait?: boolean; force?: boolean; retryFailed?: boolean };
+type SendOptions = {
+  date?: string;
+  frequency?: string;
+  now?: boolean;
+  yes?: boolean;
+  wait?: boolean;
+  force?: boolean;
+  retryFailed?: boolean;
+};
 
 /**
  * `send`: queues the build (or the retry of temporary failures); with `--wait`, follows it to
@@ -118,7 +134,7 @@ async function send(services: Services, opts: SendOptions): Promise<void> {
  */
 async function queueSend(
   services: Services,
-  opts: { date?: string; force?: boolean; retryFailed?: boolean },
+  opts: SendOptions,
 ): Promise<{ date: string; jobId?: string } | undefined> {
   if (opts.retryFailed) {
     if (!opts.date)
@@ -131,9 +147,26 @@ async function queueSend(
     console.log(`Digest ${r.date}: sending again ${r.temporary} deliveries that failed for now.`);
     return r;
   }
-  const out = await services.digestService.trigger(opts.date, { force: opts.force });
+  const frequency = opts.frequency ?? services.config.digest.defaultFrequency;
+  if (!isFrequency(frequency) || !services.config.digest.frequencies.includes(frequency))
+    throw new ValidationError(
+      'FREQUENCY_INVALID',
+      `--frequency "${frequency}" is not one this site offers (${services.config.digest.frequencies.join(', ')})`,
+    );
+  if (opts.now && !opts.yes && !(await confirmAllZones(frequency, opts.date))) {
+    console.log('Nothing was sent.');
+    return undefined;
+  }
+  const out = await services.digestService.trigger(opts.date, {
+    force: opts.force,
+    frequency,
+    now: opts.now,
+  });
   if (out.created) {
-    console.log(`Digest ${out.date}: queued to build and send.`);
+    console.log(
+      `Digest ${frequency}/${out.date}: queued to build and send ` +
+        (opts.now ? 'to every zone now.' : 'to each zone at its time (zones already past: now).'),
+    );
     return out;
   }
   const s = await services.digestService.summary(out.date);
@@ -210,6 +243,25 @@ async function waitWithProgress(
       }
     }
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** `send --now` on a terminal asks first (it sends to every zone at once); elsewhere it needs --yes. */
+async function confirmAllZones(frequency: string, date: string | undefined): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new ValidationError(
+      'CONFIRMATION_NEEDED',
+      '--now sends to every zone at once: give --yes to do it without a terminal to ask on.',
+    );
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question(
+      `Send the ${frequency} digest${date ? ` of ${date}` : ''} to every zone now, not each at its own time? [y/N] `,
+    );
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
   }
 }
 

@@ -13,6 +13,7 @@ import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import { choosePosts } from './choose-posts.js';
 import type { Frequency } from './frequency.js';
+import type { ZoneProgress, ZoneProgressStore } from './zone-progress.js';
 import { dateInWords, pastDateWords } from './date-words.js';
 import {
   isBuilt,
@@ -42,6 +43,8 @@ export interface DigestListItem {
   errors: Partial<Record<SmtpErrorKindSeen, FirstError>>;
   /** Failed deliveries grouped by cause and SMTP code. */
   failures: FailureGroup[];
+  /** Each zone's planned send instant and subscribers, fan-out state and progress. */
+  zones: ZoneProgress[];
 }
 
 /**
@@ -62,6 +65,8 @@ export function createDigestService(deps: {
   subscribers: Pick<SubscriberStore, 'getByEmail'>;
   tokens: Pick<Tokens, 'sign'>;
   links: Pick<Links, 'recipient'>;
+  /** Each edition's zones (src/digests/zone-progress.ts), for the list. */
+  zones: Pick<ZoneProgressStore, 'read'>;
   now?: () => Date;
 }) {
   const { config, digests } = deps;
@@ -98,7 +103,8 @@ export function createDigestService(deps: {
   }
 
   async function listItem(s: DigestSummary): Promise<DigestListItem> {
-    return toItem(s, await digests.failures(s.date));
+    const edition = { frequency: config.digest.defaultFrequency, date: s.date };
+    return toItem(s, await digests.failures(s.date), await deps.zones.read(edition));
   }
 
   return {
@@ -295,7 +301,7 @@ export function createDigestService(deps: {
 
 export type DigestService = ReturnType<typeof createDigestService>;
 
-function toItem(s: DigestSummary, failures: FailureGroup[]): DigestListItem {
+function toItem(s: DigestSummary, failures: FailureGroup[], zones: ZoneProgress[]): DigestListItem {
   return {
     date: s.date,
     status: s.status,
@@ -308,5 +314,6 @@ function toItem(s: DigestSummary, failures: FailureGroup[]): DigestListItem {
     ...(s.reason ? { reason: s.reason } : {}),
     errors: s.errors,
     failures,
+    zones,
   };
 }

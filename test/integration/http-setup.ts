@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createDigestService } from '../../src/digests/digest-service.js';
+import { createZoneProgress } from '../../src/digests/zone-progress.js';
 import { createDigestStore } from '../../src/digests/digest-store.js';
 import { digestWindow } from '../../src/digests/digest-window.js';
 import { createFeedStore } from '../../src/feeds/feed-store.js';
@@ -138,6 +139,7 @@ export async function httpHarness(
   const digests = createDigestService({
     config,
     digests: digestStore,
+    zones: createZoneProgress({ redis, keys }),
     posts,
     renderer,
     queues,

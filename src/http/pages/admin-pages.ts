@@ -37,6 +37,20 @@ function postList(posts: Post[], tz: string): SafeHtml {
   </ol>`;
 }
 
+/** Each zone's send time, subscribers and progress, when the edition goes out in several. */
+function zoneList(d: DigestListItem): SafeHtml | string {
+  if (d.zones.length < 2) return '';
+  return html`<ul class="zones" data-field="zones">
+    ${d.zones.map(
+      (z) =>
+        html`<li data-zone="${z.zone}">
+          ${z.zone} ${when(z.at, z.zone)}: ${plural(z.subscribers, 'subscriber')}, ${z.state} (sent
+          ${z.sent}, failed ${z.failed}, rolled ${z.rolled})
+        </li>`,
+    )}
+  </ul>`;
+}
+
 function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
   return html`${digests.map(
     (d) =>
@@ -49,7 +63,7 @@ function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
         <td data-label="Skipped" data-field="skipped">${d.counters.skipped}</td>
         <td data-label="Pending" data-field="pending">${d.counters.pending}</td>
         <td data-label="Subject" data-field="subject">${d.subject}</td>
-        <td data-label="Notes" data-field="note">${digestNote(d)}</td>
+        <td data-label="Notes" data-field="note">${digestNote(d)}${zoneList(d)}</td>
         <td class="actions">${retryButton(d, csrfField(csrf))}</td>
       </tr>`,
   )}`;
