@@ -55,10 +55,12 @@ export function createSubscriberGroups(deps: { redis: RedisClient; keys: Keys })
         );
         if (ids.length === 0) break;
         added += Number(
-          await runScript(redis, INDEX_GROUPS_SCRIPT, [keys.subscriberGroups], [
-            keys.subscriber(''),
-            ...ids,
-          ]),
+          await runScript(
+            redis,
+            INDEX_GROUPS_SCRIPT,
+            [keys.subscriberGroups],
+            [keys.subscriber(''), ...ids],
+          ),
         );
         after = Number(ids[ids.length - 1]);
       }

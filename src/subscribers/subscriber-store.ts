@@ -493,4 +493,3 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
 }
 
 export type SubscriberStore = ReturnType<typeof createSubscriberStore>;
-
