@@ -79,7 +79,9 @@ describe('sending from the dashboard', () => {
     expect(h.triggered).toEqual([]);
     const forced = await post('/admin/trigger', { date: '2026-11-09', force: 'yes' });
     expect(await flashAfter(forced)).toContain('2026-11-09 is being built');
-    expect(h.triggered).toEqual([{ date: '2026-11-09', trigger: 'manual', force: true }]);
+    expect(h.triggered).toEqual([
+      { frequency: 'weekly', date: '2026-11-09', trigger: 'manual', force: true },
+    ]);
     h.triggered.length = 0;
   });
 
