@@ -162,10 +162,7 @@ async function runSlot(
 ): Promise<BuildResult> {
   const now = (deps.now ?? (() => new Date()))();
   const planned = await currentPlan(deps);
-  const zones =
-    trigger === 'schedule'
-      ? scheduledZones(edition, at, deps.schedule, planned.plan)
-      : slotZones(edition, at, deps.schedule, planned.plan);
+  const zones = zonesAt(deps, edition, at, trigger, planned.plan);
   const date = digestKey(edition);
   const summary = await deps.digests.getSummary(date);
   const late = trigger === 'schedule' && now.getTime() - at.getTime() > CATCH_UP_MS;
@@ -182,6 +179,25 @@ async function runSlot(
   }
   const out = await fanOutSlot(deps, { edition, at, zones }, planned.plan);
   return { date, status: 'sending', recipients: out.recipients };
+}
+
+/**
+ * The zones a slot job sends to. A scheduled job whose instant is no slot of the edition (one
+ * left by an earlier version, or a schedule changed since) sends the zones whose time had come
+ * by then, or DIGEST_TZ's: it is never dropped without a word.
+ */
+function zonesAt(
+  deps: BuildJobDeps,
+  edition: Edition,
+  at: Date,
+  trigger: 'manual' | 'schedule',
+  plan: ZonePlan,
+): string[] {
+  if (trigger === 'manual') return slotZones(edition, at, deps.schedule, plan);
+  const zones = scheduledZones(edition, at, deps.schedule, plan);
+  if (zones.length > 0) return zones;
+  const due = editionSlots(edition, deps.schedule, plan).filter((s) => s.at <= at);
+  return due.length > 0 ? due.flatMap((s) => s.zones) : [deps.schedule.tz];
 }
 
 /**

@@ -251,7 +251,7 @@ describe('admin pages', () => {
     });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin');
-    expect(h.triggered).toEqual([{ frequency: 'weekly', date, trigger: 'manual' }]);
+    expect(h.triggered).toEqual([{ frequency: 'weekly', date, trigger: 'manual', now: true }]);
     const flash = String(res.headers['set-cookie'])
       .split(',')
       .find((c) => c.trim().startsWith('digest_flash'))!;

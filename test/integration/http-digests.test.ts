@@ -80,7 +80,7 @@ describe('sending from the dashboard', () => {
     const forced = await post('/admin/trigger', { date: '2026-11-09', force: 'yes' });
     expect(await flashAfter(forced)).toContain('2026-11-09 is being built');
     expect(h.triggered).toEqual([
-      { frequency: 'weekly', date: '2026-11-09', trigger: 'manual', force: true },
+      { frequency: 'weekly', date: '2026-11-09', trigger: 'manual', force: true, now: true },
     ]);
     h.triggered.length = 0;
   });

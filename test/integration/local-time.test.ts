@@ -99,6 +99,11 @@ describe('local time', () => {
 
     const w2 = await workerAt(BERLIN - LEAD_MS);
     await waitFor(async () => received('berlin@example.org').length > 0, 120_000, 'Berlin');
+    await waitFor(
+      async () => (await zones()).find((z) => z.zone === 'Europe/Berlin')?.sent === 1,
+      60_000,
+      'Berlin counted',
+    );
     await w2.kill();
 
     // Los Angeles, 17 hours after Tokyo: UTC's slot (nobody there) was missed by 8 hours and is

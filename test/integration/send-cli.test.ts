@@ -98,7 +98,7 @@ describe('digest send (CLI)', () => {
     pipeline = await startPipeline('cli-retry', env, { now: () => new Date() });
     await seed(pipeline, 3);
     const d = date();
-    const first = await cli(pipeline.env, 'send', '--date', d, '--wait');
+    const first = await cli(pipeline.env, 'send', '--date', d, '--now', '--yes', '--wait');
     expect(first.code).toBe(1);
     expect(first.stdout).toContain('first transient error: 451 4.3.0 greylisted');
     expect(first.stdout).toContain('first bounce error: 550');

@@ -7,7 +7,11 @@ import { DateParams } from '../../schemas.js';
 import { DIGEST_CSP } from '../public-archive.js';
 
 const TriggerBody = z
-  .object({ date: z.string().max(20).optional(), force: z.boolean().optional() })
+  .object({
+    date: z.string().max(20).optional(),
+    force: z.boolean().optional(),
+    now: z.boolean().optional(),
+  })
   .strict();
 const TestBody = z.object({ email: z.string().max(1000) }).strict();
 
@@ -25,8 +29,9 @@ export function registerDigestApi(app: FastifyInstance, ctx: HttpContext): void 
   app.get('/digests/next', async () => digests.next());
 
   app.post('/digests', async (req, reply) => {
-    const { date, force } = TriggerBody.parse(req.body ?? {});
-    return reply.code(202).send(await digests.trigger(date, { force }));
+    const { date, force, now } = TriggerBody.parse(req.body ?? {});
+    // Every zone at once unless `now: false` asks for each zone at its own time.
+    return reply.code(202).send(await digests.trigger(date, { force, now: now !== false }));
   });
 
   app.post('/digests/:date/retry-failed', async (req, reply) => {

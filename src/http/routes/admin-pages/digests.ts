@@ -69,7 +69,8 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
       .object({ date: z.string().max(20).optional(), force: z.string().max(10).optional() })
       .parse(req.body ?? {});
     const out = await refusalToFlash(reply, () =>
-      digests.trigger(body.date || undefined, { force: body.force === 'yes' }),
+      // "Send now": every zone at once, as the button says (the CLI sends each at its time).
+      digests.trigger(body.date || undefined, { force: body.force === 'yes', now: true }),
     );
     if ('refused' in out) return out.refused;
     return back(
