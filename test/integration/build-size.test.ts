@@ -42,18 +42,15 @@ describe('a digest too large for Gmail, built', () => {
       {
         digests: p.services.digests,
         posts: p.services.posts,
-        subscribers: p.services.subscribers,
         renderer: p.services.renderer,
-        sendQueue: { addBulk: async () => [] },
         schedule: { cron: '0 9 * * 1', tz: 'UTC' },
         maxPosts: 100,
-        batchSize: 100,
         log,
         now: () => new Date('2026-03-09T09:00:01Z'),
       },
       DATE,
     );
-    expect(result.status).toBe('sending');
+    expect(result.status).toBe('built');
     const stored = await p.services.digests.get(DATE);
     expect(stored?.postIds).toHaveLength(100);
     expect(qpEncodeText(stored!.html).length).toBeLessThanOrEqual(HTML_BUDGET);
