@@ -175,7 +175,7 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
     // Delete asks first: the button is inside a closed confirmation.
     await page.goto(`${base}/admin/subscribers`);
     await expect(page.locator('button.danger').first().isVisible()).resolves.toBe(false);
-    await page.locator('details.confirm summary').first().click();
+    await page.locator('details.confirm:has(button.danger) summary').first().click();
     await expect(page.locator('button.danger').first().isVisible()).resolves.toBe(true);
     expect(await overflow(page)).toBe(0);
     await page.setViewportSize({ width: 390, height: 844 });
