@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { escapeHtml } from '../src/escape-html.js';
 import { prepareDigestMessage } from '../src/mail/digest-message.js';
 import { listIdFor } from '../src/mail/headers.js';
 import { fillPlaceholders, PLACEHOLDERS } from '../src/render/placeholders.js';
@@ -109,7 +110,7 @@ const floorSeconds = (performance.now() - t) / 1000;
 async function composeWithNodemailer(i: number): Promise<Buffer> {
   const r = recipient(i);
   const values = { ...r, email: r.email };
-  const htmlValues = { ...values, email: r.email.replace(/&/g, '&amp;').replace(/</g, '&lt;') };
+  const htmlValues = { ...values, email: escapeHtml(r.email) };
   const mail = new MailComposer({
     from,
     to: r.email,

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../escape-html.js';
 import { isHttpUrl } from '../http-url.js';
 
 /**
@@ -10,20 +11,6 @@ export class SafeHtml {
   toString(): string {
     return this.value;
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for HTML content and quoted attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
 }
 
 /** Marks a trusted string (built by this code, never from input) as HTML. */

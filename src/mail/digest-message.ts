@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../escape-html.js';
 import { ValidationError } from '../errors.js';
 import { splitOnPlaceholders, type PlaceholderName } from '../render/placeholders.js';
 import {
@@ -7,10 +8,10 @@ import {
   currentDate,
   domainOf,
   formatDate,
+  headerText,
   mailboxHeaderValue,
   parseMailbox,
   randomIdPart,
-  stripControls,
   subjectHeader,
 } from './headers.js';
 import { qpEncodeText, qpEncodeValue, SOFT_BREAK } from './quoted-printable.js';
@@ -126,7 +127,7 @@ export function prepareDigestMessage(input: DigestMessageInput): {
     );
   }
   const fixedDate = input.date ? formatDate(input.date) : undefined;
-  const listName = input.listName ? stripControls(input.listName) : '';
+  const listName = input.listName ? headerText(input.listName) : '';
   const listNamePhrase = !listName
     ? ''
     : /^[\x20-\x7e]*$/.test(listName)
@@ -235,19 +236,6 @@ function addPart(plan: Plan, boundary: string, type: string, body: string, base:
     }
   });
   plan.text('\r\n');
-}
-
-const HTML_SPECIAL = /[&<>"']/;
-const HTML_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(s: string): string {
-  return HTML_SPECIAL.test(s) ? s.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!) : s;
 }
 
 /** Encodes the recipient's values for the body slots the digest actually uses. */

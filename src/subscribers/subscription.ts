@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Frequency } from '../digests/frequency.js';
-import { escapeHtml } from '../http/html.js';
+import { escapeHtml } from '../escape-html.js';
 import type { DigestService } from '../digests/digest-service.js';
 import type { Logger } from '../log.js';
 import type { MailTransport } from '../mail/transport.js';

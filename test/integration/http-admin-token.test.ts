@@ -10,7 +10,8 @@ import {
 } from '../../src/http/admin-sessions.js';
 import { testRedis } from '../helpers/redis.js';
 import { ensureAdminToken, ensureSecret } from '../../src/secrets.js';
-import { escapeHtml, html, raw, safeHref } from '../../src/http/html.js';
+import { escapeHtml } from '../../src/escape-html.js';
+import { html, raw, safeHref } from '../../src/http/html.js';
 import { textOn } from '../../src/http/pages/layout.js';
 
 const dirs: string[] = [];
