@@ -1,4 +1,5 @@
 import { decodeHTML } from 'entities';
+import { stripControls } from '../control-chars.js';
 
 /**
  * Plain text from a fragment of feed HTML: tags removed, script/style content dropped, entities
@@ -47,8 +48,7 @@ const TRAILING = /[\s.,;:!?\-–—、，。،؛\p{Ps}\p{Pi}]+$/u;
  * Control characters are removed (they have no place in an email).
  */
 export function truncateText(text: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '');
+  const clean = stripControls(text, { keep: '\t\n\r', replaceWith: '' });
   if (clean.length <= max) return clean;
   return `${clean.slice(0, cutIndex(clean, max - 1)).replace(TRAILING, '')}…`;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { encodeWords, foldLines, quoteString } from 'nodemailer/lib/mime-funcs';
+import { hasControls, stripControls } from '../control-chars.js';
 import { ValidationError } from '../errors.js';
 
 /**
@@ -12,19 +13,17 @@ import { ValidationError } from '../errors.js';
 /** Longest per-recipient value: keeps every header line far below 998 octets. */
 const MAX_VALUE_LENGTH = 900;
 
-/** Removes control characters (CR and LF above all) so a name or subject cannot add a header. */
-export function stripControls(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    out += c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 ? ' ' : ch;
-  }
-  return out.replace(/ {2,}/g, ' ').trim();
+/**
+ * One line for a header phrase: control characters (CR and LF above all, src/control-chars.ts)
+ * become spaces, so a name or subject cannot add a header.
+ */
+export function headerText(s: string): string {
+  return stripControls(s).replace(/ {2,}/g, ' ').trim();
 }
 
 /** `Subject: ...` as one folded header line (CRLF-terminated), RFC 2047-encoded when not ASCII. */
 export function subjectHeader(subject: string): string {
-  const clean = stripControls(subject).slice(0, 500);
+  const clean = headerText(subject).slice(0, 500);
   const value = /^[\x20-\x7e]*$/.test(clean) ? clean : encodeWords(clean, 'Q', 52, true);
   return foldLines(`Subject: ${value}`, 76) + '\r\n';
 }
@@ -32,7 +31,7 @@ export function subjectHeader(subject: string): string {
 /** Splits `Name <a@b.c>` or `a@b.c` into name and address. */
 export function parseMailbox(from: string): { name: string; address: string } {
   const m = /^\s*([\s\S]*?)\s*<([^<>\s]+)>\s*$/.exec(from);
-  const name = m ? stripControls(m[1]!.replace(/^"(.*)"$/, '$1')) : '';
+  const name = m ? headerText(m[1]!.replace(/^"(.*)"$/, '$1')) : '';
   const address = (m ? m[2]! : from).trim();
   if (!/^[!-~]+@[!-~]+$/.test(address) || /[<>]/.test(address)) {
     throw new ValidationError(
@@ -148,16 +147,15 @@ const ADDR_GENERAL = /^(?:[^\s<>()[\]\\,;:@"]+|"(?:[^"\\]|\\.)*")@[^\s<>()[\]\\,
  */
 export function checkRecipientAddress(email: string): 'ascii' | 'utf8' {
   if (email.length <= 254 && ADDR_ASCII.test(email)) return 'ascii';
+  if (hasControls(email)) {
+    throw new ValidationError(
+      'MAIL_VALUE_UNSAFE',
+      'recipient address contains a control character',
+    );
+  }
   let ascii = true;
   for (let i = 0; i < email.length; i++) {
-    const c = email.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
-      throw new ValidationError(
-        'MAIL_VALUE_UNSAFE',
-        'recipient address contains a control character',
-      );
-    }
-    if (c > 0x7e) ascii = false;
+    if (email.charCodeAt(i) > 0x7e) ascii = false;
   }
   if (email.length > MAX_VALUE_LENGTH || !ADDR_GENERAL.test(email)) {
     throw new ValidationError(

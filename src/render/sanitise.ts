@@ -1,3 +1,4 @@
+import { stripControls } from '../control-chars.js';
 import { neutralisePlaceholders } from './placeholders.js';
 
 /**
@@ -6,14 +7,11 @@ import { neutralisePlaceholders } from './placeholders.js';
  * that could become a placeholder, a header break or a non-http(s) link.
  */
 
-// C0/C1 controls, line/paragraph separators and bidi overrides (which can disguise text).
-// eslint-disable-next-line no-control-regex
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
 /** One line of plain text: controls removed, whitespace collapsed, at most `max` characters. */
 export function cleanText(s: string | undefined, max: number): string {
   if (!s) return '';
-  const flat = s.replace(UNSAFE_CHARS, ' ').replace(/\s+/g, ' ').trim();
+  // Controls, line separators and bidi overrides (which can disguise text): src/control-chars.ts.
+  const flat = stripControls(s).replace(/\s+/g, ' ').trim();
   return neutralisePlaceholders(truncate(flat, max));
 }
 
@@ -134,9 +132,7 @@ function breakLine(line: string): string {
 
 /** Plain text for the text part and the subject: no controls except the line breaks we put. */
 export function cleanMultiline(s: string): string {
-  return s
-    .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '') // eslint-disable-line no-control-regex
+  return stripControls(s.replace(/\r\n?/g, '\n'), { keep: '\n', replaceWith: '' })
     .replace(/[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();

@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { hasControls } from '../control-chars.js';
 import { ValidationError } from '../errors.js';
 
 /** Stable codes for a rejected address (HTTP answers and import reports carry them). */
@@ -17,10 +18,6 @@ export type AddressResult =
 export const MAX_ADDRESS_LENGTH = 254;
 export const MAX_LOCAL_LENGTH = 64;
 
-// Any C0 control character (CR, LF, NUL, TAB ...) or DEL: never part of an address, and CR/LF
-// would be header injection once the address is written into a message.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]/;
 // Dot-atom (RFC 5322 atext separated by single dots). Quoted local parts ("a b"@x) are rejected
 // on purpose: they are rare, many providers refuse them, and they would bring spaces and @ into
 // addresses. Non-ASCII local parts (SMTPUTF8) are rejected too: every per-recipient value on
@@ -42,7 +39,9 @@ function fail(code: AddressErrorCode, message: string): AddressResult {
 export function normaliseAddress(input: unknown): AddressResult {
   if (typeof input !== 'string') return fail('ADDRESS_EMPTY', 'an email address is required');
   // Checked before trimming, so a trailing CR/LF is refused rather than silently dropped.
-  if (CONTROL.test(input)) {
+  // A control character (CR, LF, NUL, TAB …: src/control-chars.ts) is never part of an address,
+  // and CR/LF would be header injection once the address is written into a message.
+  if (hasControls(input)) {
     return fail(
       'ADDRESS_CONTROL_CHARS',
       'the address contains control characters (CR, LF, NUL ...)',

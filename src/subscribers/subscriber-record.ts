@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { stripControls } from '../control-chars.js';
 import { addressKey, type AddressErrorCode } from './address.js';
 import { isFrequency, type Frequency } from '../digests/frequency.js';
 import type { Subscriber, SubscriberStatus } from './subscriber.js';
@@ -55,13 +56,10 @@ export function suppressionHash(normalisedEmail: string): string {
   return hash('sha256', addressKey(normalisedEmail), 'hex');
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_RUN = /[\u0000-\u001f\u007f]+/g;
-
 /** Names, user agents and the like: no control characters (they may end up in headers), bounded. */
 export function clean(s: string | undefined, max: number): string {
   if (!s) return '';
-  return s.replace(CONTROL_RUN, ' ').trim().slice(0, max);
+  return stripControls(s).trim().slice(0, max);
 }
 
 function ms(v: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isTimeZone } from '../../config.js';
+import { stripControls } from '../../control-chars.js';
 import { ValidationError } from '../../errors.js';
 import { normaliseAddress } from '../../subscribers/address.js';
 import { clientId, validIp } from '../client-address.js';
@@ -37,10 +38,10 @@ const SubscribeBody = z.object({
 /** Subscribe bodies are a few fields: a small limit. */
 const BODY_LIMIT = 8 * 1024;
 
-// eslint-disable-next-line no-control-regex -- stripping control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f]+/g;
 const clean = (s: string | undefined, max: number) =>
-  (s ?? '').replace(CONTROL, ' ').trim().slice(0, max) || undefined;
+  stripControls(s ?? '')
+    .trim()
+    .slice(0, max) || undefined;
 
 /** The page the form was sent from: a same-site path only, never a full URL from a header. */
 function sourcePage(
@@ -80,7 +81,9 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
   ) {
     const [list, options] = await Promise.all([digests.list(50), deliveryOptions(ctx)]);
     const email =
-      typeof body.email === 'string' ? body.email.replace(CONTROL, '').slice(0, 254) : '';
+      typeof body.email === 'string'
+        ? stripControls(body.email, { replaceWith: '' }).slice(0, 254)
+        : '';
     return reply
       .code(400)
       .type('text/html; charset=utf-8')
