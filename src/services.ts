@@ -30,8 +30,25 @@ import { createTokens } from './subscribers/tokens.js';
 import { createTopicStore } from './topics/topic-store.js';
 
 /**
+ * A service made on first use, then always the same one. Services whose making has a cost or a
+ * side effect outside Redis (an SMTP pool, a file under DATA_DIR) are handed out this way, and
+ * only those, so a command that never sends opens no SMTP connection and reads no admin token:
+ * `services.mailer()`. `ifMade()` gives it without making it (for closing).
+ */
+export interface Lazy<T> {
+  (): T;
+  ifMade(): T | undefined;
+}
+
+function lazy<T>(make: () => T): Lazy<T> {
+  let made: { value: T } | undefined;
+  return Object.assign(() => (made ??= { value: make() }).value, { ifMade: () => made?.value });
+}
+
+/**
  * Every store and service, built once per process from the context. Entry points (CLI, HTTP
- * server, workers) call this and hand the pieces on; nothing reaches them through imports.
+ * server, workers, tests, the benchmark) call this and hand the pieces on; nothing reaches them
+ * through imports. Every service is a plain value except the few made on first use (`Lazy`).
  * `now` is the digest service's clock (tests set it; the build and send paths use real time).
  * `forHttp`: the HTTP server's set, on its fail-fast Redis client (src/start-http.ts), with
  * queues that only add jobs and fail fast too; `metrics` shares the process's registry.
@@ -73,6 +90,12 @@ export function createServices(
     ...(opts.forHttp ? { forHttp: true } : { forBullmq: true }),
   });
   const queues = createQueues(bullConnection, config.redis.prefix, config.send);
+  // Each queue re-emits its connection's errors, and BullMQ prints those nobody listens to (a
+  // stack trace a second while Redis is away); the context already reports Redis trouble.
+  for (const q of [queues.ingest, queues.build, queues.send])
+    q.on('error', (err) =>
+      log.debug({ err: err.message, queue: q.name }, 'queue connection error'),
+    );
   const ingest = createIngest({
     feedStore: feeds,
     postStore: posts,
@@ -90,14 +113,14 @@ export function createServices(
       }),
     },
   });
-  let transport: ReturnType<typeof createMailTransport> | undefined;
-  const mailer = () =>
-    (transport ??= createMailTransport({
+  const mailer = lazy(() =>
+    createMailTransport({
       smtp: config.smtp,
       outboxDir: config.outboxDir,
       dkim: config.mail.dkim,
       log,
-    }));
+    }),
+  );
   const digestService = createDigestService({
     config,
     digests,
@@ -131,7 +154,8 @@ export function createServices(
     log,
     secret,
     bullConnection,
-    adminToken: () => ensureAdminToken(config, log),
+    /** ADMIN_TOKEN, or the one kept under DATA_DIR (made there at first use). */
+    adminToken: lazy(() => ensureAdminToken(config, log)),
     adminSessions: createAdminSessions({ redis, keys, secret }),
     /** The store's Redis and key names (the workers' fan-out state lives beside the digests). */
     redis,
@@ -165,7 +189,7 @@ export function createServices(
       return { ingest: ingestCounts, build, send };
     },
     /** The batch sender for send workers (one prepared message per digest per process). */
-    batchSender: () =>
+    batchSender: lazy(() =>
       createBatchSender({
         digests,
         subscribers,
@@ -185,6 +209,7 @@ export function createServices(
           : undefined,
         log,
       }),
+    ),
     /** Adds the feeds named in FEEDS (idempotent); a bad one is logged, not fatal. */
     async addConfiguredFeeds() {
       for (const source of config.feeds) {
@@ -197,7 +222,7 @@ export function createServices(
     },
     async close() {
       await queues.close();
-      await transport?.close();
+      await mailer.ifMade()?.close();
       await bullConnection.quit().catch(() => bullConnection.disconnect());
     },
   };
