@@ -2,6 +2,7 @@ import { AppError } from './errors.js';
 import type { Context } from './context.js';
 import { buildApp } from './http/app.js';
 import { LOGIN_CODE_TTL_MS } from './http/admin-sessions.js';
+import type { HttpLimits } from './http/deps.js';
 import { createRedis, waitForReady } from './redis.js';
 import { createServices, type Services } from './services.js';
 
@@ -30,18 +31,26 @@ export async function startHttpOrExit(ctx: Context, services: Services) {
 }
 
 /**
- * Builds the HTTP app and listens on HOST:PORT. The app gets its own Redis client and stores
- * on it, made to fail fast (no offline queue, a command timeout: src/redis.ts), so a request
- * answers 503 within seconds while Redis is away, even in a process whose workers wait for it.
+ * The HTTP app from the composition root, not listening: what `startHttp` serves and what the
+ * HTTP tests inject into. The app gets its own Redis client and stores on it, made to fail fast
+ * (no offline queue, a command timeout: src/redis.ts), so a request answers 503 within seconds
+ * while Redis is away, even in a process whose workers wait for it. `limits` and `now` are for
+ * tests (src/http/deps.ts); the server passes neither.
  */
-export async function startHttp(ctx: Context, services: Services) {
+export async function createHttpApp(
+  ctx: Context,
+  services: Services,
+  opts: { limits?: HttpLimits; now?: () => Date } = {},
+) {
   const { config } = ctx;
   const redis = createRedis(config.redis, { url: ctx.redisUrl, forHttp: true });
   // While Redis is away every request says so (503); the client's own events only go to debug.
   redis.on('error', (err: Error) => ctx.log.debug({ err: err.message }, 'HTTP Redis client'));
   await waitForReady(redis);
-  const web = createServices({ ...ctx, redis }, { forHttp: true, metrics: services.metrics });
-  const admin = services.adminToken();
+  const web = createServices(
+    { ...ctx, redis },
+    { forHttp: true, metrics: services.metrics, now: opts.now },
+  );
   const app = await buildApp({
     config,
     log: ctx.log,
@@ -57,16 +66,25 @@ export async function startHttp(ctx: Context, services: Services) {
     digests: web.digestService,
     mailer: services.mailer(),
     renderer: web.renderer,
-    adminToken: admin.token,
+    adminToken: services.adminToken().token,
     secret: web.secret,
     metrics: services.metrics,
     queueCounts: web.queueCounts,
     trustProxy: config.http.trustProxy,
+    limits: opts.limits,
+    now: opts.now,
   });
   app.addHook('onClose', async () => {
     await web.close();
     await redis.quit().catch(() => redis.disconnect());
   });
+  return { app, redis, services: web };
+}
+
+/** Builds the HTTP app (createHttpApp) and listens on HOST:PORT. */
+export async function startHttp(ctx: Context, services: Services) {
+  const { config } = ctx;
+  const { app } = await createHttpApp(ctx, services);
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -85,7 +103,7 @@ export async function startHttp(ctx: Context, services: Services) {
     `listening on ${config.site.publicUrl} (bound to ${config.http.host}:${config.http.port})`,
   );
   // A fresh install: a one-time link into the dashboard (the token itself is never logged).
-  if (admin.generated) await logLoginLink(ctx, services);
+  if (services.adminToken().generated) await logLoginLink(ctx, services);
   return app;
 }
 

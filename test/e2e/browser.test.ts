@@ -1,14 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
-import { freePort } from '../helpers/redis-server.js';
+import {
+  CHROMIUM,
+  hasChromium,
+  launchChromium,
+  startService,
+  type E2eService,
+} from '../helpers/e2e-service.js';
 import { screenshotsDir } from '../helpers/screenshots.js';
 
 /**
@@ -17,45 +18,23 @@ import { screenshotsDir } from '../helpers/screenshots.js';
  * screenshots into a temporary folder; `npm run screenshots` (SCREENSHOTS_DIR=docs/screenshots)
  * writes them over the tracked ones, so `npm test` leaves the tree clean.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(
     `[e2e] skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
   );
 }
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const shots = screenshotsDir();
 const SHOTS = shots.dir;
-const ADMIN_TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
-const PREFIX = `{t-e2e-${randomBytes(4).toString('hex')}}`;
 const READER = 'reader@example.com';
 
-let dir: string;
+let svc: E2eService;
 let outbox: string;
 let base: string;
-let server: ChildProcess | undefined;
-let serverLog = '';
 let browser: Browser;
 let page: Page;
 
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}\n--- server log ---\n${serverLog.slice(-4000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor: E2eService['waitFor'] = (what, fn, timeoutMs) => svc.waitFor(what, fn, timeoutMs);
 
 /** Every message in the outbox, parsed. */
 type Mail = ParsedMail & { raw: string };
@@ -91,7 +70,7 @@ async function api(method: string, url: string, body?: object) {
   const res = await fetch(`${base}${url}`, {
     method,
     headers: {
-      authorization: `Bearer ${ADMIN_TOKEN}`,
+      authorization: `Bearer ${svc.adminToken}`,
       ...(body ? { 'content-type': 'application/json' } : {}),
     },
     body: body ? JSON.stringify(body) : undefined,
@@ -109,63 +88,22 @@ async function subscriberStatus(email: string): Promise<string | undefined> {
 // vitest's 30 s default for the whole test.
 describe.skipIf(!hasChromium)('in a real browser', { timeout: 180_000 }, () => {
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'digest-e2e-'));
-    outbox = path.join(dir, 'outbox');
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: PREFIX,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: base,
-        DATA_DIR: dir,
-        OUTBOX_DIR: outbox,
-        ADMIN_TOKEN,
-        SITE_NAME: 'The Example Blog Weekly',
-        POSTAL_ADDRESS: '1 Example Street, Exampleton',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    svc = await startService('e2e', {
+      SITE_NAME: 'The Example Blog Weekly',
+      POSTAL_ADDRESS: '1 Example Street, Exampleton',
+      LOG_LEVEL: 'info',
     });
-    server.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    await waitFor(
-      'the service to be ready',
-      async () => {
-        try {
-          return (await fetch(`${base}/readyz`)).ok || undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      60_000,
-    );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox'],
-    });
+    base = svc.base;
+    // No SMTP_URL: mail goes to the outbox, DATA_DIR/outbox by default.
+    outbox = path.join(svc.dir, 'outbox');
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
     shots.remove();
-    if (server && server.exitCode === null) {
-      const gone = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
-    const redis = new Redis(TEST_REDIS_URL);
-    await deletePrefix(redis, PREFIX);
-    redis.disconnect();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await svc?.stop();
   }, 30_000);
 
   it('subscribes, confirms from the emailed link, and is confirmed', async () => {
@@ -210,7 +148,7 @@ describe.skipIf(!hasChromium)('in a real browser', { timeout: 180_000 }, () => {
     }
 
     await page.goto(`${base}/admin`);
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Admin token').fill(svc.adminToken);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     expect(await page.content()).toContain('Shipping the new search');

@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  hasChromium,
+  launchChromium,
+  startService,
+  type E2eService,
+} from '../helpers/e2e-service.js';
 import { htmlPage, rssFeed, startFeedSite, type FeedSite } from '../helpers/feed-site.js';
-import { deletePrefix, TEST_REDIS_URL } from '../helpers/redis.js';
-import { freePort } from '../helpers/redis-server.js';
 import { screenshotsDir } from '../helpers/screenshots.js';
 
 /**
@@ -16,31 +15,13 @@ import { screenshotsDir } from '../helpers/screenshots.js';
  * Every admin page must fit 390 and 360 px: no sideways scroll (scrollWidth <= clientWidth).
  * Screenshots go to SCREENSHOTS_DIR when set (`npm run screenshots`), else to a temp folder.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const ADMIN_TOKEN = `e2e-${randomBytes(12).toString('hex')}`;
-const PREFIX = `{t-e2e-phone-${randomBytes(4).toString('hex')}}`;
-
-let dir: string;
+let svc: E2eService;
 let shots: string;
 let removeShots: () => void = () => undefined;
 let base: string;
 let site: FeedSite;
-let server: ChildProcess | undefined;
-let log = '';
 let browser: Browser;
 let page: Page;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** How far the page scrolls sideways (0 when it fits). */
 // Run in the page (a string: this project's TypeScript has no DOM types).
@@ -49,7 +30,6 @@ const overflow = (p: Page) =>
 
 describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'digest-phone-'));
     ({ dir: shots, remove: removeShots } = screenshotsDir());
     site = await startFeedSite();
     const posts = Array.from({ length: 6 }, (_, i) => ({
@@ -66,36 +46,16 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
         { type: 'application/atom+xml', href: 'comments.xml', title: 'Comments' },
       ]),
     ]);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        REDIS_URL: TEST_REDIS_URL,
-        REDIS_PREFIX: PREFIX,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: base,
-        DATA_DIR: dir,
-        ADMIN_TOKEN,
-        FEED_ALLOW_PRIVATE: 'true',
-        SITE_NAME: 'The Example Blog Weekly',
-        ACCENT_COLOR: '#7c3aed',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    svc = await startService('e2e-phone', {
+      FEED_ALLOW_PRIVATE: 'true',
+      SITE_NAME: 'The Example Blog Weekly',
+      ACCENT_COLOR: '#7c3aed',
     });
-    server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await until('the service', async () => (await fetch(`${base}/readyz`)).ok || undefined);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    base = svc.base;
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await page.goto(`${base}/admin/login`);
-    await page.fill('#token', ADMIN_TOKEN);
+    await page.fill('#token', svc.adminToken);
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/admin`);
   }, 120_000);
@@ -103,16 +63,8 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
   afterAll(async () => {
     await browser?.close();
     removeShots();
-    if (server && server.exitCode === null) {
-      const gone = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await gone;
-    }
+    await svc?.stop();
     await site?.close();
-    const redis = new Redis(TEST_REDIS_URL);
-    await deletePrefix(redis, PREFIX);
-    redis.disconnect();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('discovers the feeds of a blog page, lets the admin choose, and fetches with progress', async () => {
@@ -143,7 +95,7 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
       throw new Error(`${String(e)}\n${page.url()}\n${(await page.content()).slice(0, 3000)}`);
     });
     const next = await page.request.get(`${base}/admin/api/digests`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      headers: { authorization: `Bearer ${svc.adminToken}` },
     });
     expect(next.ok()).toBe(true);
     await page.goto(`${base}/admin`);

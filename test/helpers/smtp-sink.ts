@@ -37,8 +37,12 @@ export async function startSmtpSink(
     data?: (n: number, rcpts: string[]) => DataFault | undefined;
     /** 'reject': offers AUTH (over plain text) and refuses every login with 535. */
     auth?: 'reject';
+    /** Called with each stored message; the 250 waits for it (a test reads what it made). */
+    onMessage?: (m: ReceivedMessage) => Promise<void>;
   } = {},
 ) {
+  /** While set, every new connection is greeted with this refusal (`refuseConnections`). */
+  let refusal: { code: number; message: string } | undefined;
   const messages: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
   const faults = { dropMid: 0, dropAfter: 0, delayed: 0, refused: 0 };
@@ -58,6 +62,10 @@ export async function startSmtpSink(
     },
     logger: false,
     size: 10 * 1024 * 1024,
+    onConnect(_session, callback) {
+      if (!refusal) return callback();
+      callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+    },
     onRcptTo(address, _session, callback) {
       const rcpt = address.address;
       const n = (attempts.get(rcpt) ?? 0) + 1;
@@ -83,13 +91,16 @@ export async function startSmtpSink(
       }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        const store = () =>
-          messages.push({
+        const store = () => {
+          const m = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks),
             at: Date.now(),
-          });
+          };
+          messages.push(m);
+          return m;
+        };
         if (fault?.kind === 'drop-after') {
           faults.dropAfter++;
           store();
@@ -101,8 +112,12 @@ export async function startSmtpSink(
           return callback(Object.assign(new Error(fault.message), { responseCode: fault.code }));
         }
         const finish = () => {
-          store();
-          callback();
+          const m = store();
+          if (!opts.onMessage) return callback();
+          opts.onMessage(m).then(
+            () => callback(),
+            (err: Error) => callback(err),
+          );
         };
         const delay = fault?.kind === 'delay' ? fault.ms : opts.dataDelayMs;
         if (fault?.kind === 'delay') faults.delayed++;
@@ -124,6 +139,10 @@ export async function startSmtpSink(
     attempts,
     /** What `data` injected so far. */
     faults,
+    /** Refuses every new connection with this greeting (e.g. 421) until called with undefined. */
+    refuseConnections(reply: { code: number; message: string } | undefined) {
+      refusal = reply;
+    },
     /** Recipients in the order messages arrived (one entry per message per recipient). */
     recipients: () => messages.flatMap((m) => m.to),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -7,7 +7,7 @@ import { QUEUE } from '../../src/queues.js';
 import { openTestServices } from '../helpers/cli.js';
 import { htmlPage, rssFeed, startFeedSite, type FeedSite } from '../helpers/feed-site.js';
 import { testRedis } from '../helpers/redis.js';
-import { ADMIN_TOKEN, form, FORM, httpHarness, type Harness } from './http-setup.js';
+import { adminLogin, httpHarness, type Harness } from './http-setup.js';
 
 const RSS = 'application/rss+xml';
 let site: FeedSite;
@@ -92,27 +92,12 @@ describe('feeds add (CLI)', () => {
 describe('feeds page: add with a choice, fetch all as a job', () => {
   let h: Harness;
   let cookie = '';
-  let csrf = '';
+  let post: Awaited<ReturnType<typeof adminLogin>>['post'];
   beforeAll(async () => {
     h = await httpHarness('feeds-add', { env: { FEED_ALLOW_PRIVATE: 'true' } });
-    const login = await h.app.inject({
-      method: 'POST',
-      url: '/admin/login',
-      headers: FORM,
-      payload: form({ token: ADMIN_TOKEN }),
-    });
-    cookie = String(login.headers['set-cookie']).split(';')[0]!;
-    const page = await h.app.inject({ url: '/admin/feeds', headers: { cookie } });
-    csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    ({ cookie, post } = await adminLogin(h, '/admin/feeds'));
   });
   afterAll(() => h.close());
-  const post = (url: string, fields: Record<string, string>) =>
-    h.app.inject({
-      method: 'POST',
-      url,
-      headers: { ...FORM, cookie },
-      payload: form({ ...fields, _csrf: csrf }),
-    });
 
   it('refuses a 404 on the page, with the reason and the URL kept', async () => {
     const res = await post('/admin/feeds', { url: `${site.base}/gone.xml` });

@@ -4,7 +4,15 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_CLUSTER, TEST_REDIS_URL } from '../helpers/redis.js';
-import { ADMIN_TOKEN, FORM, form, httpHarness, SECRET, type Harness } from './http-setup.js';
+import {
+  ADMIN_TOKEN,
+  FORM,
+  form,
+  httpHarness,
+  withHarness,
+  SECRET,
+  type Harness,
+} from './http-setup.js';
 
 /** Failed admin authentication: per client, globally, with short growing delays (README). */
 const LIMITS = {
@@ -103,26 +111,27 @@ describe('request logs', () => {
         done();
       },
     });
-    const logged = await httpHarness('admin-logs', {
-      log: pino({ level: 'debug' }, sink),
-    });
-    try {
-      const secret = 'A'.repeat(40);
-      await logged.app.inject({ url: `/confirm?token=${secret}` });
-      await logged.app.inject({ url: `/preferences?token=${secret}` });
-      await logged.app.inject({ url: `/admin/login?code=${'B'.repeat(43)}` });
-      // A failing request logs its URL at error level: redacted too.
-      logged.redis.disconnect();
-      const token = logged.tokens.sign('unsubscribe', 1);
-      await logged.app.inject({ url: `/unsubscribe?token=${token}` });
-      await logged.redis.connect().catch(() => undefined);
-      const all = lines.join('');
-      expect(all).toContain('/unsubscribe?[redacted]');
-      expect(all).not.toMatch(/AAAAAAAAAA|BBBBBBBBBB/);
-      expect(all).not.toContain(token);
-    } finally {
-      await logged.close();
-    }
+    await withHarness(
+      'admin-logs',
+      {
+        log: pino({ level: 'debug' }, sink),
+      },
+      async (logged) => {
+        const secret = 'A'.repeat(40);
+        await logged.app.inject({ url: `/confirm?token=${secret}` });
+        await logged.app.inject({ url: `/preferences?token=${secret}` });
+        await logged.app.inject({ url: `/admin/login?code=${'B'.repeat(43)}` });
+        // A failing request logs its URL at error level: redacted too.
+        logged.redis.disconnect();
+        const token = logged.tokens.sign('unsubscribe', 1);
+        await logged.app.inject({ url: `/unsubscribe?token=${token}` });
+        await logged.redis.connect().catch(() => undefined);
+        const all = lines.join('');
+        expect(all).toContain('/unsubscribe?[redacted]');
+        expect(all).not.toMatch(/AAAAAAAAAA|BBBBBBBBBB/);
+        expect(all).not.toContain(token);
+      },
+    );
   });
 });
 

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, FORM, form, httpHarness, multipart, type Harness } from './http-setup.js';
+import {
+  ADMIN_TOKEN,
+  adminLogin,
+  FORM,
+  form,
+  httpHarness,
+  multipart,
+  withHarness,
+  type Harness,
+} from './http-setup.js';
 
 let h: Harness;
 const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -8,15 +17,7 @@ let csrf = '';
 
 beforeAll(async () => {
   h = await httpHarness('admin');
-  const login = await h.app.inject({
-    method: 'POST',
-    url: '/admin/login',
-    headers: FORM,
-    payload: form({ token: ADMIN_TOKEN }),
-  });
-  cookie = String(login.headers['set-cookie']).split(';')[0]!;
-  const page = await h.app.inject({ url: '/admin', headers: { cookie } });
-  csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  ({ cookie, csrf } = await adminLogin(h));
 });
 afterAll(async () => h.close());
 
@@ -68,7 +69,7 @@ describe('admin authentication', () => {
       payload: form({}),
     });
     expect(post.statusCode).toBe(401);
-    expect(h.triggered).toHaveLength(0);
+    expect(await h.triggered()).toHaveLength(0);
   });
 
   it('logs in with the form: HttpOnly, SameSite=Strict cookie that is not the token', async () => {
@@ -91,17 +92,18 @@ describe('admin authentication', () => {
   });
 
   it('sets a Secure cookie when PUBLIC_URL is https', async () => {
-    const s = await httpHarness('admin-https', { env: { PUBLIC_URL: 'https://digest.example' } });
-    try {
-      const res = await s.app.inject({
-        url: `/admin/login?code=${await s.sessions.createLoginCode()}`,
-      });
-      expect(res.statusCode).toBe(303);
-      expect(String(res.headers['set-cookie'])).toContain('Secure');
-      expect(String(res.headers['strict-transport-security'])).toContain('max-age');
-    } finally {
-      await s.close();
-    }
+    await withHarness(
+      'admin-https',
+      { env: { PUBLIC_URL: 'https://digest.example' } },
+      async (s) => {
+        const res = await s.app.inject({
+          url: `/admin/login?code=${await s.sessions.createLoginCode()}`,
+        });
+        expect(res.statusCode).toBe(303);
+        expect(String(res.headers['set-cookie'])).toContain('Secure');
+        expect(String(res.headers['strict-transport-security'])).toContain('max-age');
+      },
+    );
   });
 
   it('the one-time login link starts a session once, and the token never works in a URL', async () => {
@@ -166,7 +168,7 @@ describe('admin authentication', () => {
   });
 
   it('refuses a cookie-authenticated form without its CSRF token, or with a wrong one', async () => {
-    const before = h.triggered.length;
+    const before = (await h.triggered()).length;
     const none = await h.app.inject({
       method: 'POST',
       url: '/admin/trigger',
@@ -182,26 +184,14 @@ describe('admin authentication', () => {
       payload: form({ date: '2026-03-02', _csrf: 'x'.repeat(43) }),
     });
     expect(wrong.statusCode).toBe(403);
-    expect(h.triggered.length).toBe(before);
+    expect((await h.triggered()).length).toBe(before);
   });
 
   it('logs out: the old cookie no longer works', async () => {
-    const login = await h.app.inject({
-      method: 'POST',
-      url: '/admin/login',
-      headers: FORM,
-      payload: form({ token: ADMIN_TOKEN }),
-    });
-    const mine = String(login.headers['set-cookie']).split(';')[0]!;
-    const page = await h.app.inject({ url: '/admin', headers: { cookie: mine } });
-    const myCsrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
-    expect(myCsrf).not.toBe(csrf);
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/admin/logout',
-      headers: { ...FORM, cookie: mine },
-      payload: form({ _csrf: myCsrf }),
-    });
+    const second = await adminLogin(h);
+    const mine = second.cookie;
+    expect(second.csrf).not.toBe(csrf);
+    const res = await second.post('/admin/logout', {});
     expect(res.statusCode).toBe(303);
     expect(String(res.headers['set-cookie'])).toMatch(/digest_admin=;/);
     expect((await h.app.inject({ url: '/admin', headers: { cookie: mine } })).statusCode).toBe(303);
@@ -242,7 +232,7 @@ describe('admin pages', () => {
     const page = await h.app.inject({ url: `/admin/trigger?date=${date}`, headers: { cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Yes, send it');
-    expect(h.triggered).toHaveLength(0);
+    expect(await h.triggered()).toHaveLength(0);
     const res = await h.app.inject({
       method: 'POST',
       url: '/admin/trigger',
@@ -251,7 +241,9 @@ describe('admin pages', () => {
     });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin');
-    expect(h.triggered).toEqual([{ frequency: 'weekly', date, trigger: 'manual', now: true }]);
+    expect(await h.triggered()).toEqual([
+      { frequency: 'weekly', date, trigger: 'manual', now: true },
+    ]);
     const flash = String(res.headers['set-cookie'])
       .split(',')
       .find((c) => c.trim().startsWith('digest_flash'))!;
@@ -260,7 +252,7 @@ describe('admin pages', () => {
       headers: { cookie: `${cookie}; ${flash.split(';')[0]}` },
     });
     expect(after.body).toContain(`${date} is being built`);
-    h.triggered.length = 0;
+    await h.forgetTriggered();
   });
 
   it('preview: desktop and phone frames, the text part, a send-test form', async () => {
@@ -611,8 +603,7 @@ describe('admin API', () => {
   });
 
   it('answers a 500 without details', async () => {
-    const broken = await httpHarness('admin-500');
-    try {
+    await withHarness('admin-500', {}, async (broken) => {
       // Data of the wrong type under the digests key: an error that is no Redis outage.
       await broken.redis.set(broken.keys.digests, 'not a zset');
       const res = await broken.app.inject({ url: '/admin/api/digests', headers: bearer });
@@ -623,9 +614,7 @@ describe('admin API', () => {
       const page = await broken.app.inject({ url: '/' });
       expect(page.statusCode).toBe(500);
       expect(page.body).not.toMatch(/WRONGTYPE|stack|at /);
-    } finally {
-      await broken.close();
-    }
+    });
   });
 
   it('answers 503 without details while Redis is away, and /readyz says so', async () => {

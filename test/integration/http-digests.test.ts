@@ -1,49 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestWindow } from '../../src/digests/digest-window.js';
-import { SmtpPreflightError } from '../../src/mail/preflight.js';
-import { ADMIN_TOKEN, FORM, form, httpHarness, type Harness } from './http-setup.js';
+import { ADMIN_TOKEN, adminLogin, httpHarness, type Harness } from './http-setup.js';
 
 // The clock: Wednesday 2 December 2026. The next digest is Monday 2026-12-07.
 const NOW = new Date('2026-12-02T10:00:00Z');
 let h: Harness;
-let cookie = '';
-let csrf = '';
-let smtpDown = false;
+let admin: Awaited<ReturnType<typeof adminLogin>>;
 
 beforeAll(async () => {
-  h = await httpHarness('admin-digests', {
-    now: () => NOW,
-    preflight: async () => {
-      if (smtpDown) throw new SmtpPreflightError('connect ECONNREFUSED 127.0.0.1:8726');
-    },
-  });
-  const login = await h.app.inject({
-    method: 'POST',
-    url: '/admin/login',
-    headers: FORM,
-    payload: form({ token: ADMIN_TOKEN }),
-  });
-  cookie = String(login.headers['set-cookie']).split(';')[0]!;
-  const page = await h.app.inject({ url: '/admin', headers: { cookie } });
-  csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+  h = await httpHarness('admin-digests', { now: () => NOW });
+  admin = await adminLogin(h);
 });
 afterAll(async () => h.close());
 
-const page = (url: string) => h.app.inject({ url, headers: { cookie } });
-const post = (url: string, fields: Record<string, string>) =>
-  h.app.inject({
-    method: 'POST',
-    url,
-    headers: { ...FORM, cookie },
-    payload: form({ ...fields, _csrf: csrf }),
-  });
+const page = (url: string) => admin.page(url);
+const post = (url: string, fields: Record<string, string>) => admin.post(url, fields);
 /** The flash message a POST left for the next page, as that page shows it. */
 async function flashAfter(res: Awaited<ReturnType<typeof post>>) {
   const flash = String(res.headers['set-cookie'])
     .split(',')
     .find((c) => c.trim().startsWith('digest_flash'))!;
   return (
-    await h.app.inject({ url: '/admin', headers: { cookie: `${cookie}; ${flash.split(';')[0]}` } })
+    await h.app.inject({
+      url: '/admin',
+      headers: { cookie: `${admin.cookie}; ${flash.split(';')[0]}` },
+    })
   ).body;
 }
 
@@ -58,7 +39,7 @@ describe('sending from the dashboard', () => {
     const res = await post('/admin/trigger', { date: '2026-12-07' });
     expect(res.statusCode).toBe(303);
     expect(await flashAfter(res)).toContain('No posts for the digest of 2026-12-07');
-    expect(h.triggered).toEqual([]);
+    expect(await h.triggered()).toEqual([]);
     expect(await h.digestStore.getSummary('2026-12-07')).toBeUndefined();
   });
 
@@ -76,13 +57,13 @@ describe('sending from the dashboard', () => {
     expect(confirm.body).toContain('name="force" value="yes"');
     const refused = await post('/admin/trigger', { date: '2026-11-09' });
     expect(await flashAfter(refused)).toContain('is 3 weeks ago');
-    expect(h.triggered).toEqual([]);
+    expect(await h.triggered()).toEqual([]);
     const forced = await post('/admin/trigger', { date: '2026-11-09', force: 'yes' });
     expect(await flashAfter(forced)).toContain('2026-11-09 is being built');
-    expect(h.triggered).toEqual([
+    expect(await h.triggered()).toEqual([
       { frequency: 'weekly', date: '2026-11-09', trigger: 'manual', force: true, now: true },
     ]);
-    h.triggered.length = 0;
+    await h.forgetTriggered();
   });
 
   it('names the SMTP cause when the preflight fails, and queues nothing', async () => {
@@ -95,14 +76,15 @@ describe('sending from the dashboard', () => {
       NOW,
     );
     expect((await page('/admin')).body).toContain('Send now…');
-    smtpDown = true;
+    // The SMTP server turns every connection away: the preflight's own connection included.
+    h.smtp.refuseConnections({ code: 421, message: '4.3.2 Service not available, closing' });
     const res = await post('/admin/trigger', { date: '2026-12-07' });
     const body = await flashAfter(res);
     expect(body).toContain('role="alert"');
-    expect(body).toContain(
-      'SMTP check failed: connect ECONNREFUSED 127.0.0.1:8726. Nothing was sent.',
+    expect(body).toMatch(
+      /SMTP check failed: [^<]*421 4\.3\.2 Service not available[^<]*\. Nothing was sent\./,
     );
-    expect(h.triggered).toEqual([]);
+    expect(await h.triggered()).toEqual([]);
     const api = await h.app.inject({
       method: 'POST',
       url: '/admin/api/digests',
@@ -111,7 +93,7 @@ describe('sending from the dashboard', () => {
     });
     expect(api.statusCode).toBe(503);
     expect(api.json().error.code).toBe('SMTP_PREFLIGHT_FAILED');
-    smtpDown = false;
+    h.smtp.refuseConnections(undefined);
   });
 });
 
@@ -153,8 +135,10 @@ describe('digests in the dashboard', () => {
     expect(dash.body).toContain('first transient error: 451 4.3.0 try later');
     const res = await post('/admin/digests/2026-11-16/retry-failed', {});
     expect(await flashAfter(res)).toContain('Sending again 2 deliveries of 2026-11-16');
-    expect(h.triggered).toEqual([{ date: '2026-11-16', trigger: 'manual', retryFailed: true }]);
-    h.triggered.length = 0;
+    expect(await h.triggered()).toEqual([
+      { date: '2026-11-16', trigger: 'manual', retryFailed: true },
+    ]);
+    await h.forgetTriggered();
   });
 
   it('previews say whether they show the stored digest or a fresh render', async () => {

@@ -6,6 +6,7 @@ import {
   form,
   formStamp,
   httpHarness,
+  withHarness,
   linkIn,
   type Harness,
 } from './http-setup.js';
@@ -14,7 +15,7 @@ import {
 const clock = { now: new Date() };
 let h: Harness;
 beforeAll(async () => {
-  h = await httpHarness('pub-safety', { now: () => clock.now, trustProxy: 1 });
+  h = await httpHarness('pub-safety', { now: () => clock.now, env: { TRUST_PROXY: '1' } });
 });
 afterAll(async () => h.close());
 beforeEach(() => {
@@ -45,8 +46,7 @@ describe('TRUST_PROXY=1 (one proxy in front)', () => {
   });
 
   it('without TRUST_PROXY, X-Forwarded-For is ignored', async () => {
-    const direct = await httpHarness('pub-noproxy');
-    try {
+    await withHarness('pub-noproxy', {}, async (direct) => {
       await direct.app.inject({
         method: 'POST',
         url: '/api/subscribe',
@@ -56,9 +56,7 @@ describe('TRUST_PROXY=1 (one proxy in front)', () => {
       });
       const sub = (await direct.subscribers.getByEmail('direct@example.com'))!;
       expect(sub.consent?.ip).toBe('192.0.2.7');
-    } finally {
-      await direct.close();
-    }
+    });
   });
 });
 
@@ -135,61 +133,62 @@ describe('pending subscribers and confirmation limits', () => {
   });
 
   it('a form sent too soon after it was shown, or without its stamp, is a bot', async () => {
-    const slow = await httpHarness('pub-stamp', {
-      now: () => clock.now,
-      limits: { minFormSeconds: 2 },
-    });
-    try {
-      const post = (email: string, ts?: string) =>
-        slow.app.inject({
-          method: 'POST',
-          url: '/subscribe',
-          headers: FORM,
-          payload: form({ email, ...(ts ? { ts } : {}) }),
-        });
-      const ts = await formStamp(slow.app);
-      const early = await post('early@example.com', ts);
-      const none = await post('nostamp@example.com');
-      const forged = await post('forged@example.com', `${Date.now() - 60_000}.${'A'.repeat(22)}`);
-      for (const r of [early, none, forged]) {
-        expect(r.statusCode).toBe(200);
-        expect(r.body).toContain('Check your inbox');
-      }
-      clock.now = new Date(clock.now.getTime() + 3000);
-      await post('person@example.com', ts);
-      await slow.app.background.drain();
-      expect(slow.sent.map((m) => m.to)).toEqual(['person@example.com']);
-      expect(await slow.subscribers.getByEmail('early@example.com')).toBeUndefined();
-      expect(await slow.subscribers.getByEmail('nostamp@example.com')).toBeUndefined();
-    } finally {
-      await slow.close();
-    }
+    await withHarness(
+      'pub-stamp',
+      {
+        now: () => clock.now,
+        limits: { minFormSeconds: 2 },
+      },
+      async (slow) => {
+        const post = (email: string, ts?: string) =>
+          slow.app.inject({
+            method: 'POST',
+            url: '/subscribe',
+            headers: FORM,
+            payload: form({ email, ...(ts ? { ts } : {}) }),
+          });
+        const ts = await formStamp(slow.app);
+        const early = await post('early@example.com', ts);
+        const none = await post('nostamp@example.com');
+        const forged = await post('forged@example.com', `${Date.now() - 60_000}.${'A'.repeat(22)}`);
+        for (const r of [early, none, forged]) {
+          expect(r.statusCode).toBe(200);
+          expect(r.body).toContain('Check your inbox');
+        }
+        clock.now = new Date(clock.now.getTime() + 3000);
+        await post('person@example.com', ts);
+        await slow.app.background.drain();
+        expect(slow.sent.map((m) => m.to)).toEqual(['person@example.com']);
+        expect(await slow.subscribers.getByEmail('early@example.com')).toBeUndefined();
+        expect(await slow.subscribers.getByEmail('nostamp@example.com')).toBeUndefined();
+      },
+    );
   });
 
   it('per-IP limits count an IPv6 /64 as one client', async () => {
-    const strict = await httpHarness('pub-v6rate', {
-      limits: { subscribePerIpPerMinute: 2 },
-      trustProxy: 1,
-    });
-    try {
-      const codes = [];
-      for (const host of ['1', '2', '3'])
-        codes.push(
-          (
-            await strict.app.inject({
-              method: 'POST',
-              url: '/api/subscribe',
-              remoteAddress: '127.0.0.1',
-              headers: { 'x-forwarded-for': `2001:db8:1:2::${host}` },
-              payload: { email: `v6-${host}@example.com` },
-            })
-          ).statusCode,
-        );
-      expect(codes).toEqual([202, 202, 429]);
-    } finally {
-      await strict.app.background.drain();
-      await strict.close();
-    }
+    await withHarness(
+      'pub-v6rate',
+      {
+        limits: { subscribePerIpPerMinute: 2 },
+        env: { TRUST_PROXY: '1' },
+      },
+      async (strict) => {
+        const codes = [];
+        for (const host of ['1', '2', '3'])
+          codes.push(
+            (
+              await strict.app.inject({
+                method: 'POST',
+                url: '/api/subscribe',
+                remoteAddress: '127.0.0.1',
+                headers: { 'x-forwarded-for': `2001:db8:1:2::${host}` },
+                payload: { email: `v6-${host}@example.com` },
+              })
+            ).statusCode,
+          );
+        expect(codes).toEqual([202, 202, 429]);
+      },
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import {
   form,
   formStamp,
   httpHarness,
+  withHarness,
   linkIn,
   multipart,
   type Harness,
@@ -242,8 +243,7 @@ describe('POST /subscribe', () => {
   });
 
   it('rate-limits per IP', async () => {
-    const strict = await httpHarness('pub-rate', { limits: { subscribePerIpPerMinute: 2 } });
-    try {
+    await withHarness('pub-rate', { limits: { subscribePerIpPerMinute: 2 } }, async (strict) => {
       const codes = [];
       for (let i = 0; i < 3; i++) {
         const res = await strict.app.inject({
@@ -262,10 +262,7 @@ describe('POST /subscribe', () => {
         payload: { email: 'o@example.com' },
       });
       expect(other.statusCode).toBe(202);
-    } finally {
-      await strict.app.background.drain();
-      await strict.close();
-    }
+    });
   });
 });
 
@@ -316,8 +313,7 @@ describe('GET /confirm', () => {
   });
 
   it('sends the latest digest as a welcome email when WELCOME_EMAIL is on', async () => {
-    const w = await httpHarness('pub-welcome', { env: { WELCOME_EMAIL: 'true' } });
-    try {
+    await withHarness('pub-welcome', { env: { WELCOME_EMAIL: 'true' } }, async (w) => {
       await w.storeDigest('2026-02-02', 'sent');
       await w.app.inject({
         method: 'POST',
@@ -348,9 +344,7 @@ describe('GET /confirm', () => {
       expect(welcome.headers?.['List-Unsubscribe-Post']).toBeUndefined();
       const page = await w.app.inject({ url: unsubscribe!.replace('http://localhost:3000', '') });
       expect(page.statusCode).toBe(200);
-    } finally {
-      await w.close();
-    }
+    });
   });
 });
 
@@ -560,6 +554,13 @@ describe('health', () => {
   it('answers /healthz, /readyz and /metrics', async () => {
     expect((await h.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await h.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    // Five send jobs waiting on the real send queue (no worker runs here).
+    await h.services.queues.send.addBulk(
+      [1, 2, 3, 4, 5].map((id) => ({
+        name: 'send',
+        data: { edition: 'weekly/2026-01-05', ids: [id] },
+      })),
+    );
     h.metrics.recordDelivery('sent', 3);
     h.metrics.observeSmtpReply(0.02, 250);
     const m = await h.app.inject({ url: '/metrics' });

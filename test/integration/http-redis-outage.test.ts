@@ -11,17 +11,18 @@ import { ADMIN_TOKEN, FORM, form, formStamp, httpHarness, type Harness } from '.
  */
 const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const cleanups: (() => Promise<unknown>)[] = [];
+/** Stopped after every harness has closed (as a server shuts down while its Redis runs). */
+const servers: RedisServer[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  for (const s of servers.reverse()) await s.stop().catch(() => undefined);
 });
 
 async function harnessOn(name: string): Promise<{ h: Harness; server: RedisServer }> {
   const server = await startRedisServer({ appendonly: false });
+  servers.push(server);
   const h = await httpHarness(name, { redisUrl: server.url });
-  cleanups.push(
-    () => server.stop(),
-    () => h.close(),
-  );
+  cleanups.push(() => h.close());
   return { h, server };
 }
 
@@ -72,7 +73,7 @@ describe('Redis stopped', () => {
     expect((await h.app.inject({ url: '/healthz' })).statusCode).toBe(200);
 
     const back = await startRedisServer({ port: server.port, dir: server.dir, appendonly: false });
-    cleanups.push(() => back.stop());
+    servers.push(back);
     await until('readiness', async () =>
       (await h.app.inject({ url: '/readyz' })).statusCode === 200 ? true : undefined,
     );

@@ -1,201 +1,106 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.js';
-import { createDigestService } from '../../src/digests/digest-service.js';
-import { createZoneProgress } from '../../src/digests/zone-progress.js';
-import { createDigestStore } from '../../src/digests/digest-store.js';
-import { digestWindow } from '../../src/digests/digest-window.js';
-import { createFeedStore } from '../../src/feeds/feed-store.js';
-import { Queue } from 'bullmq';
-import { createIngest } from '../../src/feeds/ingest.js';
-import { createIngestJobs } from '../../src/feeds/ingest-jobs.js';
-import { createPostStore } from '../../src/feeds/post-store.js';
-import { createAdminSessions } from '../../src/http/admin-sessions.js';
-import { buildApp } from '../../src/http/app.js';
-import type { HttpLimits } from '../../src/http/deps.js';
-import { createLogger, type Logger } from '../../src/log.js';
-import { createKeys, createRedis, waitForReady } from '../../src/redis.js';
-import { createMetrics } from '../../src/metrics.js';
-import { QUEUE, type Queues } from '../../src/queues.js';
-import { createRenderer } from '../../src/render/render-digest.js';
-import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
-import { createLinks } from '../../src/subscribers/links.js';
-import { createTokens } from '../../src/subscribers/tokens.js';
-import { createTopicStore } from '../../src/topics/topic-store.js';
-import { testRedis } from '../helpers/redis.js';
 import { simpleParser } from 'mailparser';
+import { loadConfig } from '../../src/config.js';
+import { createContext } from '../../src/context.js';
+import { digestWindow } from '../../src/digests/digest-window.js';
+import type { HttpLimits } from '../../src/http/deps.js';
+import type { Logger } from '../../src/log.js';
 import type { MailEnvelope, StructuredMail } from '../../src/mail/transport.js';
+import { createServices } from '../../src/services.js';
+import { createHttpApp } from '../../src/start-http.js';
+import { deletePrefix, TEST_REDIS_CLUSTER, TEST_REDIS_URL } from '../helpers/redis.js';
+import { startSmtpSink, type ReceivedMessage } from '../helpers/smtp-sink.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const SECRET = 'test-secret-0123456789abcdef0123456789';
 
 /**
- * What the app asked the mailer to send (the transport's own message type); for a raw message
- * (a digest copy), the same fields read back with mailparser, plus the bytes and envelope.
+ * A message the app sent, as the SMTP server received it: read back with mailparser (every
+ * header by its name), `to` the one recipient, with the bytes and the envelope.
  */
-export type SentMail = StructuredMail & { raw?: Buffer; envelope?: MailEnvelope };
+export type SentMail = StructuredMail & { raw: Buffer; envelope: MailEnvelope };
 
 /**
- * The HTTP app on real stores over the test Redis (fresh prefix), with a mailer that records
- * what the app asked to send and a build queue that records what was triggered.
+ * The HTTP app as the server builds it (src/start-http.ts `createHttpApp` from the composition
+ * root, src/services.ts), on the test Redis under a fresh prefix (or a private redis-server),
+ * sending through a real SMTP server in this process. `sent` holds what that server received,
+ * read back, in order; `triggered()` what is waiting on the real build queue (no worker runs).
  */
 export async function httpHarness(
   name: string,
   opts: {
     env?: Record<string, string>;
     limits?: HttpLimits;
-    /** The SMTP preflight the digest service runs (default: passes). */
-    preflight?: () => Promise<void>;
     now?: () => Date;
-    trustProxy?: false | number | readonly string[];
-    /** A private redis-server's URL: the app then gets the HTTP process's fail-fast client. */
+    /** A private redis-server's URL (else the test Redis, under a fresh prefix). */
     redisUrl?: string;
     /** Where the app logs (default: nowhere). */
     log?: Logger;
   } = {},
 ) {
-  const t = opts.redisUrl ? await privateRedis(name, opts.redisUrl) : testRedis(name);
+  const sent: SentMail[] = [];
+  const smtp = await startSmtpSink({ onMessage: async (m) => void sent.push(await readBack(m)) });
+  const prefix = `{t-${name}-${randomBytes(4).toString('hex')}}`;
   const dataDir = mkdtempSync(path.join(tmpdir(), `http-${name}-`));
   const config = loadConfig({
-    REDIS_PREFIX: t.prefix,
+    REDIS_URL: opts.redisUrl ?? TEST_REDIS_URL,
+    REDIS_CLUSTER: String(!opts.redisUrl && TEST_REDIS_CLUSTER),
+    REDIS_PREFIX: prefix,
     PUBLIC_URL: 'http://localhost:3000',
     SITE_NAME: 'Test Digest',
     DATA_DIR: dataDir,
     SECRET,
     ADMIN_TOKEN,
+    SMTP_URL: smtp.url,
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
-  const log = opts.log ?? createLogger('silent');
-  const redis = t.redis;
-  const keys = t.keys;
-  const sent: SentMail[] = [];
-  const mailer = {
-    async sendMail(msg: SentMail) {
-      sent.push(msg);
-      return { response: '250 OK' };
-    },
-    async sendRaw(envelope: MailEnvelope, raw: Buffer) {
-      const mail = await simpleParser(raw);
-      const headers = Object.fromEntries(
-        mail.headerLines.map((h) => {
-          const colon = h.line.indexOf(':');
-          return [
-            h.line.slice(0, colon),
-            h.line
-              .slice(colon + 1)
-              .replace(/\r?\n\s/g, ' ')
-              .trim(),
-          ];
-        }),
-      );
-      sent.push({
-        from: headers.From ?? '',
-        to: envelope.to,
-        subject: mail.subject ?? '',
-        html: String(mail.html),
-        text: mail.text ?? '',
-        headers,
-        raw,
-        envelope,
-      });
-      return { response: '250 OK', code: 250 };
-    },
-  };
-  const triggered: { date?: string; trigger?: string; force?: boolean; retryFailed?: boolean }[] =
-    [];
-  const queues = {
-    build: {
-      async add(_name: string, data: (typeof triggered)[number]) {
-        triggered.push(data);
-        return {};
-      },
-    },
-  } as unknown as Pick<Queues, 'build'>;
-  const subscribers = createSubscriberStore({ redis, keys });
-  const feeds = createFeedStore({ redis, keys });
-  const topics = createTopicStore({ redis, keys, feeds });
-  const posts = createPostStore({ redis, keys });
-  const digestStore = createDigestStore({ redis, keys });
-  const renderer = createRenderer({ site: config.site, tz: config.digest.tz });
-  const tokens = createTokens(SECRET);
-  const ingest = createIngest({
-    feedStore: feeds,
-    postStore: posts,
-    log,
-    allowPrivate: config.feedAllowPrivate,
-    userAgent: 'test',
-  });
-  // A real ingest queue: the feeds page starts jobs on it (a test runs a worker when it wants
-  // them done, on this connection).
-  const bullConnection = createRedis(
-    { ...config.redis, cluster: t.cluster },
-    { url: t.url, forBullmq: true },
-  );
-  bullConnection.on('error', () => undefined); // an outage test stops its Redis on purpose
-  const ingestQueue = new Queue(QUEUE.ingest, { connection: bullConnection, prefix: t.prefix });
-  const ingestJobs = createIngestJobs(ingestQueue);
-  const digests = createDigestService({
-    config,
-    digests: digestStore,
-    zones: createZoneProgress({ redis, keys }),
-    posts,
-    renderer,
-    queues,
-    mailer: () => mailer,
-    preflight: opts.preflight ?? (async () => {}),
-    now: opts.now,
-    subscribers,
-    tokens,
-    links: createLinks({ publicUrl: config.site.publicUrl, tokens }),
-  });
-  const metrics = createMetrics({ defaultMetrics: false });
-  const app = await buildApp({
-    config,
-    log,
-    redis,
-    keys,
-    subscribers,
-    tokens,
-    feeds,
-    topics,
-    posts,
-    ingest,
-    ingestJobs,
-    digests,
-    mailer,
-    renderer,
-    adminToken: ADMIN_TOKEN,
-    secret: SECRET,
-    metrics,
-    queueCounts: async () => ({ send: { waiting: 5, active: 1 } }),
+  const made = await createContext(config, { logName: 'http' });
+  const ctx = opts.log ? { ...made, log: opts.log } : made;
+  const services = createServices(ctx, { now: opts.now });
+  const http = await createHttpApp(ctx, services, {
     // Tests send the form at once; the time-to-submit check has its own test with a clock.
     limits: { subscribePerIpPerMinute: 1000, minFormSeconds: 0, ...opts.limits },
     now: opts.now,
-    trustProxy: opts.trustProxy,
   });
+  const { app, redis } = http;
+  const web = http.services;
   await app.ready();
 
   return {
     app,
     config,
+    /** The app's own (fail-fast) Redis client, and the stores on it. */
     redis,
-    keys,
-    subscribers,
-    feeds,
-    topics,
-    posts,
-    digestStore,
-    tokens,
-    metrics,
+    keys: ctx.keys,
+    subscribers: web.subscribers,
+    feeds: web.feeds,
+    topics: web.topics,
+    posts: web.posts,
+    digestStore: web.digests,
+    tokens: web.tokens,
+    metrics: services.metrics,
+    /** The send and build queues and the rest of the process's services. */
+    services,
+    smtp,
     sent,
-    triggered,
+    /** The build jobs waiting on the build queue, oldest first: what was triggered. */
+    async triggered() {
+      const jobs = await services.queues.build.getJobs(['waiting', 'delayed', 'prioritized']);
+      return jobs.sort((a, b) => a.timestamp - b.timestamp).map((j) => j.data as unknown);
+    },
+    /** Empties the build queue (what `triggered()` returns). */
+    async forgetTriggered() {
+      await services.queues.build.drain(true);
+    },
     /** The admin sessions on the same Redis, as `digest admin …` sees them. */
-    sessions: createAdminSessions({ redis, keys, secret: SECRET }),
-    ingest,
-    ingestQueue,
-    bullConnection,
+    sessions: services.adminSessions,
+    ingest: web.ingest,
+    ingestQueue: services.queues.ingest,
+    bullConnection: services.bullConnection,
     /** Stores a digest for `date` with the given status, as the build would. */
     async storeDigest(
       date: string,
@@ -204,19 +109,21 @@ export async function httpHarness(
       postIds: string[] = [],
     ) {
       const window = digestWindow(date, config.digest);
-      await digestStore.create(window, new Date());
-      await digestStore.storeContent(
+      await web.digests.create(window, new Date());
+      await web.digests.storeContent(
         date,
         { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%', postIds },
         new Date(),
       );
-      if (status === 'sent') await redis.hset(keys.digest(date), 'status', 'sent');
+      if (status === 'sent') await redis.hset(ctx.keys.digest(date), 'status', 'sent');
     },
+    /** Closes as src/server.ts does on shutdown, then removes the test's keys and files. */
     async close() {
       await app.close();
-      await ingestQueue.close();
-      await bullConnection.quit();
-      await t.cleanup();
+      if (!opts.redisUrl) await deletePrefix(ctx.redis, prefix);
+      await services.close();
+      await ctx.close();
+      await smtp.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -224,21 +131,75 @@ export async function httpHarness(
 
 export type Harness = Awaited<ReturnType<typeof httpHarness>>;
 
-/** A client on a private redis-server, made as the HTTP process makes its own (src/redis.ts). */
-async function privateRedis(name: string, url: string) {
-  const prefix = `{t-${name}}`;
-  const redis = createRedis({ url, cluster: false, prefix }, { url, forHttp: true });
-  redis.on('error', () => undefined); // the tests stop this Redis on purpose
-  await waitForReady(redis);
+/** Runs `fn` on a harness of its own and always closes it (its background work drains first). */
+export async function withHarness<T>(
+  name: string,
+  opts: Parameters<typeof httpHarness>[1],
+  fn: (h: Harness) => Promise<T>,
+): Promise<T> {
+  const h = await httpHarness(name, opts);
+  try {
+    return await fn(h);
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * An admin logged in by the login form, as a browser is: the session cookie, the CSRF token
+ * of `pageUrl`, and requests that carry them.
+ */
+export async function adminLogin(h: Harness, pageUrl = '/admin') {
+  const login = await h.app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    headers: FORM,
+    payload: form({ token: ADMIN_TOKEN }),
+  });
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const page = await h.app.inject({ url: pageUrl, headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
   return {
-    redis,
-    prefix,
-    url,
-    cluster: false,
-    keys: createKeys(prefix),
-    async cleanup() {
-      redis.disconnect();
-    },
+    cookie,
+    csrf,
+    /** GET with the session. */
+    page: (url: string) => h.app.inject({ url, headers: { cookie } }),
+    /** A form POST with the session and its CSRF token. */
+    post: (url: string, fields: Record<string, string>) =>
+      h.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...FORM, cookie },
+        payload: form({ ...fields, _csrf: csrf }),
+      }),
+  };
+}
+
+/** A received message as a test reads it: the parts decoded, the headers by name. */
+async function readBack(m: ReceivedMessage): Promise<SentMail> {
+  const mail = await simpleParser(m.raw);
+  const headers = Object.fromEntries(
+    mail.headerLines.map((h) => {
+      const colon = h.line.indexOf(':');
+      return [
+        h.line.slice(0, colon),
+        h.line
+          .slice(colon + 1)
+          .replace(/\r?\n\s/g, ' ')
+          .trim(),
+      ];
+    }),
+  );
+  const to = m.to.length === 1 ? m.to[0]! : m.to.join(', ');
+  return {
+    from: headers.From ?? '',
+    to,
+    subject: mail.subject ?? '',
+    html: String(mail.html),
+    text: mail.text ?? '',
+    headers,
+    raw: m.raw,
+    envelope: { from: m.from, to },
   };
 }
 
