@@ -1,91 +1,27 @@
 import { existsSync } from 'node:fs';
-import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { FREQUENCIES, isFrequency, type Frequency } from './digests/frequency.js';
-import { nextFiring } from './digests/occurrences.js';
+import { FREQUENCIES, type Frequency } from './digests/frequency.js';
+import {
+  allowHosts,
+  bool,
+  cron,
+  emptyAsUndefined,
+  frequencyList,
+  httpUrl,
+  int,
+  isLanguageTag,
+  splitList,
+  timeZone,
+  trustProxy,
+} from './config-values.js';
+import { checkMailSetup } from './config-mail.js';
 import { AppError } from './errors.js';
-import { HttpUrl } from './http-url.js';
 import { loadDkimKey } from './mail/dkim.js';
-import { classifyHost, dkimAligned } from './mail/smtp-target.js';
 
 /**
  * The environment, parsed once into a frozen, typed object. This is the only module that reads
  * `process.env`; everything else receives the config (or the slice it needs) as a dependency.
  */
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
-
-const cron = z.string().refine((v) => {
-  try {
-    // Parses the 5 fields and finds a firing, so a cron that never fires ("0 0 31 2 *") is
-    // refused here rather than met by the scheduler.
-    nextFiring(new Date(Date.UTC(2000, 0, 1)), { cron: v, tz: 'UTC' });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a 5-field cron expression that fires, such as "0 9 * * 1"');
-
-const httpUrl = HttpUrl.transform((v) => v.replace(/\/+$/, ''));
-
-const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
-
-/** An IP address (dotted IPv4 or IPv6) or a CIDR range; not ipaddr.js's looser forms ("99"). */
-function isAddressOrRange(v: string): boolean {
-  const [addr, bits, extra] = v.split('/');
-  if (extra !== undefined || !addr) return false;
-  const ok = ipaddr.IPv4.isValidFourPartDecimal(addr) || ipaddr.IPv6.isValid(addr);
-  return ok && (bits === undefined || ipaddr.isValidCIDR(v));
-}
-
-/**
- * TRUST_PROXY: `false` (default), a hop count (`1`: one reverse proxy in front), or the
- * proxies' addresses and CIDR ranges. `true` would believe any X-Forwarded-For, so a client
- * could pick its own address (and slip every per-IP limit): it is refused with a clear error.
- */
-const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
-  const s = v.trim().toLowerCase();
-  if (['false', '0', 'no'].includes(s)) return false;
-  if (['true', 'yes'].includes(s)) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'no longer takes true (it would believe any X-Forwarded-For): give the number of proxies in front (usually 1) or their addresses, e.g. 10.0.0.0/8',
-    });
-    return z.NEVER;
-  }
-  if (/^\d+$/.test(s)) {
-    const hops = Number(s);
-    if (hops <= 10) return hops;
-  }
-  const list = splitList(v);
-  const bad = list.find((a) => !isAddressOrRange(a));
-  if (bad !== undefined || list.length === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be false, a hop count (1-10) or proxy addresses/CIDRs; "${bad ?? v}" is none`,
-    });
-    return z.NEVER;
-  }
-  return list;
-});
-
-/** FEED_ALLOW_HOSTS: host names, addresses or CIDRs a feed may be fetched from though private. */
-const allowHosts = z.string().transform((v, ctx) => {
-  const list = splitList(v).map((h) => h.toLowerCase().replace(/^\[|\]$/g, ''));
-  const bad = list.find((h) => !isAddressOrRange(h) && !/^[a-z0-9.-]+$/.test(h));
-  if (bad !== undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${bad}" is not a host name, address or CIDR` });
-    return z.NEVER;
-  }
-  return list;
-});
 
 const EnvSchema = z.object({
   REDIS_URL: z.preprocess(
@@ -109,21 +45,7 @@ const EnvSchema = z.object({
   DIGEST_MIN_POSTS: int(1, 100).default(1),
   DIGEST_DAILY_CRON: cron.default('0 9 * * *'),
   DIGEST_MONTHLY_CRON: cron.default('0 9 1 * *'),
-  DIGEST_FREQUENCIES: z
-    .string()
-    .default('weekly')
-    .transform((v, ctx): Frequency[] => {
-      const list = splitList(v);
-      const bad = list.find((f) => !isFrequency(f));
-      if (bad !== undefined || list.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must list some of ${FREQUENCIES.join(', ')} (got "${bad ?? v}")`,
-        });
-        return z.NEVER;
-      }
-      return FREQUENCIES.filter((f) => list.includes(f));
-    }),
+  DIGEST_FREQUENCIES: z.string().default('weekly').pipe(frequencyList),
   DIGEST_DEFAULT_FREQUENCY: z.enum(FREQUENCIES).default('weekly'),
   DIGEST_LOCAL_TIME: bool.default(true),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, httpUrl.optional()),
@@ -242,7 +164,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   const fromDomain = mailFromAddress.slice(mailFromAddress.lastIndexOf('@') + 1).toLowerCase();
-  const warnings = mailWarnings(e, fromDomain);
+  const mailSetup = checkMailSetup({
+    smtpUrl: e.SMTP_URL,
+    publicUrl: e.PUBLIC_URL,
+    fromDomain,
+    dkimDomain: e.DKIM_DOMAIN,
+  });
+  if (mailSetup.refusal)
+    throw new ConfigError(mailSetup.refusal.variable, mailSetup.refusal.detail);
+  const warnings = mailSetup.warnings;
   if (!e.DIGEST_FREQUENCIES.includes(e.DIGEST_DEFAULT_FREQUENCY)) {
     throw new ConfigError(
       'DIGEST_DEFAULT_FREQUENCY',
@@ -341,48 +271,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
 }
 
-/**
- * The start-up checks on where mail goes. Sending to a public SMTP server (a real provider)
- * with links on localhost or a From at localhost is refused: every recipient would get dead
- * links or mail that fails every check. With a local or private server (Mailpit, a relay on the
- * LAN) the same values are only warnings, since that is how development runs.
- */
-function mailWarnings(e: z.output<typeof EnvSchema>, fromDomain: string): string[] {
-  const warnings: string[] = [];
-  const smtpHost = e.SMTP_URL ? classifyHost(new URL(e.SMTP_URL).hostname) : undefined;
-  const publicUrlLocal =
-    !e.PUBLIC_URL || classifyHost(new URL(e.PUBLIC_URL).hostname) === 'loopback';
-  const fromLocal = classifyHost(fromDomain) === 'loopback';
-  const problems: [string, string][] = [];
-  if (publicUrlLocal)
-    problems.push([
-      'PUBLIC_URL',
-      `is ${e.PUBLIC_URL ?? 'unset'}: links in mail point at localhost`,
-    ]);
-  if (fromLocal) problems.push(['MAIL_FROM', `is at ${fromDomain}: no receiver accepts that`]);
-  for (const [variable, detail] of problems) {
-    if (smtpHost === 'public')
-      throw new ConfigError(variable, `${detail}; refusing to send to a public SMTP server`);
-    if (smtpHost) warnings.push(`${variable} ${detail} (fine for a local SMTP server only)`);
-  }
-  if (e.DKIM_DOMAIN && !dkimAligned(e.DKIM_DOMAIN, fromDomain)) {
-    warnings.push(
-      `DKIM_DOMAIN ${e.DKIM_DOMAIN} does not match the MAIL_FROM domain ${fromDomain}: ` +
-        'DMARC will not count the signature (no alignment)',
-    );
-  }
-  return warnings;
-}
-
-function isLanguageTag(tag: string): boolean {
-  try {
-    return Intl.getCanonicalLocales(tag).length === 1;
-  } catch {
-    return false;
-  }
-}
-
 export type Config = ReturnType<typeof loadConfig>;
+
+/** Whether `tz` is an IANA time zone this runtime knows (src/config-values.ts). */
+export { isTimeZone } from './config-values.js';
 
 /**
  * Loads the config for an entry point: on an invalid value, prints the message naming the
@@ -400,20 +292,4 @@ export function loadConfigOrExit(env: Record<string, string | undefined> = proce
     }
     throw err;
   }
-}
-
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return tz.length > 0;
-  } catch {
-    return false;
-  }
-}
-
-function splitList(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
