@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)('admin on a phone, feed discovery (Chromium)', () 
     await page.goto(`${base}/admin`);
     const previewHref = await page.locator('a:has-text("Preview")').first().getAttribute('href');
     const topic = await page.request.post(`${base}/admin/api/topics`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      headers: { authorization: `Bearer ${svc.adminToken}` },
       data: {
         name: 'A topic with a long name',
         feeds: [`${site.base}/feed.xml`],
