@@ -1,3 +1,4 @@
+import { stripControls } from '../control-chars.js';
 import { AppError, NotFoundError, ValidationError } from '../errors.js';
 import { createFeedStore, normaliseSource, type FeedStore } from '../feeds/feed-store.js';
 import { defineScript, type Keys, type RedisClient } from '../redis.js';
@@ -37,13 +38,9 @@ export function checkTopicName(raw: string): string {
   return name;
 }
 
-/** Control characters: a category is one line of text. */
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]+/g;
-
-/** A category term as feeds give it: one line of plain text, spaces collapsed. */
+/** A category term as feeds give it: one line of plain text (src/control-chars.ts), spaces collapsed. */
 function cleanCategory(raw: string): string {
-  const term = raw.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim();
+  const term = stripControls(raw).replace(/\s+/g, ' ').trim();
   if (!term || term.length > MAX_CATEGORY) {
     throw new ValidationError(
       'TOPIC_CATEGORY_INVALID',
