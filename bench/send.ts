@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
 });
 const S = Number(args.subscribers);
 const DATE = '2026-11-30';
+/** The edition DATE names (the default weekly frequency). */
+const EDITION = `weekly/${DATE}`;
 const PROGRESS_MS = 5_000;
 
 const children: ChildProcess[] = [];
@@ -114,7 +116,7 @@ async function follow(
   let nextPrint = started + PROGRESS_MS;
   for (;;) {
     for (const pid of pids()) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, treeRssMb(pid).peak));
-    const summary = await services.digests.getSummary(DATE);
+    const summary = await services.digests.getSummary(EDITION);
     const now = Date.now();
     if (fanoutMs === undefined) {
       const at = await fanoutAt();
@@ -241,7 +243,7 @@ async function runRow(row: string) {
     }
     const { summary, fanoutMs, peaks } = await follow(
       services,
-      () => ctx.redis.hget(ctx.keys.digest(DATE), 'fanoutAt'),
+      () => ctx.redis.hget(ctx.keys.digest(EDITION), 'fanoutAt'),
       t,
       () => senders.map((c) => c.pid!),
     );
@@ -257,13 +259,13 @@ async function runRow(row: string) {
     // count of messages received (Postfix's smtp-sink only) equal to the subscribers.
     await new Promise((r) => setTimeout(r, 500));
     const sinkReceived = sink.received?.();
-    const ledgerEntries = await ctx.redis.hlen(ctx.keys.ledger(DATE));
+    const ledgerEntries = await ctx.redis.hlen(ctx.keys.ledger(EDITION));
     const info = await ctx.redis.info('memory');
     const commands = commandCounts(await ctx.redis.info('commandstats'), commandsStart);
     const redisPeakMb = Math.round(Number(/used_memory_peak:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20);
 
     // The same size of message, for the reference client.
-    const digest = (await services.digests.get(DATE))!;
+    const digest = (await services.digests.get(EDITION))!;
     const sample = prepareDigest(digest, config).build({
       email: 'reader1@bench.example.org',
       unsubscribeUrl: `https://digest.example.com/unsubscribe?token=${services.tokens.sign('unsubscribe', 1)}`,

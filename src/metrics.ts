@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Delivery outcomes as the send path records them. */
-export type DeliveryResult = 'sent' | 'failed' | 'skipped' | 'retried' | 'throttled';
+export type DeliveryResult = 'sent' | 'failed' | 'skipped' | 'rolled' | 'retried' | 'throttled';
 
 /**
  * Prometheus metrics of one process, on its own registry (no global state, so tests and several

@@ -29,6 +29,10 @@ export function createKeys(prefix: string) {
     postsByPublished: k('posts', 'published'),
     /** zset: post id scored by firstSeenAt (ms) */
     postsBySeen: k('posts', 'seen'),
+    /** counter: the latest post arrival sequence number given out (INCR when a post is first stored) */
+    postSeq: k('posts', 'seq-counter'),
+    /** zset: post id scored by its arrival sequence number */
+    postsBySeq: k('posts', 'seq'),
     /** counter for subscriber ids */
     subscriberSeq: k('sub', 'seq'),
     /** hash: one subscriber's fields */
@@ -46,12 +50,19 @@ export function createKeys(prefix: string) {
     subscriberGroup: (name: string) => k('groups', name),
     /** hash: sha256 of a suppressed (erased / complained / bounced) address -> "reason:ms" */
     suppressions: k('suppressions'),
-    /** hash: one digest (status, content, counters, fan-out cursor) */
-    digest: (date: string) => k('digest', date),
-    /** zset: digest dates, scored by send time (ms) */
+    /** hash: one edition (`weekly/2026-12-07`): status, frozen seqFrom/seqTo, main content, counters, fan-out cursor */
+    digest: (edition: string) => k('digest', edition),
+    /** zset: edition ids, scored by send time (ms) */
     digests: k('digests'),
-    /** hash: "<cause>:<code|none>" -> failed deliveries of one digest (`runs --json`) */
-    digestFailures: (date: string) => k('digest', date, 'failures'),
+    /** zset: the edition ids of one frequency, scored by send time (ms) */
+    digestsOf: (frequency: string) => k('digests', frequency),
+    /** hash: "<cause>:<code|none>" -> failed deliveries of one edition (`runs --json`) */
+    digestFailures: (edition: string) => k('digest', edition, 'failures'),
+    /** hash: one variant of an edition (a distinct post set): subject, HTML, text, post ids */
+    digestVariant: (edition: string, variant: string) => k('digest', edition, 'variant', variant),
+    /** string: held while one process renders a variant (SET NX PX) */
+    digestVariantLock: (edition: string, variant: string) =>
+      k('digest', edition, 'variant', variant, 'lock'),
     /**
      * hash: one slot's fan-out (an edition's zones sending at one instant, src/digests/fan-out.ts):
      * its groups, id bound and cursor, recipients, done
@@ -59,8 +70,10 @@ export function createKeys(prefix: string) {
     digestSlot: (edition: string, atMs: number) => k('digest', edition, 'slot', atMs),
     /** hash: an edition's zones: planned instant and subscribers, fan-out state, progress */
     digestZones: (edition: string) => k('digest', edition, 'zones'),
-    /** hash: subscriber id -> delivery state, for one digest */
-    ledger: (date: string) => k('ledger', date),
+    /** hash: subscriber id -> delivery state, for one edition */
+    ledger: (edition: string) => k('ledger', edition),
+    /** hash: subscriber id -> the variant their claim carries (a retry resends the same one) */
+    ledgerVariant: (edition: string) => k('ledger', edition, 'variant'),
     /** hash: misc service state (last build time, ...) */
     state: k('state'),
     /** rate limit counters */

@@ -10,6 +10,7 @@ const ctx = await createContextOrExit(config, { logName: 'http' });
 const services = createServices(ctx);
 const app = await startHttpOrExit(ctx, services);
 await services.addConfiguredFeeds();
+await services.migrate();
 await services.scheduler.start();
 onShutdown(ctx.log, async () => {
   await app.close();

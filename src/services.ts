@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from './context.js';
 import { createDigestService } from './digests/digest-service.js';
 import { createDigestStore } from './digests/digest-store.js';
+import { migrateLegacyDigests } from './digests/legacy-editions.js';
+import { createVariantStore } from './digests/variant-store.js';
+import { createVariants } from './digests/variants.js';
 import { createScheduler } from './digests/schedules.js';
 import { createLedger } from './delivery/ledger.js';
 import { createSendRateLimiter } from './delivery/rate-limit.js';
@@ -83,6 +86,15 @@ export function createServices(
     log,
     frequencyLinks: config.digest.frequencies.length > 1,
   });
+  // Each reader's post set filters by the topic store's definitions (cached briefly per process).
+  const variants = createVariants({
+    store: createVariantStore({ redis, keys }),
+    posts,
+    renderer,
+    topics,
+    maxPosts: config.digest.maxPosts,
+    log,
+  });
   // BullMQ gets its own connection: workers need commands that wait out a Redis restart; the
   // HTTP server's queues only add jobs, and a request must not wait for Redis to come back.
   const bullConnection = createRedis(config.redis, {
@@ -126,6 +138,7 @@ export function createServices(
     digests,
     posts,
     renderer,
+    variants,
     queues,
     mailer,
     preflight: () => preflightSmtp(mailer()),
@@ -171,6 +184,7 @@ export function createServices(
     digests,
     ledger,
     renderer,
+    variants,
     queues,
     ingest,
     ingestJobs: createIngestJobs(queues.ingest),
@@ -193,6 +207,10 @@ export function createServices(
       createBatchSender({
         digests,
         subscribers,
+        posts,
+        variants,
+        defaultFrequency: config.digest.defaultFrequency,
+        minPosts: config.digest.minPosts,
         ledger,
         transport: mailer(),
         links,
@@ -210,6 +228,8 @@ export function createServices(
         log,
       }),
     ),
+    /** Start-up migrations (idempotent): digests of earlier versions become weekly editions. */
+    migrate: () => migrateLegacyDigests({ redis, keys, log }),
     /** Adds the feeds named in FEEDS (idempotent); a bad one is logged, not fatal. */
     async addConfiguredFeeds() {
       for (const source of config.feeds) {

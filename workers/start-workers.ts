@@ -31,6 +31,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
   const prefix = config.redis.prefix;
   const schedule = config.digest;
   const { scheduler } = services;
+  await services.migrate();
   if (opts.schedules !== false) await scheduler.start();
 
   // A job whose worker died comes back within a lease (at most BullMQ's default 30 s), when
@@ -66,7 +67,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
     subscribers: services.subscribers,
     groups: services.groups,
     zones: services.zones,
-    renderer: services.renderer,
+    variants: services.variants,
     sendQueue: queues.send,
     buildQueue: queues.build,
     schedule,
@@ -84,7 +85,10 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       // A scheduled occurrence enqueues the next one before it builds (README "The schedule").
       if (job.name === SCHEDULED.build) await scheduler.fired(data.scheduledAt);
       const out = await runBuildJob({ ...buildDeps, log: log.child({ job: job.id }) }, data, () =>
-        nextDigestDate(new Date(), { cron: schedule.cron, tz: schedule.tz }),
+        nextDigestDate(new Date(), {
+          cron: schedule.crons[data.frequency ?? schedule.defaultFrequency],
+          tz: schedule.tz,
+        }),
       );
       if ('retryInMs' in out) {
         // Held (SMTP preflight failed): run again later without using up an attempt.

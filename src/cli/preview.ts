@@ -1,6 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { assertDigestDate, digestWindow, nextDigestDate } from '../digests/digest-window.js';
+import { nextDigestDate } from '../digests/digest-window.js';
+import { parseEdition } from '../digests/edition.js';
+import { frequencySchedule, type EditionWindow } from '../digests/edition-window.js';
+import { isFrequency, type Frequency } from '../digests/frequency.js';
 import {
   describeEmpty,
   digestContent,
@@ -14,13 +17,27 @@ import { withServices, type OpenServices } from './open-services.js';
 
 interface PreviewOptions {
   date?: string;
+  frequency?: string;
+  topics?: string;
   latest?: boolean;
   out?: string;
   text?: boolean;
 }
 
+/** --frequency: one the site knows (checked before anything opens). */
+function frequencyOption(v: string | undefined): Frequency | undefined {
+  if (v === undefined) return undefined;
+  if (!isFrequency(v))
+    throw new ValidationError(
+      'FREQUENCY_INVALID',
+      `--frequency "${v}" is not daily, weekly or monthly`,
+    );
+  return v;
+}
+
 /**
- * `digest preview [--date D | --latest] [--out file] [--text]`. The digest goes to stdout or
+ * `digest preview [--frequency F] [--date D | --latest] [--topics a,b] [--out file] [--text]`:
+ * the variant a reader of those topics gets (every post without --topics). It goes to stdout or
  * `--out`: the stored one once the date is built, else rendered from the posts stored now; what
  * it is (or why there is none) goes to stderr. An empty digest with `--out` exits 1: the file
  * that was asked for was not written.
@@ -31,18 +48,30 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
     .description(
       'show a digest: the stored one once it is built, else rendered from the posts stored now',
     )
-    .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
+    .option(
+      '--date <date>',
+      'send date YYYY-MM-DD or an edition id like weekly/2026-03-02 (default: the next scheduled digest)',
+    )
+    .option('--frequency <f>', 'daily, weekly or monthly (default: DIGEST_DEFAULT_FREQUENCY)')
+    .option('--topics <a,b>', 'the variant of a reader of these topics (default: every post)')
     .option('--latest', 'the digest that carries the newest stored post')
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--text', 'the plain-text part instead of the HTML')
     .action(async (opts: PreviewOptions) => {
-      if (opts.date !== undefined) assertDigestDate(opts.date, '--date ');
+      const frequency = frequencyOption(opts.frequency);
+      // Checked before anything opens: a bad date or id is refused at once.
+      if (opts.date !== undefined) parseEdition(opts.date, frequency ?? 'weekly');
+      const topics =
+        opts.topics
+          ?.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean) ?? [];
       if (opts.date !== undefined && opts.latest) {
         throw new ValidationError('PREVIEW_OPTIONS', 'give --date or --latest, not both');
       }
-      await withServices(open, async ({ config, posts, renderer, digests }) => {
-        const schedule = config.digest;
-        let date = opts.date ?? nextDigestDate(new Date(), schedule);
+      await withServices(open, async ({ config, posts, renderer, digests, variants }) => {
+        const f = frequency ?? config.digest.defaultFrequency;
+        let date = opts.date ?? nextDigestDate(new Date(), frequencySchedule(config.digest, f));
         if (opts.latest) {
           const latest = await latestDigestDate({ config, postStore: posts });
           if (!latest) {
@@ -59,9 +88,12 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
             digests,
             renderer,
             config,
-            getPreviousBuiltAt: (d) => digests.previousBuiltAt(digestWindow(d, schedule).sendAt),
+            variants,
+            resolveTopics: variants.resolveTopics,
+            previousBuilt: (w: EditionWindow) => digests.previousBuilt(w.frequency, w.sendAt),
           },
           date,
+          { frequency: f, topics },
         );
         if (c.empty) {
           const line = describeEmpty(
@@ -82,7 +114,7 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
         const source = c.stored
           ? `the stored digest, built ${c.builtAt} (${c.status})`
           : 'not built yet: rendered from the posts stored now';
-        const what = `Digest of ${date}: ${plural(c.posts.length, 'post')}, "${c.subject}"; ${source}.`;
+        const what = `Digest of ${date}${topics.length ? ` (topics: ${topics.join(', ')})` : ''}: ${plural(c.posts.length, 'post')}, "${c.subject}"; ${source}.`;
         if (opts.out) {
           await writeFile(opts.out, body);
           process.stderr.write(`${what} Wrote ${opts.out}.\n`);

@@ -3,34 +3,71 @@ import { defineScript, type Keys, type RedisClient } from '../redis.js';
 import { createLedgerFailures } from './ledger-failures.js';
 
 /**
- * The ledger: one hash per digest (`keys.ledger(date)`), subscriber id -> delivery state.
+ * The ledger: one hash per edition (`keys.ledger(id)`, id `weekly/2026-12-07`), subscriber id
+ * -> delivery state.
  *
  *   c:<leaseUntilMs>:<owner>  claimed by a sender, before SMTP (README guarantee 2)
  *   r:<code>                  a transient failure released the claim; claimable again
  *   s:<code>:<ms>             sent (the SMTP server accepted it)
  *   f:<code>:<ms>:<cause>     failed (cause t/p/b; see ledger-failures.ts, which also reopens
  *                             temporary failures for a retry by hand)
- *   k:<reason>                skipped: not confirmed (or paused) at send time (README guarantee 4)
+ *   k:<reason>                skipped: not confirmed (or paused, or of another frequency) at
+ *                             send time (README guarantee 4), or `k:stale`: their cursor moved
+ *                             since their post set was read (their posts come next time)
+ *   o:<posts>                 rolled over: fewer than DIGEST_MIN_POSTS posts; not sent, cursor
+ *                             unchanged, so the posts go in their next digest
  *
- * Every transition to a final state increments the digest's counter in the same script, so a
+ * `keys.ledgerVariant(id)` keeps the variant each claim carries, so a claim taken over after a
+ * crash, a released one and a reopened failure resend the same posts (README guarantee 3).
+ *
+ * Every transition to a final state increments the edition's counter in the same script, so a
  * counter can never count one subscriber twice. A claim whose lease has expired (its worker
  * died) is taken over by the next claim. The only duplicate window is a crash between the SMTP
  * server's 250 and its `sent` record: at most the messages in flight at that moment.
  */
 
-export type ClaimResult = 'claimed' | 'done' | 'held' | 'skipped';
+export type ClaimResult = 'claimed' | 'done' | 'held' | 'skipped' | 'stale' | 'rolled';
+
+/** One recipient as the sender read them: their post set's variant, from their cursor. */
+export interface ClaimEntry {
+  id: number;
+  /** Confirmed, not paused, of the edition's frequency, when the sender read them. */
+  eligible: boolean;
+  /** The cursor their variant was computed from (undefined: none stored). */
+  cursor?: number;
+  /** Their variant's id; ignored for a claim taken again (the stored one stands). */
+  variant: string;
+  /** Their set has fewer posts than DIGEST_MIN_POSTS: the number of posts, to roll over. */
+  rolled?: number;
+  /**
+   * With `rolled` and no cursor stored: the cursor their set started from, stored so that the
+   * next edition (whose seqFrom is later) still carries the posts rolled over.
+   */
+  rollCursor?: number;
+}
 
 /**
- * KEYS: ledger, digest. ARGV: now, leaseUntil, owner, then pairs (id, eligible 1|0).
- * Returns one code per id: c claimed, d done already, h held by a live lease, k skipped now.
+ * KEYS: ledger, digest, ledgerVariant, then one subscriber hash per entry.
+ * ARGV: now, leaseUntil, owner, seqTo ('' for an edition of an earlier version: no cursor),
+ * then per entry (id, eligible 1|0, expected cursor|'', variant, rolled posts|'', rollCursor|'').
+ *
+ * A first claim moves the subscriber's cursor to seqTo by compare-and-set: only while it still
+ * equals the cursor the variant was computed from, and never backwards. Status is read again
+ * here, atomically with the claim (README guarantee 4).
+ * Returns per entry: c:<variant> claimed, d done already, h held by a live lease, k skipped
+ * now, x stale cursor (skipped), o rolled over.
  */
 const claimScript = defineScript(`
 local now = tonumber(ARGV[1])
+local seqTo = ARGV[4]
 local out = {}
-local skipped = 0
-for i = 4, #ARGV, 2 do
-  local id = ARGV[i]
-  local eligible = ARGV[i + 1] == '1'
+local skipped, rolled = 0, 0
+local n = 0
+for i = 5, #ARGV, 6 do
+  n = n + 1
+  local id, sub = ARGV[i], KEYS[3 + n]
+  local f = redis.call('HMGET', sub, 's', 'p', 'q')
+  local eligible = ARGV[i + 1] == '1' and f[1] == 'confirmed' and f[2] ~= '1'
   local cur = redis.call('HGET', KEYS[1], id)
   local kind = cur and string.sub(cur, 1, 1)
   local free = (not cur) or kind == 'r'
@@ -39,23 +76,37 @@ for i = 4, #ARGV, 2 do
     if lease and lease < now then free = true end
   end
   if not free then
-    if kind == 'c' then out[#out + 1] = 'h' else out[#out + 1] = 'd' end
-  elseif eligible then
-    redis.call('HSET', KEYS[1], id, 'c:' .. ARGV[2] .. ':' .. ARGV[3])
-    out[#out + 1] = 'c'
-  elseif kind == 'c' then
+    if kind == 'c' then out[n] = 'h' else out[n] = 'd' end
+  elseif not eligible then
     -- An expired claim of someone no longer eligible: the dead worker may have sent it; it is
-    -- final now, and counted as skipped so the digest can complete.
-    redis.call('HSET', KEYS[1], id, 'k:expired')
+    -- final now, and counted as skipped so the edition can complete.
+    redis.call('HSET', KEYS[1], id, kind == 'c' and 'k:expired' or 'k:status')
     skipped = skipped + 1
-    out[#out + 1] = 'k'
+    out[n] = 'k'
+  elseif cur then
+    -- Taken again (lease expired, released, reopened): the cursor moved at the first claim.
+    redis.call('HSET', KEYS[1], id, 'c:' .. ARGV[2] .. ':' .. ARGV[3])
+    out[n] = 'c:' .. (redis.call('HGET', KEYS[3], id) or '')
+  elseif seqTo ~= '' and (f[3] or '') ~= ARGV[i + 2] then
+    redis.call('HSET', KEYS[1], id, 'k:stale')
+    skipped = skipped + 1
+    out[n] = 'x'
+  elseif ARGV[i + 4] ~= '' then
+    redis.call('HSET', KEYS[1], id, 'o:' .. ARGV[i + 4])
+    if ARGV[i + 5] ~= '' then redis.call('HSETNX', sub, 'q', ARGV[i + 5]) end
+    rolled = rolled + 1
+    out[n] = 'o'
   else
-    redis.call('HSET', KEYS[1], id, 'k:status')
-    skipped = skipped + 1
-    out[#out + 1] = 'k'
+    redis.call('HSET', KEYS[1], id, 'c:' .. ARGV[2] .. ':' .. ARGV[3])
+    redis.call('HSET', KEYS[3], id, ARGV[i + 3])
+    if seqTo ~= '' and tonumber(seqTo) > tonumber(f[3] or '-1') then
+      redis.call('HSET', sub, 'q', seqTo)
+    end
+    out[n] = 'c:' .. ARGV[i + 3]
   end
 end
 if skipped > 0 then redis.call('HINCRBY', KEYS[2], 'skipped', skipped) end
+if rolled > 0 then redis.call('HINCRBY', KEYS[2], 'rolled', rolled) end
 return out
 `);
 
@@ -90,7 +141,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 `);
 
-const CODES: Record<string, ClaimResult> = { c: 'claimed', d: 'done', h: 'held', k: 'skipped' };
+const CODES: Record<string, ClaimResult> = {
+  c: 'claimed',
+  d: 'done',
+  h: 'held',
+  k: 'skipped',
+  x: 'stale',
+  o: 'rolled',
+};
 
 export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: number }) {
   const { redis, keys, leaseMs } = deps;
@@ -101,27 +159,51 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
     failures,
 
     /**
-     * Claims a batch in one round trip. Ids that are not eligible any more (unsubscribed, paused,
-     * gone) are recorded as skipped instead.
+     * Claims a batch in one round trip, moving each first claim's cursor to `seqTo` (undefined:
+     * an edition of an earlier version, no cursor). Ids that are not eligible any more
+     * (unsubscribed, paused, gone) are recorded as skipped, a stale cursor as `stale`, a set
+     * under DIGEST_MIN_POSTS as `rolled`. A claimed entry comes with the variant it carries
+     * ('' for an entry claimed before variants were recorded).
      */
     async claim(
-      date: string,
+      edition: string,
       owner: string,
-      entries: { id: number; eligible: boolean }[],
+      seqTo: number | undefined,
+      entries: readonly ClaimEntry[],
       now = Date.now(),
-    ): Promise<ClaimResult[]> {
-      const args: (string | number)[] = [now, now + leaseMs, owner];
-      for (const e of entries) args.push(e.id, e.eligible ? 1 : 0);
+    ): Promise<{ result: ClaimResult; variant?: string }[]> {
+      const args: (string | number)[] = [now, now + leaseMs, owner, seqTo ?? ''];
+      for (const e of entries)
+        args.push(
+          e.id,
+          e.eligible ? 1 : 0,
+          e.cursor ?? '',
+          e.variant,
+          e.rolled ?? '',
+          e.rollCursor ?? '',
+        );
       const out = (await claimScript(
         redis,
-        [keys.ledger(date), keys.digest(date)],
+        [
+          keys.ledger(edition),
+          keys.digest(edition),
+          keys.ledgerVariant(edition),
+          ...entries.map((e) => keys.subscriber(e.id)),
+        ],
         args,
       )) as string[];
-      return out.map((c) => CODES[c]!);
+      return out.map((c) =>
+        c.startsWith('c:') ? { result: 'claimed', variant: c.slice(2) } : { result: CODES[c]! },
+      );
     },
 
-    async sent(date: string, id: number, code: number, now = Date.now()): Promise<boolean> {
-      return (await this.sentMany(date, [{ id, code }], now))[0]!;
+    /** The variant a delivery's claim carried ('' / undefined: none recorded). */
+    async variantOf(edition: string, id: number): Promise<string | undefined> {
+      return (await redis.hget(keys.ledgerVariant(edition), String(id))) ?? undefined;
+    },
+
+    async sent(edition: string, id: number, code: number, now = Date.now()): Promise<boolean> {
+      return (await this.sentMany(edition, [{ id, code }], now))[0]!;
     },
 
     /**
@@ -130,7 +212,7 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
      * entry was not claimed any more (already final).
      */
     async sentMany(
-      date: string,
+      edition: string,
       entries: readonly { id: number; code: number }[],
       now = Date.now(),
     ): Promise<boolean[]> {
@@ -138,7 +220,7 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
       for (const e of entries) args.push(e.id, `s:${e.code}:${now}`);
       const out = (await finishScript(
         redis,
-        [keys.ledger(date), keys.digest(date)],
+        [keys.ledger(edition), keys.digest(edition)],
         args,
       )) as number[];
       return out.map((n) => n === 1);
@@ -146,31 +228,31 @@ export function createLedger(deps: { redis: RedisClient; keys: Keys; leaseMs: nu
 
     /** Records a claimed delivery as failed, with its cause (temporary ones may be retried). */
     async failed(
-      date: string,
+      edition: string,
       id: number,
       code: number | undefined,
       cause: FailureCause,
       now = Date.now(),
     ): Promise<boolean> {
-      return failures.fail(date, id, code, cause, now);
+      return failures.fail(edition, id, code, cause, now);
     },
 
     /** Gives a claim back after a transient failure, so the job's retry can claim it again. */
     async release(
-      date: string,
+      edition: string,
       id: number,
       owner: string,
       code: number | undefined,
     ): Promise<void> {
-      await releaseScript(redis, [keys.ledger(date)], [id, owner, `r:${code ?? 0}`]);
+      await releaseScript(redis, [keys.ledger(edition)], [id, owner, `r:${code ?? 0}`]);
     },
 
-    async state(date: string, id: number): Promise<string | null> {
-      return redis.hget(keys.ledger(date), String(id));
+    async state(edition: string, id: number): Promise<string | null> {
+      return redis.hget(keys.ledger(edition), String(id));
     },
 
-    async size(date: string): Promise<number> {
-      return redis.hlen(keys.ledger(date));
+    async size(edition: string): Promise<number> {
+      return redis.hlen(keys.ledger(edition));
     },
   };
 }

@@ -13,7 +13,7 @@ export interface RetryFailedDeps {
 }
 
 /**
- * `digest send --date D --retry-failed`: re-sends the deliveries of D that failed with a
+ * `digest send --date D --retry-failed`: re-sends the deliveries of edition D that failed with a
  * temporary cause (network, 4xx, attempts used up), never those sent, bounced or refused with
  * a 5xx. Pages through the ledger (HSCAN), reopens each page's temporary failures with a
  * compare-and-set (two retries at once reopen each delivery once), and queues ordinary send

@@ -34,12 +34,8 @@ export function createArchive(deps: {
   /** DIGEST_FREQUENCIES: each gets its list, even while empty. */
   offered: readonly Frequency[];
 }) {
-  /**
-   * The edition a listed digest is. The digest service names digests by date today (a bare
-   * date is the weekly edition of that date, as the issue's design reads earlier versions'
-   * data); when it names editions, this is the one place that reads them.
-   */
-  const editionOf = (d: DigestListItem): Edition => ({ frequency: 'weekly', date: d.date });
+  /** The edition a listed digest is (earlier versions' bare dates are weekly editions). */
+  const editionOf = (d: DigestListItem): Edition => ({ frequency: d.frequency, date: d.date });
 
   return {
     /**
@@ -70,7 +66,7 @@ export function createArchive(deps: {
 
     /** An edition's archive HTML, or undefined when it did not go out. */
     async html(e: Edition): Promise<string | undefined> {
-      return e.frequency === 'weekly' ? deps.digests.archiveHtml(e.date) : undefined;
+      return deps.digests.archiveHtml(editionId(e));
     },
   };
 }

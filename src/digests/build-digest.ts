@@ -1,16 +1,20 @@
+import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PostStore } from '../feeds/post-store.js';
-import type { Renderer } from '../render/render-digest.js';
-import { choosePosts } from './choose-posts.js';
+import { choosePosts, setStart } from './choose-posts.js';
 import { isBuilt } from './digest.js';
-import { digestWindow } from './digest-window.js';
 import type { DigestStore } from './digest-store.js';
+import { parseEdition } from './edition.js';
+import { editionWindow, type EditionWindow } from './edition-window.js';
+import { EMPTY_VARIANT, type Variants } from './variants.js';
 
 export interface BuildDeps {
   digests: DigestStore;
-  posts: Pick<PostStore, 'listPublishedBetween' | 'markUsed'>;
-  renderer: Pick<Renderer, 'renderDigest'>;
-  schedule: { cron: string; tz: string };
+  posts: Pick<PostStore, 'listPublishedBetween' | 'listArrivedBetween' | 'currentSeq'>;
+  /** Renders the edition's main variant once (README guarantee 5). */
+  variants: Pick<Variants, 'variantFor' | 'content'>;
+  /** Each frequency's cron in DIGEST_TZ; a bare date names the default frequency's edition. */
+  schedules: Pick<Config['digest'], 'crons' | 'tz' | 'defaultFrequency'>;
   maxPosts: number;
   log: Logger;
   /** The SMTP preflight (src/mail/preflight.ts); absent, nothing is checked (the outbox). */
@@ -19,6 +23,7 @@ export interface BuildDeps {
 }
 
 export type BuildResult = {
+  /** The edition id, `weekly/2026-12-07` (what keys the edition's hash and ledger). */
   date: string;
   /**
    * `built`: built (now or before), ready to fan out (src/digests/fan-out.ts); `sending`: fanned
@@ -39,78 +44,92 @@ export interface BuildOptions {
 /** How late a missed scheduled occurrence is still caught up (README, "A date is never burnt"). */
 export const CATCH_UP_MS = 24 * 3_600_000;
 
+/** The edition named by an id or a bare date (the default frequency's), placed in time. */
+export function resolveEditionWindow(s: string, schedules: BuildDeps['schedules']): EditionWindow {
+  return editionWindow(parseEdition(s, schedules.defaultFrequency), schedules);
+}
+
 /**
- * Builds the digest of `date` (its slots fan it out: src/digests/fan-out.ts). Idempotent: the
- * digest is created once, its content stored once (first builder wins) and its posts marked
- * used; running it again for the same date builds nothing new (README guarantee 1).
+ * Builds the edition `id` (or a bare date: the default frequency's); its slots fan it out
+ * (src/digests/fan-out.ts). Idempotent: the edition is created once, its post range
+ * (seqFrom, seqTo] frozen once and its main variant rendered once (first builder wins);
+ * running it again builds nothing new (README guarantee 1).
  *
  * Nothing with no posts is stored as final: a scheduled occurrence with no posts (or missed by
  * more than a day) is recorded `skipped` and takes no post; a manual build with none stores
- * nothing. Before the content is stored, `preflight` checks the SMTP server; when it throws
- * (SmtpPreflightError) nothing has been stored or fanned out, and the caller holds the digest.
+ * nothing. Before anything is stored, `preflight` checks the SMTP server; when it throws
+ * (SmtpPreflightError) nothing has been stored or fanned out, and the caller holds the edition.
  */
 export async function buildDigest(
   deps: BuildDeps,
-  date: string,
+  id: string,
   opts: BuildOptions = { trigger: 'manual' },
 ): Promise<BuildResult> {
   const now = deps.now ?? (() => new Date());
-  const window = digestWindow(date, deps.schedule);
-  const log = deps.log.child({ digest: date });
+  const window = resolveEditionWindow(id, deps.schedules);
+  const log = deps.log.child({ digest: window.id });
+  const result = (status: BuildResult['status'], recipients: number, reason?: string) => ({
+    date: window.id,
+    status,
+    recipients,
+    ...(reason ? { reason } : {}),
+  });
 
-  let digest = await deps.digests.getSummary(date);
-  if (!digest || !isBuilt(digest)) {
-    const skip = async (reason: string): Promise<BuildResult> => {
-      if (await deps.digests.markSkipped(window, reason, now()))
-        log.warn({ reason }, 'scheduled digest skipped');
-      return { date, status: 'skipped', recipients: 0, reason };
-    };
-    const late = opts.scheduledAt && now().getTime() - opts.scheduledAt.getTime() > CATCH_UP_MS;
-    // A held digest keeps retrying on its own clock (src/digests/build-job.ts), not this one.
-    if (opts.trigger === 'schedule' && late && digest?.status !== 'held')
-      return skip('missed: every process was down');
-    const chosen = await choosePosts(
-      {
-        postStore: deps.posts,
-        getPreviousBuiltAt: () => deps.digests.previousBuiltAt(window.sendAt),
-        maxPosts: deps.maxPosts,
-      },
-      window,
-    );
-    if (chosen.length === 0) {
-      if (opts.trigger === 'schedule') return skip('no posts');
-      log.warn('no posts: nothing built, nothing sent');
-      return { date, status: 'nothing', recipients: 0, reason: 'no posts' };
-    }
-    await deps.preflight?.();
-    if (await deps.digests.create(window, now())) log.info('digest created');
-    // MJML runs here, once per digest (README guarantee 5); recipients get placeholders filled later.
-    const content = await deps.renderer.renderDigest({ date, posts: chosen, window });
-    const stored = await deps.digests.storeContent(
-      date,
-      { ...content, postIds: chosen.map((p) => p.id) },
-      now(),
-    );
-    log.info(
-      { posts: chosen.length, stored },
-      stored ? 'digest rendered' : 'another builder stored it first',
-    );
-    // Too large for Gmail as it was: say what was cut (README guarantee 12).
-    if ('fit' in content && content.fit)
-      log.warn(
-        content.fit,
-        `digest HTML was ${content.fit.bytesBefore} bytes, over Gmail's clipping size: summaries ` +
-          `cut to ${content.fit.summariesCutTo} characters, ${content.fit.full} posts in full, ` +
-          `${content.fit.listed} by title, ${content.fit.notShown} not shown (counted, with a link to the archive)`,
-      );
-    digest = await deps.digests.getSummary(date);
-    if (!digest) throw new Error(`digest ${date} vanished while building`);
+  const digest = await deps.digests.getSummary(window.id);
+  if (digest && isBuilt(digest)) return result('built', digest.counters.recipients);
+  const skip = async (reason: string): Promise<BuildResult> => {
+    if (await deps.digests.markSkipped(window, reason, now()))
+      log.warn({ reason }, 'scheduled digest skipped');
+    return result('skipped', 0, reason);
+  };
+  const late = opts.scheduledAt && now().getTime() - opts.scheduledAt.getTime() > CATCH_UP_MS;
+  // A held digest keeps retrying on its own clock (src/digests/build-job.ts), not this one.
+  if (opts.trigger === 'schedule' && late && digest?.status !== 'held')
+    return skip('missed: every process was down');
+  if (!(await build(deps, window, now))) {
+    if (opts.trigger === 'schedule') return skip('no posts');
+    log.warn('no posts: nothing built, nothing sent');
+    return result('nothing', 0, 'no posts');
   }
+  return result('built', 0);
+}
 
-  // Idempotent (HSETNX per post): a retry after a crash here marks the same posts again.
-  const claimed = await deps.posts.markUsed(digest.postIds, date);
-  if (claimed.length < digest.postIds.length) {
-    log.debug({ already: digest.postIds.length - claimed.length }, 'some posts were marked before');
-  }
-  return { date, status: 'built', recipients: digest.counters.recipients };
+/**
+ * Freezes the edition's range and renders its main variant (a reader with no cursor and no
+ * topics), once. False when it has no posts: nothing is stored as built (README guarantee 10).
+ */
+async function build(deps: BuildDeps, window: EditionWindow, now: () => Date): Promise<boolean> {
+  const log = deps.log.child({ digest: window.id });
+  const prev = await deps.digests.previousBuilt(window.frequency, window.sendAt);
+  const range = {
+    seqTo: await deps.posts.currentSeq(),
+    ...(prev?.seqTo !== undefined ? { seqFrom: prev.seqTo } : {}),
+    ...(prev ? { previousBuiltAt: prev.builtAt } : {}),
+  };
+  const main = await choosePosts(
+    { postStore: deps.posts, maxPosts: deps.maxPosts },
+    { window, seqTo: range.seqTo, previousBuiltAt: range.previousBuiltAt },
+    setStart(undefined, range.seqFrom),
+  );
+  if (main.posts.length === 0) return false;
+  await deps.preflight?.();
+  if (await deps.digests.create(window, now())) log.info('digest created');
+  const frozen = await deps.digests.freeze(window.id, range);
+  const summary = await deps.digests.getSummary(window.id);
+  if (!summary) throw new Error(`digest ${window.id} vanished while building`);
+  const v = await deps.variants.variantFor(summary, undefined, []);
+  // Another builder froze a range of its own first, and it holds nothing.
+  if (v.id === EMPTY_VARIANT) return false;
+  // MJML runs here once per edition for the common set (README guarantee 5).
+  const content = await deps.variants.content(summary, v, log);
+  const stored = await deps.digests.storeContent(
+    window.id,
+    { subject: content.subject, variant: v.id, postIds: content.postIds },
+    now(),
+  );
+  log.info(
+    { posts: content.postIds.length, seqFrom: frozen.seqFrom, seqTo: frozen.seqTo, stored },
+    stored ? 'digest built' : 'another builder stored it first',
+  );
+  return true;
 }

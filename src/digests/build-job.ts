@@ -5,8 +5,8 @@ import { retryFailedDeliveries, type RetryFailedDeps } from '../delivery/retry-f
 import type { SubscriberGroups } from '../subscribers/subscriber-groups.js';
 import { buildDigest, CATCH_UP_MS, type BuildDeps, type BuildResult } from './build-digest.js';
 import { isBuilt } from './digest.js';
-import { digestWindow } from './digest-window.js';
 import { editionId, type Edition } from './edition.js';
+import { editionWindow } from './edition-window.js';
 import { digestKey, fanOutSlot, type FanOutDeps } from './fan-out.js';
 import {
   editionSlots,
@@ -24,7 +24,7 @@ export const HOLD_FOR_MS = 24 * 3_600_000;
 /** The longest wait between two preflights of a held digest. */
 export const HOLD_MAX_DELAY_MS = 15 * 60_000;
 
-export type BuildJobDeps = Omit<BuildDeps, 'schedule'> &
+export type BuildJobDeps = Omit<BuildDeps, 'schedules'> &
   Omit<FanOutDeps, 'groups' | 'zones' | 'log' | 'digests'> & {
     digests: BuildDeps['digests'] & FanOutDeps['digests'];
     /** The frequencies, their crons and the zones rule (config.digest). */
@@ -105,12 +105,6 @@ export async function runBuildJob(
   }
 }
 
-/** The edition's own cron in DIGEST_TZ: what the build's window reads. */
-const cronOf = (deps: BuildJobDeps, e: Edition) => ({
-  cron: deps.schedule.crons[e.frequency],
-  tz: deps.schedule.tz,
-});
-
 async function currentPlan(
   deps: BuildJobDeps,
 ): Promise<{ plan: ZonePlan; counts: Map<string, number> }> {
@@ -125,11 +119,7 @@ async function ensureBuilt(
   opts: { trigger: 'manual' | 'schedule'; scheduledAt?: Date },
   planned: { plan: ZonePlan; counts: Map<string, number> },
 ): Promise<BuildResult> {
-  const built = await buildDigest(
-    { ...deps, schedule: cronOf(deps, edition) },
-    digestKey(edition),
-    opts,
-  );
+  const built = await buildDigest({ ...deps, schedules: deps.schedule }, digestKey(edition), opts);
   if (built.status !== 'built') return built;
   const slots = editionSlots(edition, deps.schedule, planned.plan);
   const zonesOfF = planned.plan.get(edition.frequency);
@@ -245,7 +235,7 @@ async function hold(
   const now = deps.now ?? (() => new Date());
   const { log } = deps;
   const date = digestKey(edition);
-  await deps.digests.markHeld(digestWindow(date, cronOf(deps, edition)), err.reason, now());
+  await deps.digests.markHeld(editionWindow(edition, deps.schedule), err.reason, now());
   const s = await deps.digests.getSummary(date);
   const delay = holdDelay({
     heldSinceMs: s?.heldSince ? Date.parse(s.heldSince) : now().getTime(),

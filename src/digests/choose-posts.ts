@@ -1,26 +1,43 @@
-import type { Post } from '../feeds/post.js';
 import type { PostStore } from '../feeds/post-store.js';
-import type { DigestWindow } from './digest-window.js';
-import { candidatesStart, selectPosts } from './select-posts.js';
+import type { Topic } from '../topics/topic.js';
+import {
+  candidatesStart,
+  selectPostSet,
+  type PostSet,
+  type SetFrame,
+  type SetStart,
+} from './select-posts.js';
+
+/** Bound on the candidates one post set reads (README guarantee 8). */
+const CANDIDATES_LIMIT = 5000;
 
 export interface ChoosePostsDeps {
-  postStore: Pick<PostStore, 'listPublishedBetween'>;
-  /** When the digest before `date` was built, if there is one (for late arrivals). */
-  getPreviousBuiltAt?: (date: string) => Promise<Date | undefined>;
+  postStore: Pick<PostStore, 'listPublishedBetween' | 'listArrivedBetween'>;
   maxPosts: number;
 }
 
 /**
- * The posts a digest of `window` would carry if it were built now: the one selection the build,
- * the previews and the "nothing to send" check share.
+ * A post set read from the store: the one selection the build, the send path, the previews
+ * and the "nothing to send" check share (README guarantee 3).
  */
-export async function choosePosts(deps: ChoosePostsDeps, window: DigestWindow): Promise<Post[]> {
-  const [candidates, previousBuiltAt] = await Promise.all([
-    deps.postStore.listPublishedBetween(
-      candidatesStart(window).getTime(),
-      window.windowEnd.getTime(),
-    ),
-    deps.getPreviousBuiltAt?.(window.date),
-  ]);
-  return selectPosts({ candidates, window, previousBuiltAt, maxPosts: deps.maxPosts });
+export async function choosePosts(
+  deps: ChoosePostsDeps,
+  frame: SetFrame,
+  start: SetStart,
+  topics: readonly Topic[] = [],
+): Promise<PostSet> {
+  const candidates =
+    'seq' in start
+      ? await deps.postStore.listArrivedBetween(start.seq, frame.seqTo, CANDIDATES_LIMIT)
+      : await deps.postStore.listPublishedBetween(
+          candidatesStart(frame.window).getTime(),
+          frame.window.windowEnd.getTime(),
+        );
+  return selectPostSet({ candidates, frame, start, topics, maxPosts: deps.maxPosts });
+}
+
+/** Where a subscriber's set starts: their cursor, else the edition's seqFrom, else its window. */
+export function setStart(cursor: number | undefined, seqFrom: number | undefined): SetStart {
+  const seq = cursor ?? seqFrom;
+  return seq === undefined ? { window: true } : { seq };
 }

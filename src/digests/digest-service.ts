@@ -11,8 +11,7 @@ import { normaliseAddress } from '../subscribers/address.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
-import { choosePosts } from './choose-posts.js';
-import type { Frequency } from './frequency.js';
+import { choosePosts, setStart } from './choose-posts.js';
 import type { ZoneProgress, ZoneProgressStore } from './zone-progress.js';
 import { dateInWords, pastDateWords } from './date-words.js';
 import {
@@ -24,11 +23,24 @@ import {
   type SmtpErrorKindSeen,
 } from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
-import { assertDigestDate, digestWindow, isDigestDate, nextDigestDate } from './digest-window.js';
-import { digestContent, SAMPLE_DELIVERY, sampleRecipient } from './preview.js';
+import { isDigestDate, nextDigestDate } from './digest-window.js';
+import { isEditionId } from './edition.js';
+import { frequencySchedule, type EditionWindow } from './edition-window.js';
+import type { Frequency } from './frequency.js';
+import {
+  digestContent,
+  previewEdition,
+  SAMPLE_DELIVERY,
+  sampleRecipient,
+  type PreviewOptions,
+} from './preview.js';
+import type { Variants } from './variants.js';
 import { sendTimeInWords } from './schedule-listing.js';
 
 export interface DigestListItem {
+  /** The edition id, `weekly/2026-12-07`. */
+  id: string;
+  frequency: Frequency;
   date: string;
   status: DigestStatus;
   subject: string;
@@ -57,6 +69,8 @@ export function createDigestService(deps: {
   digests: DigestStore;
   posts: PostStore;
   renderer: Renderer;
+  /** Each reader's variant of a built edition (previews and test sends of any topics). */
+  variants: Pick<Variants, 'variantFor' | 'content' | 'resolveTopics'>;
   queues: Pick<Queues, 'build'>;
   mailer: () => Pick<MailTransport, 'sendRaw'>;
   /** The SMTP preflight (src/mail/preflight.ts): throws SmtpPreflightError naming the cause. */
@@ -75,21 +89,23 @@ export function createDigestService(deps: {
   const base = config.site.publicUrl;
   const archiveCache = new Map<string, string>();
 
-  const checkDate = (date: string) => assertDigestDate(date);
+  /** An edition id, or a bare date of `frequency` (default: the site's), placed in time. */
+  const editionOf = (s: string, frequency?: Frequency): EditionWindow =>
+    previewEdition(config, s, { frequency });
 
-  const previewDeps = {
+  const contentDeps = {
     postStore: deps.posts,
+    posts: deps.posts,
     renderer: deps.renderer,
     config,
-    getPreviousBuiltAt: (date: string) =>
-      digests.previousBuiltAt(digestWindow(date, schedule).sendAt),
+    digests,
+    variants: deps.variants,
+    resolveTopics: deps.variants.resolveTopics,
+    previousBuilt: (w: EditionWindow) => digests.previousBuilt(w.frequency, w.sendAt),
   };
-
-  const contentDeps = { ...previewDeps, digests, posts: deps.posts };
-  const content = (date: string) => {
-    checkDate(date);
-    return digestContent(contentDeps, date);
-  };
+  const content = (s: string, opts: PreviewOptions = {}) => digestContent(contentDeps, s, opts);
+  /** How messages name an edition: its date for the default frequency, else its id. */
+  const label = (w: EditionWindow) => (w.frequency === schedule.defaultFrequency ? w.date : w.id);
 
   /** Refuses a date more than a week back unless forced: it would mail an old digest to all. */
   function checkNotPast(date: string, force: boolean | undefined) {
@@ -103,102 +119,105 @@ export function createDigestService(deps: {
   }
 
   async function listItem(s: DigestSummary): Promise<DigestListItem> {
-    const edition = { frequency: config.digest.defaultFrequency, date: s.date };
-    return toItem(s, await digests.failures(s.date), await deps.zones.read(edition));
+    const edition = { frequency: s.frequency, date: s.date };
+    return toItem(s, await digests.failures(s.id), await deps.zones.read(edition));
   }
 
   return {
-    async list(limit = 20): Promise<DigestListItem[]> {
-      return Promise.all((await digests.list(limit)).map(listItem));
+    async list(limit = 20, frequency?: Frequency): Promise<DigestListItem[]> {
+      return Promise.all((await digests.list(limit, frequency)).map(listItem));
     },
 
-    async get(date: string) {
-      checkDate(date);
-      return digests.get(date);
+    /** An edition by id, or by a bare date (the default frequency's edition). */
+    async get(id: string) {
+      return digests.get(editionOf(id).id);
     },
 
-    async summary(date: string): Promise<DigestListItem | undefined> {
-      checkDate(date);
-      const s = await digests.getSummary(date);
+    async summary(id: string, frequency?: Frequency): Promise<DigestListItem | undefined> {
+      const s = await digests.getSummary(editionOf(id, frequency).id);
       return s && listItem(s);
     },
 
     /** Words for a date more than a week back ("3 weeks ago"), for the web's second question. */
-    pastDate(date: string): { ago: string; words: string } | undefined {
-      checkDate(date);
+    pastDate(id: string): { ago: string; words: string } | undefined {
+      const { date } = editionOf(id);
       const ago = pastDateWords(date, now(), schedule.tz);
       return ago ? { ago, words: dateInWords(date) } : undefined;
     },
 
     /**
-     * Builds and sends `date` (default: the next scheduled digest), by the build queue like the
-     * scheduler. Idempotent per date: a built digest is left as it is (`created: false`).
+     * Builds and sends an edition (an id, or a date of `opts.frequency`, default the site's;
+     * no date: that frequency's next scheduled edition), by the build queue like the
+     * scheduler. Idempotent per edition: a built one is left as it is (`created: false`).
      * Refused, before anything is queued: a date more than a week back without `force`
-     * (DIGEST_DATE_PAST), a date with no posts (DIGEST_EMPTY: nothing is stored, so the date
-     * stays free), and an SMTP server that fails the preflight (SMTP_PREFLIGHT_FAILED).
+     * (DIGEST_DATE_PAST), an edition with no posts (DIGEST_EMPTY: nothing is stored, so the
+     * date stays free), and an SMTP server that fails the preflight (SMTP_PREFLIGHT_FAILED).
      */
     async trigger(
       date?: string,
       /** `frequency`: the edition's (default DIGEST_DEFAULT_FREQUENCY); `now`: every zone at once. */
       opts: { force?: boolean; frequency?: Frequency; now?: boolean } = {},
-    ): Promise<{ date: string; created: boolean; jobId?: string }> {
-      const d = date ?? nextDigestDate(now(), schedule);
-      checkDate(d);
-      checkNotPast(d, opts.force);
-      const existing = await digests.getSummary(d);
-      if (existing && isBuilt(existing)) return { date: d, created: false };
-      const posts = await choosePosts(
-        {
-          postStore: deps.posts,
-          maxPosts: config.digest.maxPosts,
-          getPreviousBuiltAt: previewDeps.getPreviousBuiltAt,
-        },
-        digestWindow(d, schedule),
+    ): Promise<{ id: string; date: string; created: boolean; jobId?: string }> {
+      const f = opts.frequency ?? schedule.defaultFrequency;
+      const w = editionOf(date ?? nextDigestDate(now(), frequencySchedule(schedule, f)), f);
+      checkNotPast(w.date, opts.force);
+      const existing = await digests.getSummary(w.id);
+      const head = { id: w.id, date: w.date };
+      if (existing && isBuilt(existing)) return { ...head, created: false };
+      const prev = await contentDeps.previousBuilt(w);
+      const { posts } = await choosePosts(
+        { postStore: deps.posts, maxPosts: config.digest.maxPosts },
+        { window: w, seqTo: await deps.posts.currentSeq(), previousBuiltAt: prev?.builtAt },
+        setStart(undefined, prev?.seqTo),
       );
       if (posts.length === 0)
         throw new ValidationError(
           'DIGEST_EMPTY',
-          `No posts for the digest of ${d}: there is nothing to send, and nothing was stored.`,
+          `No posts for the digest of ${label(w)}: there is nothing to send, and nothing was stored.`,
         );
       await deps.preflight();
-      const jobId = jobIds.manualBuild(d, Date.now());
+      const jobId = jobIds.manualBuild(w.id, Date.now());
       const data = {
-        frequency: opts.frequency ?? config.digest.defaultFrequency,
-        date: d,
+        date: w.date,
+        frequency: w.frequency,
         trigger: 'manual' as const,
         ...(opts.force ? { force: true } : {}),
         ...(opts.now ? { now: true } : {}),
       };
       await deps.queues.build.add('build', data, { jobId });
-      return { date: d, created: true, jobId };
+      return { ...head, created: true, jobId };
     },
 
     /**
-     * Re-sends the deliveries of a built digest that failed with a temporary cause (by the
+     * Re-sends the deliveries of a built edition that failed with a temporary cause (by the
      * build queue, src/delivery/retry-failed.ts). `temporary` counts them now; 0 queues nothing.
      */
-    async retryFailed(date: string): Promise<{ date: string; temporary: number; jobId?: string }> {
-      checkDate(date);
-      const s = await digests.getSummary(date);
+    async retryFailed(
+      id: string,
+      frequency?: Frequency,
+    ): Promise<{ id: string; date: string; temporary: number; jobId?: string }> {
+      const w = editionOf(id, frequency);
+      const s = await digests.getSummary(w.id);
+      const head = { id: w.id, date: w.date };
       if (!s || !isBuilt(s))
-        throw new ValidationError('DIGEST_NOT_BUILT', `The digest of ${date} was never built.`);
-      const temporary = (await digests.failures(date))
+        throw new ValidationError('DIGEST_NOT_BUILT', `The digest of ${label(w)} was never built.`);
+      const temporary = (await digests.failures(w.id))
         .filter((g) => g.cause === 'temporary')
         .reduce((n, g) => n + g.count, 0);
-      if (temporary === 0) return { date, temporary };
+      if (temporary === 0) return { ...head, temporary };
       await deps.preflight();
-      const jobId = jobIds.retryFailed(date, Date.now());
+      const jobId = jobIds.retryFailed(w.id, Date.now());
       await deps.queues.build.add(
         'build',
-        { date, trigger: 'manual', retryFailed: true },
+        { date: w.date, frequency: w.frequency, trigger: 'manual', retryFailed: true },
         { jobId },
       );
-      return { date, temporary, jobId };
+      return { ...head, temporary, jobId };
     },
 
     /** The digest as a recipient would see it, with sample per-recipient values. */
-    async preview(date: string, email = 'reader@example.com') {
-      const c = await content(date);
+    async preview(id: string, email = 'reader@example.com', opts: PreviewOptions = {}) {
+      const c = await content(id, opts);
       const values = sampleRecipient(base, email);
       return {
         subject: c.subject,
@@ -219,14 +238,18 @@ export function createDigestService(deps: {
      * headers (digest-copy.ts). A subscriber's address gets that subscriber's links; any other
      * address the archive's generic ones.
      */
-    async testSend(date: string, email: string): Promise<void> {
+    async testSend(id: string, email: string, opts: PreviewOptions = {}): Promise<void> {
       const addr = normaliseAddress(email);
       if (!addr.ok) throw new ValidationError(addr.code, addr.message);
-      const c = await content(date);
+      const sub = await deps.subscribers.getByEmail(addr.email);
+      // A subscriber's copy: the variant of their topics (from the edition's start, since a
+      // test send leaves their cursor alone), by the same selection and rendering as a send.
+      const topics = opts.topics ?? sub?.topics ?? [];
+      const c = await content(id, { ...opts, topics });
       if (c.empty || !c.html)
         throw new ValidationError(
           'DIGEST_EMPTY',
-          `The digest of ${date} has no posts; nothing to send.`,
+          `The digest of ${id} has no posts; nothing to send.`,
         );
       const copies = createDigestCopies({
         ...config,
@@ -235,7 +258,6 @@ export function createDigestService(deps: {
         transport: deps.mailer(),
       });
       const copy = { subject: `[Test] ${c.subject}`, html: c.html, text: c.text };
-      const sub = await deps.subscribers.getByEmail(addr.email);
       if (sub) await copies.toSubscriber(copy, sub);
       else
         await copies.withValues(copy, {
@@ -259,9 +281,11 @@ export function createDigestService(deps: {
       posts: Post[];
       status?: DigestStatus;
     }> {
-      const date = nextDigestDate(now(), schedule);
-      const { sendAt } = digestWindow(date, schedule);
-      const c = await content(date);
+      const w = editionOf(
+        nextDigestDate(now(), frequencySchedule(schedule, schedule.defaultFrequency)),
+      );
+      const { date, sendAt } = w;
+      const c = await content(w.id);
       const status = c.stored ? c.status : undefined;
       return {
         date,
@@ -277,19 +301,20 @@ export function createDigestService(deps: {
      * rendered from the posts they carried with a public footer (a subscribe link) instead of
      * anyone's personal one. Kept per date and build, so a busy archive runs MJML once.
      */
-    async archiveHtml(date: string): Promise<string | undefined> {
-      if (!isDigestDate(date)) return undefined;
-      const d = await digests.get(date);
+    async archiveHtml(id: string): Promise<string | undefined> {
+      if (!isDigestDate(id) && !isEditionId(id)) return undefined;
+      const w = editionOf(id);
+      const d = await digests.get(w.id);
       if (!d || !d.html || !['sending', 'sent', 'sent_with_failures'].includes(d.status))
         return undefined;
-      const key = `${date}:${d.builtAt}`;
+      const key = `${w.id}:${d.builtAt}`;
       const cached = archiveCache.get(key);
       if (cached !== undefined) return cached;
       const posts = await deps.posts.getMany(d.postIds);
       const rendered = await deps.renderer.renderDigest({
-        date,
+        date: w.date,
         posts,
-        window: digestWindow(date, schedule),
+        window: w,
         archive: true,
       });
       if (archiveCache.size >= 20) archiveCache.delete(archiveCache.keys().next().value!);
@@ -303,6 +328,8 @@ export type DigestService = ReturnType<typeof createDigestService>;
 
 function toItem(s: DigestSummary, failures: FailureGroup[], zones: ZoneProgress[]): DigestListItem {
   return {
+    id: s.id,
+    frequency: s.frequency,
     date: s.date,
     status: s.status,
     subject: s.subject,

@@ -12,21 +12,27 @@ import {
   advanceScript,
   completeScript,
   createScript,
+  freezeScript,
   markScript,
   storeContentScript,
 } from './digest-scripts.js';
-import type { DigestWindow } from './digest-window.js';
+import type { EditionWindow } from './edition-window.js';
+import { isFrequency, type Frequency } from './frequency.js';
 
 /**
- * Digests live in one Redis hash each (`keys.digest(date)`): window, status, the content rendered
- * once (subject, HTML and text with placeholders), the post ids, the counters and the fan-out
- * cursor. `keys.digests` orders the dates by send time; `keys.digestFailures(date)` counts failed
+ * Editions live in one Redis hash each (`keys.digest(id)`, id `weekly/2026-12-07`): window,
+ * status, the frozen post range, the main variant's id and post ids, the counters and the
+ * fan-out cursor; each variant's content (rendered once) is in its own hash
+ * (src/digests/variant-store.ts). `keys.digests` orders all edition ids by send time and
+ * `keys.digestsOf(f)` those of one frequency; `keys.digestFailures(id)` counts failed
  * deliveries by cause and SMTP code (kept by the ledger's scripts).
  */
 
 const ERROR_KINDS: readonly SmtpErrorKindSeen[] = ['transient', 'throttle', 'permanent', 'bounce'];
 
 const SUMMARY_FIELDS = [
+  'edition',
+  'frequency',
   'date',
   'sendAt',
   'windowStart',
@@ -39,11 +45,20 @@ const SUMMARY_FIELDS = [
   'sent',
   'failed',
   'skipped',
+  'rolled',
+  'seqFrom',
+  'seqTo',
+  'prevBuiltAt',
+  'variant',
+  'renders',
   'finishedAt',
   'reason',
   'heldSince',
   ...ERROR_KINDS.map((k) => `error:${k}` as const),
 ] as const;
+
+/** A stored number field, or undefined. */
+const num = (v: string | null | undefined) => (v ? Number(v) : undefined);
 
 export type DigestSummary = Omit<Digest, 'html' | 'text'> & {
   finishedAt?: string;
@@ -51,7 +66,7 @@ export type DigestSummary = Omit<Digest, 'html' | 'text'> & {
   heldSince?: string;
 };
 
-/** How many earlier dates previousBuiltAt looks through for a built one. */
+/** How many earlier editions previousBuilt looks through for a built one. */
 const PREVIOUS_LOOKBACK = 10;
 
 export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
@@ -62,17 +77,23 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     const sent = Number(f.sent ?? 0);
     const failed = Number(f.failed ?? 0);
     const skipped = Number(f.skipped ?? 0);
+    const rolled = Number(f.rolled ?? 0);
     return {
       recipients,
       sent,
       failed,
       skipped,
-      pending: Math.max(0, recipients - sent - failed - skipped),
+      rolled,
+      pending: Math.max(0, recipients - sent - failed - skipped - rolled),
     };
   }
 
   function summary(f: Record<string, string | null | undefined>): DigestSummary {
+    // Editions of earlier versions were named by their date alone: the weekly one.
+    const frequency: Frequency = isFrequency(f.frequency) ? f.frequency : 'weekly';
     return {
+      id: f.edition ?? `${frequency}/${f.date!}`,
+      frequency,
       date: f.date!,
       sendAt: f.sendAt!,
       windowStart: f.windowStart!,
@@ -81,6 +102,12 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       subject: f.subject ?? '',
       postIds: f.postIds ? (JSON.parse(f.postIds) as string[]) : [],
       builtAt: f.builtAt ?? '',
+      ...(f.seqFrom ? { seqFrom: num(f.seqFrom) } : {}),
+      ...(f.seqTo ? { seqTo: num(f.seqTo) } : {}),
+      ...(f.prevBuiltAt ? { previousBuiltAt: f.prevBuiltAt } : {}),
+      // Built by an earlier version: its one content is stored on the edition itself.
+      ...(f.variant || f.builtAt ? { variant: f.variant || 'legacy' } : {}),
+      renders: Number(f.renders ?? 0),
       counters: counters(f),
       finishedAt: f.finishedAt ?? undefined,
       ...(f.reason ? { reason: f.reason } : {}),
@@ -94,53 +121,64 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     };
   }
 
-  /** Held or skipped, for a digest that is not built; false when it is built already. */
+  const editionKeys = (w: EditionWindow) => [
+    keys.digest(w.id),
+    keys.digests,
+    keys.digestsOf(w.frequency),
+  ];
+  const editionArgs = (w: EditionWindow, now: Date) => [
+    w.id,
+    w.frequency,
+    w.date,
+    w.sendAt.toISOString(),
+    w.windowStart.toISOString(),
+    w.windowEnd.toISOString(),
+    now.toISOString(),
+    w.sendAt.getTime(),
+  ];
+
+  /** Held or skipped, for an edition that is not built; false when it is built already. */
   async function mark(
     status: 'held' | 'skipped',
-    window: DigestWindow,
+    window: EditionWindow,
     reason: string,
     now: Date,
   ): Promise<boolean> {
-    const out = await markScript(
-      redis,
-      [keys.digest(window.date), keys.digests],
-      [
-        status,
-        reason.slice(0, 500),
-        window.date,
-        window.sendAt.toISOString(),
-        window.windowStart.toISOString(),
-        window.windowEnd.toISOString(),
-        now.toISOString(),
-        window.sendAt.getTime(),
-      ],
-    );
-    return out === 1;
+    const args = [...editionArgs(window, now), status, reason.slice(0, 500)];
+    return (await markScript(redis, editionKeys(window), args)) === 1;
   }
 
   return {
-    /** Creates the digest in status building; false when it already existed (README guarantee 1). */
-    async create(window: DigestWindow, now: Date): Promise<boolean> {
-      const created = await createScript(
+    /** Creates the edition in status building; false when it already existed (README guarantee 1). */
+    async create(window: EditionWindow, now: Date): Promise<boolean> {
+      return (await createScript(redis, editionKeys(window), editionArgs(window, now))) === 1;
+    },
+
+    /**
+     * Freezes the edition's post range once (the first builder wins) and returns what is
+     * stored: seqTo, and seqFrom / previousBuiltAt when there was a previous edition.
+     */
+    async freeze(
+      id: string,
+      range: { seqTo: number; seqFrom?: number; previousBuiltAt?: Date },
+    ): Promise<{ seqTo: number; seqFrom?: number; previousBuiltAt?: Date }> {
+      const [seqTo, seqFrom, prev] = (await freezeScript(
         redis,
-        [keys.digest(window.date), keys.digests],
-        [
-          window.date,
-          window.sendAt.toISOString(),
-          window.windowStart.toISOString(),
-          window.windowEnd.toISOString(),
-          now.toISOString(),
-          window.sendAt.getTime(),
-        ],
-      );
-      return created === 1;
+        [keys.digest(id)],
+        [range.seqTo, range.seqFrom ?? '', range.previousBuiltAt?.toISOString() ?? ''],
+      )) as (string | null)[];
+      return {
+        seqTo: Number(seqTo),
+        ...(seqFrom ? { seqFrom: Number(seqFrom) } : {}),
+        ...(prev ? { previousBuiltAt: new Date(prev) } : {}),
+      };
     },
 
     /**
      * Records that the SMTP preflight failed for a digest not built yet: status `held` with the
      * reason; nothing is fanned out. False when the digest is built already.
      */
-    markHeld: (window: DigestWindow, reason: string, now: Date) =>
+    markHeld: (window: EditionWindow, reason: string, now: Date) =>
       mark('held', window, reason, now),
 
     /**
@@ -148,27 +186,27 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
      * as `skipped`. It takes no post and stays buildable by a manual send. False when the digest
      * is built already.
      */
-    markSkipped: (window: DigestWindow, reason: string, now: Date) =>
+    markSkipped: (window: EditionWindow, reason: string, now: Date) =>
       mark('skipped', window, reason, now),
 
     /** How many times a held digest's preflight has failed. */
-    async holds(date: string): Promise<number> {
-      return Number((await redis.hget(keys.digest(date), 'holds')) ?? 0);
+    async holds(id: string): Promise<number> {
+      return Number((await redis.hget(keys.digest(id), 'holds')) ?? 0);
     },
 
     /** A new round number for a retry by hand (its send jobs get ids of their own). */
-    async nextRetryRound(date: string): Promise<number> {
-      return redis.hincrby(keys.digest(date), 'retryRound', 1);
+    async nextRetryRound(id: string): Promise<number> {
+      return redis.hincrby(keys.digest(id), 'retryRound', 1);
     },
 
     /** Keeps the first SMTP error of a kind (later ones of that kind are dropped). */
-    async noteError(date: string, kind: SmtpErrorKindSeen, error: FirstError): Promise<void> {
-      await redis.hsetnx(keys.digest(date), `error:${kind}`, JSON.stringify(error));
+    async noteError(id: string, kind: SmtpErrorKindSeen, error: FirstError): Promise<void> {
+      await redis.hsetnx(keys.digest(id), `error:${kind}`, JSON.stringify(error));
     },
 
     /** Failed deliveries grouped by cause and SMTP code, largest group first. */
-    async failures(date: string): Promise<FailureGroup[]> {
-      const all = await redis.hgetall(keys.digestFailures(date));
+    async failures(id: string): Promise<FailureGroup[]> {
+      const all = await redis.hgetall(keys.digestFailures(id));
       return Object.entries(all)
         .map(([field, n]) => {
           const [cause, code] = field.split(':') as [FailureCause, string];
@@ -178,69 +216,82 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
         .sort((a, b) => b.count - a.count || (a.code ?? 0) - (b.code ?? 0));
     },
 
-    /** Stores content once (status sending); returns false when another builder stored it first. */
+    /**
+     * Marks the edition built (status sending) with its main variant, once; false when another
+     * builder did first.
+     */
     async storeContent(
-      date: string,
-      content: { subject: string; html: string; text: string; postIds: string[] },
+      id: string,
+      content: { subject: string; variant: string; postIds: string[] },
       now: Date,
     ): Promise<boolean> {
       const stored = await storeContentScript(
         redis,
-        [keys.digest(date)],
-        [
-          content.subject,
-          content.html,
-          content.text,
-          JSON.stringify(content.postIds),
-          now.toISOString(),
-        ],
+        [keys.digest(id)],
+        [content.subject, content.variant, JSON.stringify(content.postIds), now.toISOString()],
       );
       return stored === 1;
     },
 
-    async get(date: string): Promise<Digest | undefined> {
-      const f = await redis.hgetall(keys.digest(date));
+    /** The edition with its main variant's content (or the content an earlier version stored on it). */
+    async get(id: string): Promise<Digest | undefined> {
+      const f = await redis.hgetall(keys.digest(id));
       if (!f.date) return undefined;
+      if (f.variant) {
+        const [html, text] = await redis.hmget(keys.digestVariant(id, f.variant), 'html', 'text');
+        return { ...summary(f), html: html ?? '', text: text ?? '' };
+      }
       return { ...summary(f), html: f.html ?? '', text: f.text ?? '' };
     },
 
     /** Status and counters without the (large) content. */
-    async getSummary(date: string): Promise<DigestSummary | undefined> {
-      const values = await redis.hmget(keys.digest(date), ...SUMMARY_FIELDS);
+    async getSummary(id: string): Promise<DigestSummary | undefined> {
+      const values = await redis.hmget(keys.digest(id), ...SUMMARY_FIELDS);
       const f = Object.fromEntries(SUMMARY_FIELDS.map((k, i) => [k, values[i]]));
       return f.date ? summary(f) : undefined;
     },
 
-    /** Newest first. */
-    async list(limit: number): Promise<DigestSummary[]> {
-      const dates = await redis.zrevrange(keys.digests, 0, limit - 1);
-      const all = await Promise.all(dates.map((d) => this.getSummary(d)));
+    /** Newest first (every frequency, or one). */
+    async list(limit: number, frequency?: Frequency): Promise<DigestSummary[]> {
+      const index = frequency ? keys.digestsOf(frequency) : keys.digests;
+      const ids = await redis.zrevrange(index, 0, limit - 1);
+      const all = await Promise.all(ids.map((d) => this.getSummary(d)));
       return all.filter((d): d is DigestSummary => d !== undefined);
     },
 
     /**
-     * The builtAt of the latest digest built before `sendAt` (for late arrivals). Skipped and
-     * held digests took no post, so they are passed over (among the last few dates).
+     * The latest edition of `frequency` built before `sendAt`: when it was built (late arrivals)
+     * and the seqTo it froze (the next one's seqFrom; absent for an earlier version's edition).
+     * Skipped and held editions took no post, so they are passed over (among the last few).
      */
-    async previousBuiltAt(sendAt: Date): Promise<Date | undefined> {
+    async previousBuilt(
+      frequency: Frequency,
+      sendAt: Date,
+    ): Promise<{ builtAt: Date; seqTo?: number } | undefined> {
       const prev = await redis.zrevrangebyscore(
-        keys.digests,
+        keys.digestsOf(frequency),
         `(${sendAt.getTime()}`,
         '-inf',
         'LIMIT',
         0,
         PREVIOUS_LOOKBACK,
       );
-      for (const date of prev) {
-        const [builtAt, status] = await redis.hmget(keys.digest(date), 'builtAt', 'status');
-        if (builtAt && status !== 'empty') return new Date(builtAt);
+      for (const id of prev) {
+        const [builtAt, status, seqTo] = await redis.hmget(
+          keys.digest(id),
+          'builtAt',
+          'status',
+          'seqTo',
+        );
+        if (builtAt && status !== 'empty')
+          return { builtAt: new Date(builtAt), ...(seqTo ? { seqTo: Number(seqTo) } : {}) };
       }
       return undefined;
     },
 
     /** Fan-out state: the id bound fixed when fan-out starts, and the last id enqueued. */
-    async fanoutState(date: string, boundIfUnset: () => Promise<number>) {
-      const key = keys.digest(date);
+    async fanoutState(id: string, boundIfUnset: () => Promise<number>) {
+      const key = keys.digest(id);
       const [storedBound, cursor, done] = await redis.hmget(
         key,
         'fanoutBound',
@@ -259,24 +310,24 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
      * Advances the cursor and the recipient count together, so a resumed fan-out counts once.
      * False when another builder moved the cursor first (this one must re-read it).
      */
-    async advanceFanout(date: string, from: number, to: number, added: number): Promise<boolean> {
+    async advanceFanout(id: string, from: number, to: number, added: number): Promise<boolean> {
       return (
-        (await advanceScript(redis, [keys.digest(date)], [String(from), String(to), added])) === 1
+        (await advanceScript(redis, [keys.digest(id)], [String(from), String(to), added])) === 1
       );
     },
 
-    async fanoutCursor(date: string): Promise<number> {
-      return Number((await redis.hget(keys.digest(date), 'fanoutCursor')) ?? 0);
+    async fanoutCursor(id: string): Promise<number> {
+      return Number((await redis.hget(keys.digest(id), 'fanoutCursor')) ?? 0);
     },
 
-    async finishFanout(date: string, now: Date): Promise<void> {
-      await redis.hset(keys.digest(date), 'fanoutDone', '1', 'fanoutAt', now.toISOString());
-      await this.completeIfDone(date, now);
+    async finishFanout(id: string, now: Date): Promise<void> {
+      await redis.hset(keys.digest(id), 'fanoutDone', '1', 'fanoutAt', now.toISOString());
+      await this.completeIfDone(id, now);
     },
 
     /** True when this call moved the digest to sent / sent_with_failures / failed. */
-    async completeIfDone(date: string, now: Date): Promise<boolean> {
-      return (await completeScript(redis, [keys.digest(date)], [now.toISOString()])) === 1;
+    async completeIfDone(id: string, now: Date): Promise<boolean> {
+      return (await completeScript(redis, [keys.digest(id)], [now.toISOString()])) === 1;
     },
   };
 }

@@ -1,7 +1,9 @@
+import type { Frequency } from './frequency.js';
+
 /**
- * A digest: one edition, identified by its send date (YYYY-MM-DD in DIGEST_TZ). Its posts are
- * chosen and frozen when it is built, and it is rendered once (README, "What the service
- * guarantees" 1 and 5).
+ * A digest: one edition (`weekly/2026-12-07`: a frequency and its send date in DIGEST_TZ). Its
+ * post range (seqFrom, seqTo] is frozen when it is built, and each distinct post set (variant)
+ * is rendered once (README, "What the service guarantees" 1, 3 and 5).
  *
  * Statuses (README, "Sending"):
  * - `building`: created, content not stored yet.
@@ -55,13 +57,19 @@ export interface DigestCounters {
   recipients: number;
   sent: number;
   failed: number;
-  /** Not confirmed (or paused) any more at send time. */
+  /** Not confirmed (or paused, or of another frequency) any more at send time, or a stale cursor. */
   skipped: number;
-  /** recipients - sent - failed - skipped */
+  /** Fewer posts than DIGEST_MIN_POSTS: not sent, their posts roll over to their next digest. */
+  rolled: number;
+  /** recipients - sent - failed - skipped - rolled */
   pending: number;
 }
 
 export interface Digest {
+  /** The edition id, `weekly/2026-12-07`. */
+  id: string;
+  frequency: Frequency;
+  /** YYYY-MM-DD. */
   date: string;
   /** ISO instant: DIGEST_CRON's time on `date` in DIGEST_TZ. */
   sendAt: string;
@@ -74,8 +82,18 @@ export interface Digest {
   /** Rendered once, with the placeholders of src/render/placeholders.ts. */
   html: string;
   text: string;
+  /** The main variant's posts (a reader with no cursor and no topics). */
   postIds: string[];
   builtAt: string;
+  /** The post seq range frozen at the build; seqFrom absent: the first edition of its frequency. */
+  seqFrom?: number;
+  seqTo?: number;
+  /** When the previous edition of its frequency was built (late arrivals of window mode). */
+  previousBuiltAt?: string;
+  /** The main variant's id ('legacy': content stored on the edition by an earlier version). */
+  variant?: string;
+  /** MJML renders of this edition's variants: one per distinct post set (README guarantee 5). */
+  renders: number;
   counters: DigestCounters;
   /** The first SMTP error of each kind, recorded the moment it happened. */
   errors: Partial<Record<SmtpErrorKindSeen, FirstError>>;

@@ -12,11 +12,8 @@ import type { ZoneProgressStore } from './zone-progress.js';
 /** Subscribers read per fan-out page; each page becomes pageSize / batchSize send jobs. */
 const FANOUT_PAGE = 2_000;
 
-/**
- * The digest store's name for an edition. The store still keys digests by date (one
- * frequency per date); where it keys them by edition id, this is `editionId(e)`.
- */
-export const digestKey = (e: Edition): string => e.date;
+/** The digest store's name for an edition: its id (`weekly/2026-12-07`). */
+export const digestKey = (e: Edition): string => editionId(e);
 
 export interface FanOutDeps {
   redis: RedisClient;

@@ -4,23 +4,38 @@ import type { Post } from '../feeds/post.js';
 import type { PostStore } from '../feeds/post-store.js';
 import { fillPlaceholders, type RecipientValues } from '../render/placeholders.js';
 import type { Renderer } from '../render/render-digest.js';
-import { digestWindow, nextDigestDate, type DigestWindow } from './digest-window.js';
-import { choosePosts } from './choose-posts.js';
+import type { Topic } from '../topics/topic.js';
+import { nextDigestDate, type DigestWindow } from './digest-window.js';
+import { choosePosts, setStart } from './choose-posts.js';
 import { isBuilt, type DigestStatus } from './digest.js';
 import type { DigestStore } from './digest-store.js';
+import { parseEdition } from './edition.js';
+import { editionWindow, frequencySchedule, type EditionWindow } from './edition-window.js';
+import { EMPTY_VARIANT, type Variants } from './variants.js';
 
 export interface PreviewDeps {
-  postStore: Pick<PostStore, 'listPublishedBetween'> & Partial<Pick<PostStore, 'list'>>;
+  postStore: Pick<PostStore, 'listPublishedBetween' | 'listArrivedBetween' | 'currentSeq'> &
+    Partial<Pick<PostStore, 'list'>>;
   renderer: Pick<Renderer, 'renderDigest'>;
   config: {
-    digest: Pick<Config['digest'], 'cron' | 'tz' | 'maxPosts'>;
+    digest: Pick<Config['digest'], 'crons' | 'tz' | 'maxPosts' | 'defaultFrequency'>;
     site: Pick<Config['site'], 'publicUrl'>;
   };
-  /** When the digest before `date` was built, if there is one (for late arrivals). */
-  getPreviousBuiltAt?: (date: string) => Promise<Date | undefined>;
+  /** The edition of the same frequency built before this one, if any (its seqTo, its builtAt). */
+  previousBuilt?: (w: EditionWindow) => Promise<{ builtAt: Date; seqTo?: number } | undefined>;
+  /** The definitions of the named topics (the topic store); absent: topics filter nothing. */
+  resolveTopics?: (names: readonly string[]) => Promise<Topic[]>;
+}
+
+/** Which variant to preview: an edition (or a bare date of `frequency`) and a reader's topics. */
+export interface PreviewOptions {
+  frequency?: Config['digest']['defaultFrequency'];
+  topics?: readonly string[];
 }
 
 export interface Preview {
+  /** The edition id. */
+  id: string;
   date: string;
   window: DigestWindow;
   subject: string;
@@ -44,6 +59,16 @@ export interface EmptyReason {
   newest?: { publishedAt: string; date: string };
 }
 
+/** The edition a preview names: an id, or a bare date of `frequency` (default: the site's). */
+export function previewEdition(
+  config: PreviewDeps['config'],
+  s: string,
+  opts: PreviewOptions = {},
+): EditionWindow {
+  const e = parseEdition(s, opts.frequency ?? config.digest.defaultFrequency);
+  return editionWindow(e, config.digest);
+}
+
 /**
  * The date of the digest that carries the newest stored post (`preview --latest`): a real
  * feed's newest post is often weeks old, so next Monday's digest would be empty.
@@ -54,7 +79,8 @@ export async function latestDigestDate(
   const { posts } = await deps.postStore.list({ limit: 1 });
   const newest = posts[0];
   if (!newest || Number.isNaN(Date.parse(newest.publishedAt))) return undefined;
-  return nextDigestDate(new Date(newest.publishedAt), deps.config.digest);
+  const d = deps.config.digest;
+  return nextDigestDate(new Date(newest.publishedAt), frequencySchedule(d, d.defaultFrequency));
 }
 
 /**
@@ -100,69 +126,100 @@ export function sampleRecipient(publicUrl: string, email = 'reader@example.com')
 }
 
 /**
- * The digest of `date` as it would be built from the posts stored now, without building,
- * storing or sending it: the same window, selection and renderer as the build. Its HTML and
- * text carry sample per-recipient values.
+ * The edition `date` (an id, or a bare date of opts.frequency) as it would be built from the
+ * posts stored now, for a reader with no cursor and `opts.topics`, without building, storing
+ * or sending it: the same range, selection and renderer as the build. Its HTML and text carry
+ * sample per-recipient values.
  */
-export async function previewDigest(deps: PreviewDeps, date: string): Promise<Preview> {
-  const p = await renderPreview(deps, date);
+export async function previewDigest(
+  deps: PreviewDeps,
+  date: string,
+  opts: PreviewOptions = {},
+): Promise<Preview> {
+  const p = await renderPreview(deps, date, opts);
   if (p.empty) return p;
   const sample = sampleRecipient(deps.config.site.publicUrl);
   return { ...p, html: fillPlaceholders(p.html, sample), text: fillPlaceholders(p.text, sample) };
 }
 
 /** previewDigest with the placeholders left in, for a caller that fills its own values. */
-export async function renderPreview(deps: PreviewDeps, date: string): Promise<Preview> {
-  const window = digestWindow(date, deps.config.digest);
-  const posts = await choosePosts(
-    {
-      postStore: deps.postStore,
-      getPreviousBuiltAt: deps.getPreviousBuiltAt,
-      maxPosts: deps.config.digest.maxPosts,
-    },
-    window,
+export async function renderPreview(
+  deps: PreviewDeps,
+  date: string,
+  opts: PreviewOptions = {},
+): Promise<Preview> {
+  const window = previewEdition(deps.config, date, opts);
+  const prev = await deps.previousBuilt?.(window);
+  const topics = opts.topics?.length ? ((await deps.resolveTopics?.(opts.topics)) ?? []) : [];
+  const { posts, beyond } = await choosePosts(
+    { postStore: deps.postStore, maxPosts: deps.config.digest.maxPosts },
+    { window, seqTo: await deps.postStore.currentSeq(), previousBuiltAt: prev?.builtAt },
+    setStart(undefined, prev?.seqTo),
+    topics,
   );
+  const head = { id: window.id, date: window.date, window };
   if (posts.length === 0) {
     const emptyReason = await explainEmpty(deps, window);
-    return { date, window, subject: '', html: '', text: '', posts, empty: true, emptyReason };
+    return { ...head, subject: '', html: '', text: '', posts, empty: true, emptyReason };
   }
-
-  const rendered = await deps.renderer.renderDigest({ date, posts, window });
-  return { date, window, ...rendered, posts, empty: false };
+  const rendered = await deps.renderer.renderDigest({ date: window.date, posts, window, beyond });
+  return { ...head, ...rendered, posts, empty: false };
 }
 
 export interface DigestContentDeps extends PreviewDeps {
-  digests: Pick<DigestStore, 'get'>;
+  digests: Pick<DigestStore, 'get' | 'getSummary'>;
   posts: Pick<PostStore, 'getMany'>;
+  /** A built edition's variants (rendered once, stored): any reader's topics. */
+  variants?: Pick<Variants, 'variantFor' | 'content'>;
 }
 
 /**
- * What a preview of `date` shows, the CLI's and the web's alike: the stored digest of a date
- * that has been built (`stored: true`, its posts as carried), or, for a date not built yet
- * (or held, or skipped), a fresh render from the posts stored now. HTML and text keep their
- * placeholders either way: the caller fills them for whoever looks (a test send's recipient).
+ * What a preview of an edition shows, the CLI's and the web's alike: once built
+ * (`stored: true`), the variant a reader with no cursor and `opts.topics` gets (the main one
+ * without topics; another is rendered once and stored, as the send path would); for an
+ * edition not built yet (or held, or skipped), a fresh render from the posts stored now.
+ * HTML and text keep their placeholders either way: the caller fills them for whoever looks
+ * (a test send's recipient).
  */
-export async function digestContent(deps: DigestContentDeps, date: string) {
-  const stored = await deps.digests.get(date);
-  if (stored && isBuilt(stored)) {
-    return {
-      subject: stored.subject,
-      html: stored.html,
-      text: stored.text,
-      posts: await deps.posts.getMany(stored.postIds),
-      empty: false,
+export async function digestContent(
+  deps: DigestContentDeps,
+  date: string,
+  opts: PreviewOptions = {},
+) {
+  const window = previewEdition(deps.config, date, opts);
+  const summary = await deps.digests.getSummary(window.id);
+  if (summary && isBuilt(summary)) {
+    const built = {
+      id: window.id,
+      date: window.date,
       stored: true,
-      builtAt: stored.builtAt as string | undefined,
-      status: stored.status as DigestStatus | undefined,
+      builtAt: summary.builtAt as string | undefined,
+      status: summary.status as DigestStatus | undefined,
+    };
+    if (opts.topics?.length && deps.variants && summary.seqTo !== undefined) {
+      const v = await deps.variants.variantFor(summary, undefined, opts.topics);
+      if (v.id === EMPTY_VARIANT)
+        return { ...built, subject: '', html: '', text: '', posts: [] as Post[], empty: true };
+      const c = await deps.variants.content(summary, v);
+      return { ...built, ...c, posts: await deps.posts.getMany(c.postIds), empty: false };
+    }
+    const stored = await deps.digests.get(window.id);
+    return {
+      ...built,
+      subject: summary.subject,
+      html: stored?.html ?? '',
+      text: stored?.text ?? '',
+      posts: await deps.posts.getMany(summary.postIds),
+      empty: false,
     };
   }
-  const p = await renderPreview(deps, date);
-  return { ...p, stored: false, builtAt: undefined, status: stored?.status };
+  const p = await renderPreview(deps, date, opts);
+  return { ...p, stored: false, builtAt: undefined, status: summary?.status };
 }
 
 async function explainEmpty(
   deps: PreviewDeps,
-  window: DigestWindow,
+  window: EditionWindow,
 ): Promise<EmptyReason | undefined> {
   if (!deps.postStore.list) return undefined;
   const [inWindow, { posts }] = await Promise.all([
@@ -171,7 +228,8 @@ async function explainEmpty(
   ]);
   const alreadySent = inWindow.length;
   const newest = posts[0];
-  const schedule = deps.config.digest;
+  const d = deps.config.digest;
+  const schedule = frequencySchedule(d, d.defaultFrequency);
   return {
     windowStart: window.windowStart,
     windowEnd: window.windowEnd,

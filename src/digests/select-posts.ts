@@ -1,51 +1,103 @@
 import type { Post } from '../feeds/post.js';
+import { inTopics, type Topic } from '../topics/topic.js';
 import type { DigestWindow } from './digest-window.js';
 
-/** How far before a window a late arrival may have been published and still go out. */
+/**
+ * How long before its arrival a post may have been published and still go out: a post is
+ * **fresh** when publishedAt >= firstSeenAt - LATE_ARRIVAL_DAYS (a newly added feed's old
+ * backlog never goes out).
+ */
 export const LATE_ARRIVAL_DAYS = 14;
 
 const DAY_MS = 86_400_000;
 
-/** The earliest publish time a digest looks at: fetch candidates from here to windowEnd. */
-export function candidatesStart(window: DigestWindow): Date {
-  return new Date(window.sendAt.getTime() - LATE_ARRIVAL_DAYS * DAY_MS);
+/** Whether `post` may ever go out: published at most LATE_ARRIVAL_DAYS before it arrived. */
+export function isFresh(post: Pick<Post, 'publishedAt' | 'firstSeenAt'>): boolean {
+  const published = Date.parse(post.publishedAt);
+  const seen = Date.parse(post.firstSeenAt);
+  if (Number.isNaN(published)) return false;
+  return Number.isNaN(seen) || published >= seen - LATE_ARRIVAL_DAYS * DAY_MS;
 }
 
 /**
- * Chooses a digest's posts from its candidates (posts published in
- * [sendAt - LATE_ARRIVAL_DAYS, windowEnd)). Pure.
- *
- * A post goes out in at most one digest (README guarantee 3): posts carried by another
- * digest (`digest` set to another date) are never chosen; those marked with this digest's own
- * date stay, so a preview of a built digest (or a retried build) sees the same posts. Chosen are the posts published in the window, plus late
- * arrivals: published before the window, within the 14 days, but first seen after the previous
- * digest was built, so that digest could not have carried them. With no previous digest there
- * is nothing a post could have been late for. Newest first, at most `maxPosts`.
+ * The earliest publish time a window-mode post set looks at (candidates from here to
+ * windowEnd): the window's start, or LATE_ARRIVAL_DAYS before the send for late arrivals,
+ * whichever is earlier (a monthly window is longer than that).
  */
-export function selectPosts(input: {
-  candidates: Post[];
+export function candidatesStart(window: DigestWindow): Date {
+  const late = window.sendAt.getTime() - LATE_ARRIVAL_DAYS * DAY_MS;
+  return new Date(Math.min(late, window.windowStart.getTime()));
+}
+
+/** The earliest publish time of a late arrival: LATE_ARRIVAL_DAYS before the send. */
+function lateStart(window: DigestWindow): number {
+  return window.sendAt.getTime() - LATE_ARRIVAL_DAYS * DAY_MS;
+}
+
+/**
+ * Where a subscriber's post set for an edition starts: after their cursor's seq (or the
+ * edition's seqFrom), or, for the first edition of a frequency read by someone with no cursor,
+ * the edition's cron window (`window`).
+ */
+export type SetStart = { seq: number } | { window: true };
+
+/** What a post set is drawn from: the edition's frozen range and window. */
+export interface SetFrame {
   window: DigestWindow;
+  /** The post seq the edition froze at its build: later arrivals go to the next edition. */
+  seqTo: number;
+  /** When the edition before it of the same frequency was built (window mode's late arrivals). */
   previousBuiltAt?: Date;
+}
+
+/** A post set: newest first, at most maxPosts shown; `beyond` more are only counted. */
+export interface PostSet {
+  posts: Post[];
+  beyond: number;
+}
+
+/**
+ * A subscriber's post set for an edition (README guarantee 3), pure: from `candidates` (the
+ * posts arrived after the start's seq, or published around the window), the fresh ones
+ * arrived up to seqTo, in `topics`, newest first, at most `maxPosts` shown.
+ *
+ * Window mode (the first edition of a frequency, no cursor) keeps the rule of earlier
+ * versions: posts published in the window, plus late arrivals (published before it, within
+ * LATE_ARRIVAL_DAYS, first seen after the previous edition was built); a post an earlier
+ * version marked as sent (`digest`) never goes out again.
+ */
+export function selectPostSet(input: {
+  candidates: Post[];
+  frame: SetFrame;
+  start: SetStart;
+  topics: readonly Topic[];
   maxPosts: number;
-}): Post[] {
-  const start = input.window.windowStart.getTime();
-  const end = input.window.windowEnd.getTime();
-  const lateFrom = candidatesStart(input.window).getTime();
-  const builtAt = input.previousBuiltAt?.getTime();
-
-  const chosen = input.candidates.filter((post) => {
-    if (post.digest && post.digest !== input.window.date) return false;
-    const published = Date.parse(post.publishedAt);
-    if (Number.isNaN(published) || published >= end) return false;
-    if (published >= start) return true;
-    if (published < lateFrom || builtAt === undefined) return false;
-    const seen = Date.parse(post.firstSeenAt);
-    return !Number.isNaN(seen) && seen > builtAt;
-  });
-
-  return chosen
+}): PostSet {
+  const { frame, start } = input;
+  const inRange =
+    'seq' in start
+      ? (p: Post) => p.seq !== undefined && p.seq > start.seq && p.seq <= frame.seqTo
+      : (p: Post) => (p.seq ?? 0) <= frame.seqTo && !p.digest && inWindow(p, frame);
+  const chosen = input.candidates.filter(
+    (p) => inRange(p) && isFresh(p) && inTopics(p, input.topics),
+  );
+  const sorted = chosen
     .map((post) => ({ post, t: Date.parse(post.publishedAt) }))
     .sort((a, b) => b.t - a.t || a.post.id.localeCompare(b.post.id))
-    .slice(0, Math.max(0, input.maxPosts))
     .map(({ post }) => post);
+  const max = Math.max(0, input.maxPosts);
+  return { posts: sorted.slice(0, max), beyond: Math.max(0, sorted.length - max) };
+}
+
+/** Window mode: published in the window, or a late arrival the previous edition missed. */
+function inWindow(post: Post, frame: SetFrame): boolean {
+  const start = frame.window.windowStart.getTime();
+  const end = frame.window.windowEnd.getTime();
+  const published = Date.parse(post.publishedAt);
+  if (Number.isNaN(published) || published >= end) return false;
+  if (published >= start) return true;
+  const builtAt = frame.previousBuiltAt?.getTime();
+  if (published < lateStart(frame.window) || builtAt === undefined) return false;
+  const seen = Date.parse(post.firstSeenAt);
+  return !Number.isNaN(seen) && seen > builtAt;
 }

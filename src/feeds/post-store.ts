@@ -29,7 +29,7 @@ const IMAGE_URL = CONTENT_FIELDS.indexOf('imageUrl') + 1;
 /**
  * Inserts or updates one post, all in one script so a crash never leaves half a post or an
  * index entry without its post.
- * KEYS: post, index, byPublished, bySeen.
+ * KEYS: post, index, byPublished, bySeen, seqCounter, bySeq.
  * ARGV: id, guidKey|'', urlKey, nowIso, nowMs, publishedIso|'', publishedMs|'', feed,
  *       dateIssue|'', unreadableDate|'', then the CONTENT_FIELDS values in order.
  * Returns 'new' | 'updated' | 'unchanged' | 'retry' (the index moved under us).
@@ -55,9 +55,13 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     local v = ARGV[8 + i]
     if v ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = v end
   end
+  -- Its arrival order: editions freeze a seq range, subscribers' cursors move along it.
+  local seq = redis.call('INCR', KEYS[5])
+  fields[#fields + 1] = 'seq'; fields[#fields + 1] = seq
   redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('ZADD', KEYS[3], publishedMs, id)
   redis.call('ZADD', KEYS[4], ARGV[5], id)
+  redis.call('ZADD', KEYS[6], seq, id)
   index()
   return 'new'
 end
@@ -96,13 +100,6 @@ index()
 return 'updated'
 `);
 
-/** Sets `digest` only on a post that exists and has none; returns the post's digest after. */
-const markUsedScript = defineScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-redis.call('HSETNX', KEYS[1], 'digest', ARGV[1])
-return redis.call('HGET', KEYS[1], 'digest')
-`);
-
 /** The key a post is identified by across all feeds: its guid, else its URL. */
 export function dedupeKey(item: { guid?: string; url: string }): string {
   return item.guid ? `guid:${item.guid}` : `url:${item.url}`;
@@ -133,7 +130,14 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
       const id = existing ?? postId(dedupeKey(item));
       const result = (await upsertScript(
         redis,
-        [keys.post(id), keys.postIndex, keys.postsByPublished, keys.postsBySeen],
+        [
+          keys.post(id),
+          keys.postIndex,
+          keys.postsByPublished,
+          keys.postsBySeen,
+          keys.postSeq,
+          keys.postsBySeq,
+        ],
         [
           id,
           guidKey,
@@ -228,16 +232,36 @@ export function createPostStore(deps: { redis: RedisClient; keys: Keys }) {
       return getMany(ids);
     },
 
+    /** The latest arrival seq given out (0 before any post): what an edition build freezes. */
+    async currentSeq(): Promise<number> {
+      return Number((await redis.get(keys.postSeq)) ?? 0);
+    },
+
     /**
-     * Records that the digest of `date` carries these posts (HSETNX: a post goes out in at
-     * most one digest). Returns the ids whose digest is now `date`: those claimed by this
-     * call and those this same digest claimed before, so a retried build gets the same posts.
+     * The arrival seq of the latest post first seen at or before `ms` (0 if none, or if it was
+     * stored by an earlier version): every post arrived after `ms` has a greater seq.
      */
-    async markUsed(ids: string[], date: string): Promise<string[]> {
-      const results = await Promise.all(
-        ids.map((id) => markUsedScript(redis, [keys.post(id)], [date])),
+    async seqAt(ms: number): Promise<number> {
+      const [id] = await redis.zrevrangebyscore(keys.postsBySeen, ms, '-inf', 'LIMIT', 0, 1);
+      if (!id) return 0;
+      return Number((await redis.hget(keys.post(id), 'seq')) ?? 0);
+    },
+
+    /**
+     * Posts with afterSeq < seq <= toSeq, latest arrivals first, at most `limit` (README
+     * guarantee 8): a subscriber's post set for an edition is drawn from these.
+     */
+    async listArrivedBetween(afterSeq: number, toSeq: number, limit: number): Promise<Post[]> {
+      if (toSeq <= afterSeq) return [];
+      const ids = await redis.zrevrangebyscore(
+        keys.postsBySeq,
+        toSeq,
+        `(${afterSeq}`,
+        'LIMIT',
+        0,
+        Math.max(1, Math.min(limit, WINDOW_READ_LIMIT)),
       );
-      return ids.filter((_, i) => results[i] === date);
+      return getMany(ids);
     },
   };
 }
@@ -282,6 +306,7 @@ function toPost(h: Record<string, string> | null | undefined): Post | undefined 
       ? { dateIssue: h.dateIssue }
       : {}),
     ...(h.unreadableDate ? { unreadableDate: h.unreadableDate } : {}),
+    ...(h.seq ? { seq: Number(h.seq) } : {}),
     ...(h.digest ? { digest: h.digest } : {}),
   };
 }

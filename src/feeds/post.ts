@@ -35,7 +35,12 @@ export interface Post {
    */
   dateIssue?: 'missing' | 'unreadable';
   unreadableDate?: string;
-  /** The digest date (YYYY-MM-DD) that carried it, once one did (README guarantee 3). */
+  /**
+   * Its arrival order: a sequence number given when it was first stored (README guarantee 3).
+   * Absent on posts stored by earlier versions, which count as arrived before every edition.
+   */
+  seq?: number;
+  /** Earlier versions only: the digest date that carried it (such a post never goes out again). */
   digest?: string;
 }
 

@@ -152,6 +152,8 @@ export function digestView(input: {
   site: Config['site'];
   tz: string;
   layout?: DigestLayout;
+  /** Posts of the set beyond DIGEST_MAX_POSTS: counted, with a link to the archive. */
+  beyond?: number;
   /** The public archive's copy: no recipient, a subscribe link in the footer. */
   archive?: boolean;
   /** LOGO_URL's size, when known. */
@@ -165,9 +167,10 @@ export function digestView(input: {
   const all = groupByBlog(input.posts.map((p) => postView(p, input.tz, layout.maxSummary)));
   const posts = all.slice(0, layout.full);
   const alsoPosts = all.slice(layout.full, layout.full + layout.listed);
-  const notShown = all.length - posts.length - alsoPosts.length;
+  const beyond = Math.max(0, input.beyond ?? 0);
+  const notShown = all.length - posts.length - alsoPosts.length + beyond;
   const first = all[0];
-  const count = all.length;
+  const count = all.length + beyond;
   const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
   return {
     lang: site.lang,

@@ -109,6 +109,8 @@ export function createRenderer(deps: {
       posts: Post[];
       /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
       window: { windowStart: Date };
+      /** Posts of the set beyond DIGEST_MAX_POSTS, counted with a link to the archive. */
+      beyond?: number;
       /**
        * The public archive's copy (no per-recipient footer). It is read in a browser, where no
        * mail client clips it: every post in full, the page the cut email's archive link opens.

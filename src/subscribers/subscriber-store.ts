@@ -31,7 +31,12 @@ export type { AddInput, AddManyItem, AddManyResult, AddOutcome, Consent, Suppres
 export type SendInfo = Pick<
   Subscriber,
   'id' | 'email' | 'status' | 'paused' | 'tz' | 'frequency' | 'topics'
->;
+> & {
+  /** Field `q`: the post seq up to which they have been covered (moved by the ledger's claim). */
+  cursor: number | undefined;
+  /** When they confirmed (ms): a reader with no cursor gets the posts since then at least. */
+  confirmedAtMs: number | undefined;
+};
 export { suppressionHash };
 
 /** Subscribers per Lua call: about 5 ms of Redis time each, so other clients are not held up. */
@@ -442,16 +447,18 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
     /**
      * What the send path needs per recipient, in one pipelined round trip; undefined if gone.
      * Zone, frequency and topics are for the footer's words (describe-delivery.ts).
+     * `cursor` (field `q`): the post seq up to which they have been covered (moved by the
+     * ledger's claim, src/delivery/ledger.ts).
      */
     async sendInfo(ids: readonly number[]): Promise<(SendInfo | undefined)[]> {
       if (ids.length === 0) return [];
       const p = redis.pipeline();
-      for (const id of ids) p.hmget(keys.subscriber(id), 'e', 's', 'p', 'z', 'f', 't');
+      for (const id of ids) p.hmget(keys.subscriber(id), 'e', 's', 'p', 'z', 'f', 't', 'q', 'k');
       const res = (await p.exec()) ?? [];
       return ids.map((id, i) => {
         const [err, v] = res[i] ?? [];
         if (err) throw err;
-        const [email, status, paused, tz, frequency, topics] = (v ?? []) as (string | null)[];
+        const [email, status, paused, tz, frequency, topics, q, k] = (v ?? []) as (string | null)[];
         if (!email || !status) return undefined;
         return {
           id,
@@ -461,6 +468,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
           tz: tz || undefined,
           frequency: isFrequency(frequency) ? frequency : undefined,
           topics: topics ? topics.split(',') : [],
+          cursor: q ? Number(q) : undefined,
+          confirmedAtMs: k ? Number(k) : undefined,
         };
       });
     },

@@ -84,7 +84,7 @@ export function createSubscription(deps: {
     const latest = (await deps.digests.list(20)).find(
       (d) => d.status === 'sent' || d.status === 'sent_with_failures',
     );
-    const digest = latest && (await deps.digests.get(latest.date));
+    const digest = latest && (await deps.digests.get(latest.id));
     if (!digest) return;
     // The same message the batch sent, with this subscriber's links and headers.
     await copies.toSubscriber(digest, sub);

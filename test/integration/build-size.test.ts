@@ -42,8 +42,8 @@ describe('a digest too large for Gmail, built', () => {
       {
         digests: p.services.digests,
         posts: p.services.posts,
-        renderer: p.services.renderer,
-        schedule: { cron: '0 9 * * 1', tz: 'UTC' },
+        variants: p.services.variants,
+        schedules: p.services.config.digest,
         maxPosts: 100,
         log,
         now: () => new Date('2026-03-09T09:00:01Z'),
@@ -51,7 +51,7 @@ describe('a digest too large for Gmail, built', () => {
       DATE,
     );
     expect(result.status).toBe('built');
-    const stored = await p.services.digests.get(DATE);
+    const stored = await p.services.digests.get(`weekly/${DATE}`);
     expect(stored?.postIds).toHaveLength(100);
     expect(qpEncodeText(stored!.html).length).toBeLessThanOrEqual(HTML_BUDGET);
     const warning = lines.find((l) => l.msg.startsWith('digest HTML was '));

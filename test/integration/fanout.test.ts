@@ -8,6 +8,8 @@ import type { SendJob } from '../../src/queues.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 const edition = (date: string): Edition => ({ frequency: 'weekly', date });
 const log = createLogger('silent');
 let p: Pipeline;
@@ -18,8 +20,8 @@ async function build(date: string) {
     {
       digests: p.services.digests,
       posts: p.services.posts,
-      renderer: p.services.renderer,
-      schedule: { cron: '0 9 * * 1', tz: 'UTC' },
+      variants: p.services.variants,
+      schedules: p.services.config.digest,
       maxPosts: 20,
       log,
     },
@@ -96,7 +98,7 @@ describe('fan-out of a slot', () => {
     };
     const { slot, plan } = await slotOf(DATE);
     await expect(fanOutSlot(deps(flaky), slot, plan)).rejects.toThrow('killed mid fan-out');
-    const mid = await p.services.digests.getSummary(DATE);
+    const mid = await p.services.digests.getSummary(EDITION);
     expect(mid!.counters.recipients).toBe(2_000); // only the first page counted
 
     // Subscribers who arrive now wait for the next digest (the bound was fixed at the start).
@@ -110,7 +112,7 @@ describe('fan-out of a slot', () => {
     const late = (await p.services.subscribers.getByEmail('late@example.net'))!.id;
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort((a, b) => a - b)).toEqual(confirmed.filter((id) => id !== late));
-    const s = await p.services.digests.getSummary(DATE);
+    const s = await p.services.digests.getSummary(EDITION);
     expect(s!.counters.recipients).toBe(4_500);
     // Each job names the edition and the zone its group sends to.
     expect(new Set(enqueued.map((j) => `${j.edition} ${j.zone}`))).toEqual(
@@ -137,7 +139,7 @@ describe('fan-out of a slot', () => {
     };
     const { slot, plan } = await slotOf(date);
     await Promise.all([fanOutSlot(deps(slow), slot, plan), fanOutSlot(deps(slow), slot, plan)]);
-    const s = await p.services.digests.getSummary(date);
+    const s = await p.services.digests.getSummary(`weekly/${date}`);
     const confirmed = await p.services.subscribers.pageIds('confirmed', 0, 10_000);
     expect(s!.counters.recipients).toBe(confirmed.length);
     // Per group, ceil(members / 100) batches: never one twice.

@@ -23,6 +23,8 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
  */
 
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 const BATCH = 5;
 const CONCURRENCY = 5;
 const IN_FLIGHT_PER_KILL = 2 * Math.min(BATCH, CONCURRENCY);
@@ -112,7 +114,7 @@ async function tolerant<T>(read: () => Promise<T>): Promise<T | undefined> {
 
 async function fanout(pipeline: Pipeline) {
   const [builtAt, cursor, done, recipients] = await pipeline.ctx.redis.hmget(
-    pipeline.ctx.keys.digest(DATE),
+    pipeline.ctx.keys.digest(EDITION),
     'builtAt',
     'fanoutCursor',
     'fanoutDone',
@@ -166,7 +168,7 @@ async function verify(
   label: string,
 ) {
   const d = (await pipeline.services.digestService.summary(DATE))!;
-  const ledger = await pipeline.ctx.redis.hgetall(pipeline.ctx.keys.ledger(DATE));
+  const ledger = await pipeline.ctx.redis.hgetall(pipeline.ctx.keys.ledger(EDITION));
   const notFinal = Object.entries(ledger).filter(([, v]) => !/^[sf]:/.test(v));
   const rcpts = s.recipients();
   const copies = new Map<string, number>();
@@ -283,7 +285,7 @@ describe('fault suite', () => {
 
       await finished(pipeline, 120_000);
       const [builtAt, fanoutAt] = await pipeline.ctx.redis.hmget(
-        pipeline.ctx.keys.digest(DATE),
+        pipeline.ctx.keys.digest(EDITION),
         'builtAt',
         'fanoutAt',
       );

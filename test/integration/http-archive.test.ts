@@ -1,6 +1,7 @@
 import { parseFeed } from 'feedsmith';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestWindow } from '../../src/digests/digest-window.js';
+import { editionWindow } from '../../src/digests/edition-window.js';
 import { httpHarness, type Harness } from './http-setup.js';
 
 const NOW = new Date('2026-01-20T10:00:00Z');
@@ -53,9 +54,13 @@ describe('the archive per frequency', () => {
   beforeAll(async () => {
     await h.storeDigest('2026-01-05', 'sent');
     await h.storeDigest('2026-01-12', 'sending');
-    await h.redis.hset(h.keys.digest('2026-01-12'), 'subject', NASTY);
+    await h.redis.hset(h.keys.digest('weekly/2026-01-12'), 'subject', NASTY);
     // Skipped: not built, so neither listed nor in the feed.
-    await h.digestStore.markSkipped(digestWindow('2026-01-19', h.config.digest), 'no posts', NOW);
+    await h.digestStore.markSkipped(
+      editionWindow({ frequency: 'weekly', date: '2026-01-19' }, h.config.digest),
+      'no posts',
+      NOW,
+    );
   });
 
   it('lists the editions that went out under their frequency, newest first, escaped', async () => {

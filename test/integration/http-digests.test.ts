@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestWindow } from '../../src/digests/digest-window.js';
+import { editionWindow } from '../../src/digests/edition-window.js';
 import { ADMIN_TOKEN, adminLogin, httpHarness, type Harness } from './http-setup.js';
 
 // The clock: Wednesday 2 December 2026. The next digest is Monday 2026-12-07.
@@ -40,7 +40,7 @@ describe('sending from the dashboard', () => {
     expect(res.statusCode).toBe(303);
     expect(await flashAfter(res)).toContain('No posts for the digest of 2026-12-07');
     expect(await h.triggered()).toEqual([]);
-    expect(await h.digestStore.getSummary('2026-12-07')).toBeUndefined();
+    expect(await h.digestStore.getSummary('weekly/2026-12-07')).toBeUndefined();
   });
 
   it('asks again, with the date in words, for a date weeks back', async () => {
@@ -50,7 +50,8 @@ describe('sending from the dashboard', () => {
         url: 'https://blog.example/old',
         date: new Date('2026-11-05T10:00:00Z'),
       },
-      NOW,
+      // Stored the day after it was published: a fresh post (an old backlog never goes out).
+      new Date('2026-11-06T10:00:00Z'),
     );
     const confirm = await page('/admin/trigger?date=2026-11-09');
     expect(confirm.body).toContain('This is 3 weeks ago: Monday 9 November 2026.');
@@ -98,15 +99,22 @@ describe('sending from the dashboard', () => {
 });
 
 describe('digests in the dashboard', () => {
-  const schedule = { cron: '0 9 * * 1', tz: 'UTC' };
+  const schedule = {
+    crons: { daily: '0 9 * * *', weekly: '0 9 * * 1', monthly: '0 9 1 * *' },
+    tz: 'UTC',
+  };
 
   it('shows held and skipped digests with their reason, and /metrics counts them', async () => {
     await h.digestStore.markHeld(
-      digestWindow('2026-11-30', schedule),
+      editionWindow({ frequency: 'weekly', date: '2026-11-30' }, schedule),
       'Greeting never received',
       NOW,
     );
-    await h.digestStore.markSkipped(digestWindow('2026-11-23', schedule), 'no posts', NOW);
+    await h.digestStore.markSkipped(
+      editionWindow({ frequency: 'weekly', date: '2026-11-23' }, schedule),
+      'no posts',
+      NOW,
+    );
     const dash = await page('/admin');
     expect(dash.body).toMatch(
       /<td data-label="Status" data-field="status" class="status">held<\/td>/,
@@ -122,9 +130,21 @@ describe('digests in the dashboard', () => {
 
   it('offers a retry of temporary failures on a settled digest row', async () => {
     await h.storeDigest('2026-11-16', 'sent');
-    await h.redis.hset(h.keys.digest('2026-11-16'), 'status', 'sent_with_failures', 'failed', 3);
-    await h.redis.hset(h.keys.digestFailures('2026-11-16'), 'temporary:451', 2, 'bounce:550', 1);
-    await h.digestStore.noteError('2026-11-16', 'transient', {
+    await h.redis.hset(
+      h.keys.digest('weekly/2026-11-16'),
+      'status',
+      'sent_with_failures',
+      'failed',
+      3,
+    );
+    await h.redis.hset(
+      h.keys.digestFailures('weekly/2026-11-16'),
+      'temporary:451',
+      2,
+      'bounce:550',
+      1,
+    );
+    await h.digestStore.noteError('weekly/2026-11-16', 'transient', {
       code: 451,
       message: '451 4.3.0 try later',
       at: NOW.toISOString(),
@@ -136,7 +156,7 @@ describe('digests in the dashboard', () => {
     const res = await post('/admin/digests/2026-11-16/retry-failed', {});
     expect(await flashAfter(res)).toContain('Sending again 2 deliveries of 2026-11-16');
     expect(await h.triggered()).toEqual([
-      { date: '2026-11-16', trigger: 'manual', retryFailed: true },
+      { date: '2026-11-16', frequency: 'weekly', trigger: 'manual', retryFailed: true },
     ]);
     await h.forgetTriggered();
   });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
-import { digestWindow } from '../../src/digests/digest-window.js';
+import { editionWindow } from '../../src/digests/edition-window.js';
+import { createVariantStore } from '../../src/digests/variant-store.js';
 import type { HttpLimits } from '../../src/http/deps.js';
 import type { Logger } from '../../src/log.js';
 import type { MailEnvelope, StructuredMail } from '../../src/mail/transport.js';
@@ -108,14 +109,20 @@ export async function httpHarness(
       html = '<html><body><p>Digest body</p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></body></html>',
       postIds: string[] = [],
     ) {
-      const window = digestWindow(date, config.digest);
+      const window = editionWindow({ frequency: 'weekly', date }, config.digest);
       await web.digests.create(window, new Date());
+      const content = { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%' };
+      await createVariantStore({ redis, keys: ctx.keys }).store(window.id, 'main', {
+        ...content,
+        postIds,
+        beyond: 0,
+      });
       await web.digests.storeContent(
-        date,
-        { subject: `Digest ${date}`, html, text: 'Text %%UNSUBSCRIBE_URL%%', postIds },
+        window.id,
+        { subject: content.subject, variant: 'main', postIds },
         new Date(),
       );
-      if (status === 'sent') await redis.hset(ctx.keys.digest(date), 'status', 'sent');
+      if (status === 'sent') await redis.hset(ctx.keys.digest(window.id), 'status', 'sent');
     },
     /** Closes as src/server.ts does on shutdown, then removes the test's keys and files. */
     async close() {

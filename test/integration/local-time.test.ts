@@ -145,7 +145,7 @@ describe('local time', () => {
       ['UTC', 'done', 0, 0, 0],
       ['America/Los_Angeles', 'done', 1, 1, 0],
     ]);
-    const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
+    const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(`weekly/${DATE}`));
     expect(Object.keys(ledger)).toHaveLength(3);
   }, 600_000);
 });

@@ -41,7 +41,10 @@ describe('post store', () => {
       summary: 'Summary 1',
       imageUrl: 'https://i.example/1.png',
       firstSeenAt: NOW.toISOString(),
+      // The first post stored under this prefix: arrival number 1, indexed by it.
+      seq: 1,
     });
+    expect(await t.redis.zscore(t.keys.postsBySeq, id)).toBe('1');
   });
 
   it('a post without a date takes firstSeenAt as its date', async () => {
@@ -51,12 +54,15 @@ describe('post store', () => {
     expect(await t.redis.zscore(t.keys.postsByPublished, id)).toBe(String(NOW.getTime()));
   });
 
-  it('unchanged, updated in place (keeping firstSeenAt and digest), never duplicated', async () => {
+  it('unchanged, updated in place (keeping firstSeenAt, seq and digest), never duplicated', async () => {
     const { id } = await store.upsert(item(3), 'f', NOW);
+    const seq = (await store.get(id))!.seq;
+    expect(seq).toBeGreaterThan(0);
     expect((await store.upsert(item(3), 'f', new Date('2025-03-11T00:00:00Z'))).result).toBe(
       'unchanged',
     );
-    await store.markUsed([id], '2025-03-10');
+    // What an earlier version marked on a post it sent.
+    await t.redis.hset(t.keys.post(id), 'digest', '2025-03-10');
     const later = new Date('2025-03-12T00:00:00Z');
     const changed = await store.upsert(
       item(3, { title: 'Post 3, revised', author: undefined }),
@@ -68,9 +74,11 @@ describe('post store', () => {
     expect(post).toMatchObject({
       title: 'Post 3, revised',
       firstSeenAt: NOW.toISOString(),
+      seq,
       digest: '2025-03-10',
     });
     expect((await store.list({ limit: 10 })).total).toBe(1);
+    expect(await store.currentSeq()).toBe(seq);
   });
 
   it('list: newest published first, with offset and total', async () => {
@@ -96,17 +104,24 @@ describe('post store', () => {
     ]);
   });
 
-  it('markUsed claims a post once: a later digest gets nothing, a retry of the same one its posts', async () => {
+  it('numbers posts in arrival order: a new post takes the next seq, an update keeps its own', async () => {
+    const before = await store.currentSeq();
     const a = (await store.upsert(item(1), 'f', NOW)).id;
     const b = (await store.upsert(item(2), 'f', NOW)).id;
-    expect(await store.markUsed([a], '2025-03-10')).toEqual([a]);
-    expect(await store.markUsed([a, b], '2025-03-17')).toEqual([b]);
-    expect(await store.markUsed([a], '2025-03-10')).toEqual([a]);
-    expect((await store.get(a))?.digest).toBe('2025-03-10');
-    expect((await store.get(b))?.digest).toBe('2025-03-17');
-    // A missing post is not created by markUsed.
-    expect(await store.markUsed(['nope'], '2025-03-24')).toEqual([]);
-    expect(await t.redis.exists(t.keys.post('nope'))).toBe(0);
+    // Published earlier but arrived last: arrival, not publication, orders seq.
+    const c = (await store.upsert(item(0), 'f', NOW)).id;
+    await store.upsert(item(1, { title: 'Post 1, revised' }), 'f', NOW);
+    const seqs = await Promise.all([a, b, c].map(async (id) => (await store.get(id))!.seq));
+    expect(seqs).toEqual([before + 1, before + 2, before + 3]);
+    expect(await store.currentSeq()).toBe(before + 3);
+    // (after, to], latest arrival first; an empty or reversed range reads nothing.
+    const ids = (await store.listArrivedBetween(before + 1, before + 3, 10)).map((p) => p.id);
+    expect(ids).toEqual([c, b]);
+    expect(await store.listArrivedBetween(before + 3, before + 3, 10)).toEqual([]);
+    expect((await store.listArrivedBetween(before, before + 3, 2)).map((p) => p.id)).toEqual([
+      c,
+      b,
+    ]);
   });
 
   it('getMany keeps the order and skips missing ids', async () => {

@@ -9,6 +9,8 @@ import { startSilentServer, startSmtpSink, type SmtpSink } from '../helpers/smtp
 
 // A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 
 let pipeline: Pipeline | undefined;
 let sink: SmtpSink | undefined;
@@ -40,8 +42,8 @@ async function seed(p: Pipeline, subscribers: number) {
 
 /** Nothing about DATE in Redis: no digest, no ledger entry, no send job. */
 async function expectNothingRecorded(p: Pipeline) {
-  expect(await p.services.digests.getSummary(DATE)).toBeUndefined();
-  expect(await p.services.ledger.size(DATE)).toBe(0);
+  expect(await p.services.digests.getSummary(EDITION)).toBeUndefined();
+  expect(await p.services.ledger.size(EDITION)).toBe(0);
   const counts = await p.services.queues.send.getJobCounts();
   expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
 }
@@ -138,13 +140,13 @@ describe('a send whose SMTP server fails the preflight', () => {
     );
     const held = await waitFor(async () => {
       const d = await pipeline!.services.digestService.summary(DATE);
-      return d?.status === 'held' && (await pipeline!.services.digests.holds(DATE)) >= 2
+      return d?.status === 'held' && (await pipeline!.services.digests.holds(EDITION)) >= 2
         ? d
         : undefined;
     });
     expect(held.reason).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
     expect(held.posts).toBe(0);
-    expect(await pipeline.services.ledger.size(DATE)).toBe(0);
+    expect(await pipeline.services.ledger.size(EDITION)).toBe(0);
     // The job waits, delayed, without using up its attempts.
     const job = await pipeline.services.queues.build.getJob(jobIds.build(DATE));
     expect(job?.attemptsMade).toBe(0);

@@ -68,7 +68,8 @@ beforeAll(async () => {
     },
     seen,
   );
-  await postStore.markUsed([used.id], '2026-03-02');
+  // An earlier version's mark on a post it sent: it never goes out again.
+  await t.redis.hset(t.keys.post(used.id), 'digest', '2026-03-02');
   // Published before the window, first stored on 2026-03-05: after last week's build.
   await postStore.addManual(
     {
@@ -102,7 +103,7 @@ describe('previewDigest', () => {
 
   it('adds late arrivals when the previous digest was built before they came', async () => {
     const p = await previewDigest(
-      { ...deps, getPreviousBuiltAt: async () => new Date('2026-03-02T09:01:00Z') },
+      { ...deps, previousBuilt: async () => ({ builtAt: new Date('2026-03-02T09:01:00Z') }) },
       DATE,
     );
     expect(p.posts.map((x) => x.title)).toEqual([
@@ -138,6 +139,9 @@ describe('previewDigest', () => {
         calls.push([start, end]);
         return [mk(1), mk(2), mk(3)];
       },
+      // The first edition of its frequency reads its window, not an arrival range.
+      listArrivedBetween: () => Promise.reject(new Error('not in window mode')),
+      currentSeq: async () => 0,
     };
     const p = await previewDigest(
       {

@@ -6,6 +6,8 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 import { startWorkers } from '../../workers/start-workers.js';
 
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 
 let p: Pipeline | undefined;
 let sink: SmtpSink | undefined;
@@ -147,7 +149,7 @@ describe('SMTP throttling (421, 4.7.x)', () => {
       expect(madeWhenActive.every((n) => n === 0)).toBe(true);
       const rerun = completed.filter((j) => j.attemptsStarted > 1);
       expect(rerun.length).toBeGreaterThanOrEqual(1);
-      const ledger = await p.ctx.redis.hvals(p.ctx.keys.ledger(DATE));
+      const ledger = await p.ctx.redis.hvals(p.ctx.keys.ledger(EDITION));
       expect(ledger.every((v) => v.startsWith('s:250:'))).toBe(true);
       // The throttled batch came back only after the queue-wide pause (5 s).
       const last = Math.max(...sink.messages.map((m) => m.at));

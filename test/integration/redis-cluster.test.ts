@@ -61,7 +61,7 @@ describe.skipIf(process.env.REDIS_CLUSTER === 'true')('Redis Cluster', () => {
         keys.subscriberByEmail,
         keys.subscriber(1),
         keys.post('abc'),
-        keys.ledger('2025-01-06'),
+        keys.ledger('weekly/2025-01-06'),
         `${prefix}:send:1`,
       ].map((k) => redis.cluster('KEYSLOT', k)),
     );
@@ -107,15 +107,21 @@ describe.skipIf(process.env.REDIS_CLUSTER === 'true')('Redis Cluster', () => {
     expect((await posts.upsert(item, 'https://blog.example/feed', now)).result).toBe('unchanged');
     const window = await posts.listPublishedBetween(now.getTime() - 1000, now.getTime() + 1000);
     expect(window.map((p) => p.title)).toEqual(['A']);
-    expect(await posts.markUsed([window[0]!.id], '2025-01-06')).toEqual([window[0]!.id]);
-    expect(await posts.markUsed([window[0]!.id], '2025-01-13')).toEqual([]);
+    const seq = await posts.currentSeq();
+    expect((await posts.listArrivedBetween(0, seq, 10)).map((p) => p.title)).toEqual(['A']);
 
+    // The claim reads and moves the subscriber's cursor in the same script (keys of one slot).
+    await redis.hset(keys.subscriber(1), 'e', 'a@example.net', 's', 'confirmed');
     const ledger = createLedger({ redis, keys, leaseMs: 60_000 });
-    expect(await ledger.claim('2025-01-06', 'w1', [{ id: 1, eligible: true }])).toEqual([
-      'claimed',
+    const entry = { id: 1, eligible: true, variant: 'v1' };
+    expect(await ledger.claim('weekly/2025-01-06', 'w1', seq, [entry])).toEqual([
+      { result: 'claimed', variant: 'v1' },
     ]);
-    expect(await ledger.claim('2025-01-06', 'w2', [{ id: 1, eligible: true }])).toEqual(['held']);
-    expect(await ledger.sent('2025-01-06', 1, 250)).toBe(true);
+    expect(await redis.hget(keys.subscriber(1), 'q')).toBe(String(seq));
+    expect(await ledger.claim('weekly/2025-01-06', 'w2', seq, [entry])).toEqual([
+      { result: 'held' },
+    ]);
+    expect(await ledger.sent('weekly/2025-01-06', 1, 250)).toBe(true);
   });
 
   it('runs a BullMQ queue round trip under the same prefix', async () => {

@@ -61,7 +61,7 @@ describe('digest send (CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`ECONNREFUSED 127.0.0.1:${probe.port}`);
     expect(r.stderr).toContain('Nothing was sent.');
-    expect(await pipeline.services.digests.getSummary(date())).toBeUndefined();
+    expect(await pipeline.services.digests.getSummary(`weekly/${date()}`)).toBeUndefined();
     // Links on localhost with a local SMTP server: allowed, but said loudly, here too.
     expect(r.stderr).not.toContain('WARNING');
     const local = await cli({ ...pipeline.env, PUBLIC_URL: 'http://localhost:3000' }, 'send');

@@ -5,6 +5,8 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 // A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 
 let pipeline: Pipeline | undefined;
 let sink: SmtpSink | undefined;
@@ -207,7 +209,7 @@ describe('sending a digest', () => {
     expect(s.counters).toMatchObject({ sent: 4, failed: 1 });
     expect(sink.recipients()).toHaveLength(4);
     expect((await pipeline.services.subscribers.get(ids[3]!))!.status).toBe('bounced');
-    expect(await pipeline.services.ledger.state(DATE, ids[3]!)).toMatch(/^f:550:/);
+    expect(await pipeline.services.ledger.state(EDITION, ids[3]!)).toMatch(/^f:550:/);
   });
 
   it('delivers once the SMTP server comes back after going down mid-send', async () => {
@@ -252,5 +254,7 @@ describe('sending a digest', () => {
     await finished(pipeline);
     expect(sink.messages).toHaveLength(10);
     expect(renders).toBe(1);
+    // The edition counts its renders too: one variant, everyone shares it.
+    expect((await pipeline.services.digests.getSummary(EDITION))!.renders).toBe(1);
   });
 });

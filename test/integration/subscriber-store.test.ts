@@ -177,6 +177,8 @@ describe('subscriber store', () => {
       frequency: 'daily',
       topics: ['Go', 'Redis'],
     });
+    // The cursor the ledger's claim moves (src/delivery/ledger.ts).
+    await t.redis.hset(t.keys.subscriber(a.id), 'q', '42');
     const info = await store.sendInfo([a.id, 999, b.id]);
     // Zone, frequency and topics: the footer's words (describe-delivery.ts).
     const none = { tz: undefined, frequency: undefined, topics: [] };
@@ -189,9 +191,19 @@ describe('subscriber store', () => {
         tz: 'Asia/Tokyo',
         frequency: 'daily',
         topics: ['Go', 'Redis'],
+        cursor: 42,
+        confirmedAtMs: expect.any(Number) as number,
       },
       undefined,
-      { id: b.id, email: 'b@example.org', status: 'unsubscribed', paused: false, ...none },
+      {
+        id: b.id,
+        email: 'b@example.org',
+        status: 'unsubscribed',
+        paused: false,
+        ...none,
+        cursor: undefined,
+        confirmedAtMs: undefined,
+      },
     ]);
     expect(await store.sendInfo([])).toEqual([]);
   });

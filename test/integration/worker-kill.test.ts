@@ -10,6 +10,8 @@ function startWorker(env: Record<string, string>): WorkerProcess {
 }
 
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 const N = 400;
 const BATCH = 20;
 const CONCURRENCY = 10;
@@ -69,7 +71,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
       );
 
       expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
-      const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
+      const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(EDITION));
       expect(Object.keys(ledger)).toHaveLength(N);
       expect(Object.values(ledger).every((v) => v.startsWith('s:250:'))).toBe(true);
 

@@ -10,6 +10,8 @@ function startWorker(env: Record<string, string>): WorkerProcess {
 }
 
 const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+const EDITION = `weekly/${DATE}`;
 const N = 300;
 
 let p: Pipeline;
@@ -56,7 +58,7 @@ describe('a worker stopped with SIGTERM mid-run', () => {
       expect(await exited).toBe(0);
 
       // Nothing is left claimed: every message it handed to SMTP was recorded before it exited.
-      const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(DATE));
+      const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(EDITION));
       const claimed = Object.values(ledger).filter((v) => v.startsWith('c:'));
       expect(claimed).toEqual([]);
       const sentBefore = Object.values(ledger).filter((v) => v.startsWith('s:')).length;

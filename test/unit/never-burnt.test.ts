@@ -106,7 +106,7 @@ describe('a build job whose preflight fails', () => {
           held.length
             ? { status: 'held', builtAt: '', heldSince: '2026-11-30T09:00:00Z' }
             : undefined,
-        previousBuiltAt: async () => undefined,
+        previousBuilt: async () => undefined,
         markHeld: async (_w: unknown, reason: string) => void held.push(reason),
         holds: async () => held.length,
         create: async () => void calls.push('create'),
@@ -127,7 +127,8 @@ describe('a build job whose preflight fails', () => {
             firstSeenAt: '2026-11-25T10:00:00Z',
           },
         ],
-        markUsed: async () => [],
+        listArrivedBetween: async () => [],
+        currentSeq: async () => 1,
       },
       sendQueue: { addBulk: async () => void calls.push('addBulk') },
       groups: { counts: async () => new Map(), page: async () => [] },

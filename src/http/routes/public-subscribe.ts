@@ -17,7 +17,7 @@ import { deliveryOptions, readDeliveryChoice } from './delivery-form.js';
 async function latestDigest(ctx: HttpContext, list: DigestListItem[]) {
   const last = archivedDigests(list)[0];
   if (!last) return undefined;
-  const stored = await ctx.digests.get(last.date);
+  const stored = await ctx.digests.get(last.id);
   const posts = stored ? await ctx.posts.getMany(stored.postIds.slice(0, 8)) : [];
   return { date: last.date, subject: last.subject, posts };
 }

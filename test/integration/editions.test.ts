@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrateLegacyDigests } from '../../src/digests/legacy-editions.js';
+import { createLogger } from '../../src/log.js';
+import type { Post } from '../../src/feeds/post.js';
+import { editionHarness, type EditionHarness } from '../helpers/editions.js';
+
+let h: EditionHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** The posts (by slug) each message to `email` carried, in order. */
+function got(h: EditionHarness, posts: Post[], email: string): string[][] {
+  const byUrl = new Map(posts.map((p) => [p.url, p]));
+  const slug = new Map(posts.map((p) => [p.id, p.url.split('/').pop()!]));
+  return (h.received(byUrl).get(email) ?? []).map((m) => m.map((id) => slug.get(id)!).sort());
+}
+
+async function reader(h: EditionHarness, email: string, extra: object = {}) {
+  return (await h.subscribers.add({ email, status: 'confirmed', ...extra })).subscriber.id;
+}
+
+/** Builds `id` at `iso` (its send instant) and sends every recipient. */
+async function edition(h: EditionHarness, id: string, iso: string) {
+  h.at(iso);
+  const r = await h.build(id);
+  await h.send(id);
+  return r;
+}
+
+describe('editions', () => {
+  it('a subscriber switching weekly → daily mid-week gets every post once, none skipped', async () => {
+    h = await editionHarness('ed-switch');
+    const a = await reader(h, 'a@example.org'); // weekly: the site default
+    await reader(h, 'b@example.org', { frequency: 'daily' });
+    await reader(h, 'c@example.org', { frequency: 'weekly' });
+    const posts: Post[] = [];
+    h.at('2026-11-03T10:00:00Z');
+    posts.push(await h.post('p1'));
+    h.at('2026-11-04T08:00:00Z');
+    posts.push(await h.post('p2'));
+    expect((await edition(h, 'daily/2026-11-04', '2026-11-04T09:00:00Z')).status).toBe('built');
+    expect((await edition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z')).status).toBe('nothing');
+    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    // The common case: one set of posts, one render, however many readers.
+    expect((await h.digests.getSummary('weekly/2026-11-09'))!.renders).toBe(1);
+
+    h.at('2026-11-10T10:00:00Z');
+    posts.push(await h.post('p3'));
+    await edition(h, 'daily/2026-11-11', '2026-11-11T09:00:00Z');
+    h.at('2026-11-11T12:00:00Z');
+    await h.subscribers.update(a, { frequency: 'daily' });
+    h.at('2026-11-11T13:00:00Z');
+    posts.push(await h.post('p4'));
+    await edition(h, 'daily/2026-11-12', '2026-11-12T09:00:00Z');
+    // a's set (from their weekly cursor) and b's (from yesterday's): two sets, two renders.
+    expect((await h.digests.getSummary('daily/2026-11-12'))!.renders).toBe(2);
+    h.at('2026-11-12T10:00:00Z');
+    posts.push(await h.post('p5'));
+    await edition(h, 'daily/2026-11-13', '2026-11-13T09:00:00Z');
+    await edition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
+
+    expect(got(h, posts, 'a@example.org')).toEqual([['p1', 'p2'], ['p3', 'p4'], ['p5']]);
+    expect(got(h, posts, 'b@example.org')).toEqual([['p1', 'p2'], ['p3'], ['p4'], ['p5']]);
+    expect(got(h, posts, 'c@example.org')).toEqual([
+      ['p1', 'p2'],
+      ['p3', 'p4', 'p5'],
+    ]);
+    // Had a still been fanned out in the weekly edition (a change after its fan-out), the
+    // send path skips them there: not of that frequency at send time.
+    expect(await h.ledger.state('weekly/2026-11-16', a)).toBe('k:status');
+  });
+
+  it('filters by topics, with one render per distinct set', async () => {
+    h = await editionHarness('ed-topics');
+    h.topics.push(
+      { name: 'Go', feeds: [], categories: ['golang'] },
+      { name: 'Redis', feeds: ['https://redis.example/feed'], categories: [] },
+    );
+    await reader(h, 'all@example.org');
+    await reader(h, 'go@example.org', { topics: ['Go'] });
+    await reader(h, 'both@example.org', { topics: ['Go', 'Redis'] });
+    // A topic the admin removed since: nothing left to filter by, so everything.
+    await reader(h, 'gone@example.org', { topics: ['Removed'] });
+    h.at('2026-11-04T10:00:00Z');
+    const posts = [
+      await h.post('g1', { categories: ['GoLang'] }),
+      await h.post('r1', { feed: 'https://redis.example/feed' }),
+      await h.post('o1'),
+    ];
+    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    expect(got(h, posts, 'all@example.org')).toEqual([['g1', 'o1', 'r1']]);
+    expect(got(h, posts, 'go@example.org')).toEqual([['g1']]);
+    expect(got(h, posts, 'both@example.org')).toEqual([['g1', 'r1']]);
+    expect(got(h, posts, 'gone@example.org')).toEqual([['g1', 'o1', 'r1']]);
+    const s = (await h.digests.getSummary('weekly/2026-11-09'))!;
+    expect(s.renders).toBe(3);
+    expect(s.counters).toMatchObject({ recipients: 4, sent: 4, pending: 0 });
+  });
+
+  it('rolls a set under DIGEST_MIN_POSTS over to the next edition, cursor unchanged', async () => {
+    h = await editionHarness('ed-roll', { env: { DIGEST_MIN_POSTS: '2' } });
+    const s = await reader(h, 's@example.org');
+    h.at('2026-11-04T10:00:00Z');
+    const posts = [await h.post('p1')];
+    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    expect(h.sink.messages).toHaveLength(0);
+    expect(await h.ledger.state('weekly/2026-11-09', s)).toBe('o:1');
+    expect((await h.digests.getSummary('weekly/2026-11-09'))!.counters).toMatchObject({
+      recipients: 1,
+      sent: 0,
+      rolled: 1,
+      pending: 0,
+    });
+    h.at('2026-11-10T10:00:00Z');
+    posts.push(await h.post('p2'));
+    await edition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
+    expect(got(h, posts, 's@example.org')).toEqual([['p1', 'p2']]);
+  });
+
+  it('sends nothing to who unsubscribes or pauses between the build and their zone’s send', async () => {
+    h = await editionHarness('ed-unsub');
+    const early = await reader(h, 'early@example.org');
+    const leaves = await reader(h, 'leaves@example.org');
+    const pauses = await reader(h, 'pauses@example.org');
+    const stays = await reader(h, 'stays@example.org');
+    h.at('2026-11-04T10:00:00Z');
+    await h.post('p1');
+    h.at('2026-11-09T09:00:00Z');
+    await h.build('weekly/2026-11-09');
+    await h.send('weekly/2026-11-09', (id) => id === early); // the first zone
+    h.at('2026-11-09T12:00:00Z');
+    await h.subscribers.setStatus(leaves, 'unsubscribed');
+    await h.subscribers.update(pauses, { paused: true });
+    await h.send('weekly/2026-11-09'); // a later zone
+    expect(h.sink.recipients().sort()).toEqual(['early@example.org', 'stays@example.org']);
+    expect((await h.digests.getSummary('weekly/2026-11-09'))!.counters).toMatchObject({
+      sent: 2,
+      skipped: 2,
+      pending: 0,
+    });
+    // Their cursors did not move: they have not been covered.
+    const infos = await h.subscribers.sendInfo([leaves, pauses, stays]);
+    expect(infos.map((i) => i?.cursor)).toEqual([
+      undefined,
+      undefined,
+      (await h.digests.getSummary('weekly/2026-11-09'))!.seqTo,
+    ]);
+  });
+
+  it('makes a bare-date digest of an earlier version the weekly edition, once, never sent again', async () => {
+    h = await editionHarness('ed-legacy');
+    const { redis, keys } = h.t;
+    const id = await reader(h, 'old@example.org');
+    await redis.hset(keys.digest('2026-11-30'), {
+      date: '2026-11-30',
+      sendAt: '2026-11-30T09:00:00.000Z',
+      windowStart: '2026-11-23T09:00:00.000Z',
+      windowEnd: '2026-11-30T09:00:00.000Z',
+      status: 'sent',
+      subject: 'Old digest',
+      html: '<p>old</p>',
+      text: 'old',
+      postIds: '[]',
+      builtAt: '2026-11-30T09:00:01.000Z',
+      recipients: 1,
+      sent: 1,
+      failed: 0,
+      skipped: 0,
+      fanoutDone: '1',
+    });
+    await redis.zadd(keys.digests, Date.parse('2026-11-30T09:00:00Z'), '2026-11-30');
+    await redis.hset(keys.ledger('2026-11-30'), String(id), 's:250:1');
+    const log = createLogger('silent');
+    expect(await migrateLegacyDigests({ redis, keys, log })).toBe(1);
+    expect(await migrateLegacyDigests({ redis, keys, log })).toBe(0);
+    expect(await redis.exists(keys.digest('2026-11-30'), keys.ledger('2026-11-30'))).toBe(0);
+    expect(await redis.zrangebyscore(keys.digests, '-inf', '+inf')).toEqual(['weekly/2026-11-30']);
+    expect(await redis.zrangebyscore(keys.digestsOf('weekly'), '-inf', '+inf')).toEqual([
+      'weekly/2026-11-30',
+    ]);
+    const s = (await h.digests.getSummary('weekly/2026-11-30'))!;
+    expect(s).toMatchObject({ id: 'weekly/2026-11-30', frequency: 'weekly', status: 'sent' });
+    expect(await h.ledger.state('weekly/2026-11-30', id)).toBe('s:250:1');
+    // Building it again is a no-op: it was sent.
+    h.at('2026-11-30T10:00:00Z');
+    expect(await h.build('weekly/2026-11-30')).toMatchObject({ status: 'built' });
+    await h.send('weekly/2026-11-30');
+    expect(h.sink.messages).toHaveLength(0);
+  });
+});
