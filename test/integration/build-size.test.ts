@@ -14,7 +14,7 @@ const DATE = '2026-03-09';
 let p: Pipeline;
 
 beforeAll(async () => {
-  p = await startPipeline('build-size');
+  p = await startPipeline('build-size', { DIGEST_MAX_POSTS: '100' });
   const seen = new Date('2026-03-08T12:00:00Z');
   for (let i = 0; i < 100; i++) {
     await p.services.posts.upsert(

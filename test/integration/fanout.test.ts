@@ -130,6 +130,15 @@ describe('fan-out of a slot', () => {
   it('counts each recipient once when two runs of one slot go at the same time', async () => {
     // A stall taken for a death: the old run goes on while the retry starts.
     const date = '2026-12-07';
+    // A post that arrives after the edition of 11-30 was built: the next one's to carry.
+    await p.services.posts.addManual(
+      {
+        title: 'Post 3',
+        url: 'https://blog.example.com/3',
+        date: new Date('2026-12-02T11:00:00Z'),
+      },
+      new Date(),
+    );
     await build(date);
     const jobIds = new Set<string>();
     const slow: FanOutDeps['sendQueue']['addBulk'] = async (jobs) => {

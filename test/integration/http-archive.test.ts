@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 
 /** When the harness stored the digest's content (its `updated` in the feed). */
-const builtAt = async (date: string) => (await h.digestStore.getSummary(date))!.builtAt;
+const builtAt = async (date: string) => (await h.digestStore.getSummary(`weekly/${date}`))!.builtAt;
 
 describe('the archive with no digest yet', () => {
   it('lists each offered frequency, empty, and gives a valid empty feed', async () => {
