@@ -117,6 +117,13 @@ describe('local time', () => {
       120_000,
       'the edition to be sent everywhere',
     );
+    // Zone counters follow the batch's ledger writes (README "The schedule"): the edition reads
+    // sent a moment before its last zone is counted, so the worker stays until it is.
+    await waitFor(
+      async () => (await zones()).find((z) => z.zone === 'America/Los_Angeles')?.sent === 1,
+      60_000,
+      'Los Angeles counted',
+    );
     await w3.kill();
 
     for (const [email, at, tz] of [
