@@ -313,6 +313,7 @@ export function createDigestService(deps: {
       const posts = await deps.posts.getMany(d.postIds);
       const rendered = await deps.renderer.renderDigest({
         date: w.date,
+        frequency: w.frequency,
         posts,
         window: w,
         archive: true,

@@ -162,7 +162,13 @@ export async function renderPreview(
     const emptyReason = await explainEmpty(deps, window);
     return { ...head, subject: '', html: '', text: '', posts, empty: true, emptyReason };
   }
-  const rendered = await deps.renderer.renderDigest({ date: window.date, posts, window, beyond });
+  const rendered = await deps.renderer.renderDigest({
+    date: window.date,
+    frequency: window.frequency,
+    posts,
+    window,
+    beyond,
+  });
   return { ...head, ...rendered, posts, empty: false };
 }
 

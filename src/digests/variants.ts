@@ -127,6 +127,7 @@ export function createVariants(deps: VariantDeps) {
   ): Promise<VariantContent> {
     const rendered = await deps.renderer.renderDigest({
       date: edition.date,
+      frequency: edition.frequency,
       posts: v.set.posts,
       window: { windowStart: new Date(edition.windowStart) },
       beyond: v.set.beyond,

@@ -1,6 +1,8 @@
 import { tz as inZone } from '@date-fns/tz';
 import { format } from 'date-fns';
 import type { Config } from '../config.js';
+import { editionId } from '../digests/edition.js';
+import type { Frequency } from '../digests/frequency.js';
 import type { ImageSize } from '../feeds/image-size.js';
 import type { Post } from '../feeds/post.js';
 import { DARK_CARD_BACKGROUND, lightenUntilReadable } from './contrast.js';
@@ -146,6 +148,11 @@ export interface DigestLayout {
 /** Everything digest.mjml, digest.txt.hbs and digest.subject.hbs see. */
 export function digestView(input: {
   date: string;
+  /**
+   * The edition's frequency: "view in browser" opens `/digests/<frequency>/<date>` (absent:
+   * `/digests/<date>`, which redirects to the weekly edition).
+   */
+  frequency?: Frequency;
   posts: Post[];
   /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
   window: { windowStart: Date };
@@ -172,6 +179,8 @@ export function digestView(input: {
   const first = all[0];
   const count = all.length + beyond;
   const since = formatDate(input.window.windowStart.toISOString(), 'EEEE d MMMM', input.tz);
+  const { frequency, date } = input;
+  const edition = frequency ? editionId({ frequency, date }) : date;
   return {
     lang: site.lang,
     dir: site.dir,
@@ -188,7 +197,7 @@ export function digestView(input: {
     more: Math.max(0, count - 1),
     subjectTitle: first ? truncate(first.title, SUBJECT_TITLE) : '',
     preheader: truncate(all.map((p) => p.title).join(' \u00b7 '), 150),
-    viewInBrowserUrl: `${site.publicUrl}/digests/${input.date}`,
+    viewInBrowserUrl: `${site.publicUrl}/digests/${edition}`,
     frequencyLinks: input.frequencyLinks ?? false,
     // The public archive's copy has no recipient: a subscribe link instead of theirs.
     ...(input.archive ? { archive: true } : recipientPlaceholders()),

@@ -5,6 +5,7 @@ import type { ImageSize } from '../feeds/image-size.js';
 import type { MeasureImage } from '../feeds/measure-image.js';
 import type { Post } from '../feeds/post.js';
 import type { Logger } from '../log.js';
+import type { Frequency } from '../digests/frequency.js';
 import { qpEncodeText } from '../mail/quoted-printable.js';
 import { confirmView, digestView, MAX_SUMMARY, type DigestLayout } from './digest-view.js';
 import { cleanMultiline, compactHtml, safeUrl } from './sanitise.js';
@@ -106,6 +107,8 @@ export function createRenderer(deps: {
      */
     async renderDigest(input: {
       date: string;
+      /** The edition's frequency (its "view in browser" link). */
+      frequency?: Frequency;
       posts: Post[];
       /** The start of the digest's window ("posts since …"): all the renderer needs of it. */
       window: { windowStart: Date };

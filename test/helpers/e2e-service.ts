@@ -18,29 +18,34 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
  * The real service as a user starts it (`src/main.ts`: HTTP and workers in one process), on a
  * free loopback port, the test Redis under its own prefix and a temporary DATA_DIR, with a
  * random ADMIN_TOKEN; `env` adds to (or overrides) that. `stop()` ends it and removes its keys
- * and files.
+ * and files. `opts.entry` starts another entry point (`src/server.ts`: HTTP and the schedule,
+ * workers apart); `opts.nodeArgs` go before it (a preload such as test/helpers/shifted-clock.ts).
  */
-export async function startService(name: string, env: Record<string, string> = {}) {
+export async function startService(
+  name: string,
+  env: Record<string, string> = {},
+  opts: { entry?: string; nodeArgs?: string[] } = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), `digest-${name}-`));
   const prefix = `{t-${name}-${randomBytes(4).toString('hex')}}`;
   const adminToken = `e2e-${randomBytes(12).toString('hex')}`;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let log = '';
-  const server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+  const fullEnv: Record<string, string> = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: base,
+    DATA_DIR: dir,
+    ADMIN_TOKEN: adminToken,
+    ...env,
+  };
+  const args = [...(opts.nodeArgs ?? []), opts.entry ?? 'src/main.ts'];
+  const server = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), args, {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: base,
-      DATA_DIR: dir,
-      ADMIN_TOKEN: adminToken,
-      ...env,
-    },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...fullEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout.on('data', (d: Buffer) => (log += d.toString()));
@@ -76,6 +81,8 @@ export async function startService(name: string, env: Record<string, string> = {
     base,
     dir,
     adminToken,
+    /** The service's own settings (Redis prefix, DATA_DIR, …): what its worker processes take. */
+    env: fullEnv,
     waitFor,
     /** SIGTERM, at most 10 s for a clean exit, then SIGKILL; then its keys and DATA_DIR go. */
     async stop() {
