@@ -12,13 +12,15 @@ import {
   adminApi,
   categorizedFeed,
   digestMails,
+  editionSummary,
   localHour,
   postLinks,
   preferencesUrl,
   subscribeAndConfirm,
-  workerAt,
+  zoneWorker,
   type DigestMail,
   type FeedItem,
+  type ZoneSends,
 } from '../helpers/own-digest.js';
 import { connectTestRedis } from '../helpers/redis.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -73,30 +75,9 @@ let site: FeedSite;
 let browser: Browser;
 const workers: WorkerProcess[] = [];
 
-/** The edition's summary from the admin API (zones, counters, status). */
-async function summary(edition: string) {
-  return (await adminApi(svc, 'GET', `/digests/${encodeURIComponent(edition)}`)) as {
-    status: string;
-    counters: { recipients: number; sent: number };
-    zones: { zone: string; sent: number; state: string }[];
-  };
-}
-
-/** Waits until `zone` of `edition` has `sent` deliveries counted (after their ledger writes). */
-async function counted(edition: string, zone: string, sent: number) {
-  await svc.waitFor(
-    `${edition} ${zone}: ${sent} sent`,
-    async () => (await summary(edition)).zones.find((z) => z.zone === zone)?.sent === sent,
-    DELIVERY_MS,
-  );
-}
-
-/** A worker at `at` - LEAD_MS; resolves after `edition`'s `zone` is counted, and kills it. */
-async function zoneAt(at: number, sends: [edition: string, zone: string, sent: number][]) {
-  const w = await workerAt(svc, at - LEAD_MS, workers);
-  for (const [edition, zone, sent] of sends) await counted(edition, zone, sent);
-  await w.kill();
-}
+/** A worker just before `at`, until `sends` are counted; then it is killed. */
+const zoneAt = (at: number, sends: ZoneSends) =>
+  zoneWorker(svc, { at, leadMs: LEAD_MS, timeoutMs: DELIVERY_MS, started: workers }, sends);
 
 async function mailsTo(email: string): Promise<DigestMail[]> {
   return (await digestMails(sink)).filter((m) => m.to === email);
@@ -266,7 +247,7 @@ async function rendersPerPostSet(mails: DigestMail[]): Promise<Record<string, nu
   const out: Record<string, number> = {};
   try {
     for (const edition of new Set(mails.map((m) => m.edition))) {
-      expect((await summary(edition)).status, edition).toBe('sent');
+      expect((await editionSummary(svc, edition)).status, edition).toBe('sent');
       const archive = await (await fetch(`${svc.base}/digests/${edition}`)).text();
       const sets = new Set(
         mails.filter((m) => m.edition === edition).map((m) => m.posts.join(' ')),

@@ -186,6 +186,39 @@ export async function workerAt(
   return w;
 }
 
+/** An edition's summary from the admin API (status, counters, zones). */
+export async function editionSummary(svc: E2eService, edition: string) {
+  return (await adminApi(svc, 'GET', `/digests/${encodeURIComponent(edition)}`)) as {
+    status: string;
+    counters: { recipients: number; sent: number };
+    zones: { zone: string; at: string; subscribers: number; sent: number; state: string }[];
+  };
+}
+
+/** [edition, zone, deliveries counted in that zone]. */
+export type ZoneSends = [edition: string, zone: string, sent: number][];
+
+/**
+ * A worker at `at` - `leadMs` (test/helpers/shifted-clock.ts); once each zone of `sends` has
+ * its deliveries counted (after their ledger writes: README "The schedule"), it is SIGKILLed.
+ */
+export async function zoneWorker(
+  svc: E2eService,
+  opts: { at: number; leadMs: number; timeoutMs: number; started: WorkerProcess[] },
+  sends: ZoneSends,
+): Promise<void> {
+  const w = await workerAt(svc, opts.at - opts.leadMs, opts.started);
+  for (const [edition, zone, sent] of sends) {
+    await svc.waitFor(
+      `${edition} ${zone}: ${sent} sent`,
+      async () =>
+        (await editionSummary(svc, edition)).zones.find((z) => z.zone === zone)?.sent === sent,
+      opts.timeoutMs,
+    );
+  }
+  await w.kill();
+}
+
 /** Whether the Date header `at` reads 09:00 (the hour) in `tz`. */
 export function localHour(at: number, tz: string): string {
   return new Intl.DateTimeFormat('en-GB', {

@@ -1,0 +1,165 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  hasChromium,
+  launchChromium,
+  startService,
+  type E2eService,
+} from '../helpers/e2e-service.js';
+import {
+  adminApi,
+  digestMails,
+  editionSummary,
+  localHour,
+  preferencesUrl,
+  subscribeAndConfirm,
+  zoneWorker,
+  type Reader,
+} from '../helpers/own-digest.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import type { WorkerProcess } from '../helpers/worker-process.js';
+
+/**
+ * Issue 12's "Done when", second half: with no new setting at all (DIGEST_CRON Mondays 09:00,
+ * DIGEST_TZ UTC, weekly only, no topics) the service sends one weekly edition as before; the
+ * only change is that a reader with a time zone gets it at 09:00 in that zone, and
+ * DIGEST_LOCAL_TIME=false brings back one instant for everyone. Readers subscribe in Chromium
+ * (the form offers no frequency or topic); the HTTP server (src/server.ts) and worker processes
+ * run with their clocks set (test/helpers/shifted-clock.ts) around Monday 1 February 2027.
+ */
+
+const H = 3_600_000;
+const EVENING = Date.parse('2027-01-31T18:00:00Z');
+const EDITION = 'weekly/2027-02-01';
+const AT = {
+  'Asia/Tokyo': Date.parse('2027-02-01T00:00:00Z'),
+  UTC: Date.parse('2027-02-01T09:00:00Z'),
+  'America/Los_Angeles': Date.parse('2027-02-01T17:00:00Z'),
+};
+const LEAD_MS = 30_000;
+/** Budgets, generous for 2 loaded cores: a process start, one zone's delivery. */
+const START_MS = 90_000;
+const DELIVERY_MS = 120_000;
+const POSTS = ['https://blog.example/one', 'https://blog.example/two'];
+
+const READERS: (Reader & { tz: keyof typeof AT })[] = [
+  { email: 'tokyo@example.org', browserTz: 'Asia/Tokyo', tz: 'Asia/Tokyo' },
+  { email: 'la@example.org', browserTz: 'America/Los_Angeles', tz: 'America/Los_Angeles' },
+  // Clears the zone on the preferences page: DIGEST_TZ's time.
+  { email: 'nozone@example.org', browserTz: 'Europe/Berlin', tz: 'UTC' },
+];
+
+function suite(localTime: boolean) {
+  let svc: E2eService;
+  let sink: SmtpSink;
+  let browser: Browser;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    svc = await startService(
+      localTime ? 'own-defaults' : 'own-single',
+      {
+        SMTP_URL: sink.url,
+        SECRET: 'own-defaults-secret-own-defaults-secret-01',
+        TEST_CLOCK_OFFSET_MS: String(EVENING - Date.now()),
+        LOG_LEVEL: 'info',
+        ...(localTime ? {} : { DIGEST_LOCAL_TIME: 'false' }),
+      },
+      { entry: 'src/server.ts', nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
+    );
+    browser = await launchChromium();
+  }, START_MS * 2);
+
+  afterAll(async () => {
+    for (const w of workers) await w.kill();
+    await browser?.close();
+    await svc?.stop();
+    await sink?.close();
+  }, 60_000);
+
+  /** The three readers subscribe and confirm in the browser; one clears their zone. */
+  async function subscribeAll() {
+    for (const [i, url] of POSTS.entries()) {
+      const date = `2027-01-31T1${i}:00:00Z`;
+      await adminApi(svc, 'POST', '/posts', { title: `Post ${i + 1}`, url, date }, 201);
+    }
+    for (const r of READERS) {
+      const { page } = await subscribeAndConfirm(browser, svc, sink, r);
+      if (r.email === READERS[0]!.email) {
+        // One frequency, no topics: the form asks for neither (as before).
+        await page.goto(`${svc.base}/`);
+        expect(await page.getByRole('group', { name: 'How often' }).count()).toBe(0);
+        expect(await page.getByRole('group', { name: /Topics/ }).count()).toBe(0);
+      }
+      if (r.tz !== 'UTC') continue;
+      await page.goto(await preferencesUrl(svc, r.email));
+      await page.getByLabel('Time zone').selectOption('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved.').waitFor();
+      expect(await page.locator('#delivery').textContent()).toBe('weekly, Mondays at 09:00 UTC');
+    }
+  }
+
+  /** Each reader got the edition once, with both posts, written at `at(reader)`. */
+  async function expectOnceEach(at: (tz: keyof typeof AT) => number) {
+    const mails = await digestMails(sink);
+    for (const r of READERS) {
+      const got = mails.filter((m) => m.to === r.email);
+      expect(
+        got.map((m) => m.edition),
+        r.email,
+      ).toEqual([EDITION]);
+      expect([...got[0]!.posts].sort(), r.email).toEqual(POSTS);
+      expect(got[0]!.at + 999, r.email).toBeGreaterThanOrEqual(at(r.tz));
+      expect(got[0]!.at, r.email).toBeLessThan(at(r.tz) + H);
+    }
+    const s = await editionSummary(svc, EDITION);
+    expect(s.status).toBe('sent');
+    expect(s.counters).toMatchObject({ recipients: 3, sent: 3 });
+    // One edition in all, as before.
+    const { digests } = (await adminApi(svc, 'GET', '/digests')) as { digests: { id: string }[] };
+    expect(digests.map((d) => d.id)).toEqual([EDITION]);
+    return mails;
+  }
+
+  const opts = (at: number) => ({ at, leadMs: LEAD_MS, timeoutMs: DELIVERY_MS, started: workers });
+
+  if (localTime) {
+    it(
+      'a reader with a time zone gets the weekly edition at 09:00 there',
+      async () => {
+        await subscribeAll();
+        for (const zone of ['Asia/Tokyo', 'UTC', 'America/Los_Angeles'] as const)
+          await zoneWorker(svc, opts(AT[zone]), [[EDITION, zone, 1]]);
+        const mails = await expectOnceEach((tz) => AT[tz]);
+        for (const r of READERS) {
+          const m = mails.find((x) => x.to === r.email)!;
+          expect(localHour(m.at, r.tz), r.email).toBe('09');
+        }
+      },
+      START_MS * 4 + DELIVERY_MS * 3,
+    );
+  } else {
+    it(
+      'DIGEST_LOCAL_TIME=false: everyone at the single instant',
+      async () => {
+        await subscribeAll();
+        await zoneWorker(svc, opts(AT.UTC), [[EDITION, 'UTC', 3]]);
+        await expectOnceEach(() => AT.UTC);
+        const s = await editionSummary(svc, EDITION);
+        expect(s.zones.map((z) => [z.zone, z.at, z.subscribers])).toEqual([
+          ['UTC', new Date(AT.UTC).toISOString(), 3],
+        ]);
+      },
+      START_MS * 2 + DELIVERY_MS,
+    );
+  }
+}
+
+describe.skipIf(!hasChromium)('no new setting: one weekly edition, at local time', () =>
+  suite(true),
+);
+describe.skipIf(!hasChromium)('no new setting, DIGEST_LOCAL_TIME=false: one instant', () =>
+  suite(false),
+);
