@@ -29,9 +29,10 @@ export async function choosePosts(
   const candidates =
     'seq' in start
       ? await deps.postStore.listArrivedBetween(start.seq, frame.seqTo, CANDIDATES_LIMIT)
-      : await deps.postStore.listPublishedBetween(
+      : // No upper publish bound: seqTo ends the set (select-posts.ts, window mode).
+        await deps.postStore.listPublishedBetween(
           candidatesStart(frame.window).getTime(),
-          frame.window.windowEnd.getTime(),
+          Number.MAX_SAFE_INTEGER,
         );
   return selectPostSet({ candidates, frame, start, topics, maxPosts: deps.maxPosts });
 }

@@ -20,8 +20,8 @@ export function isFresh(post: Pick<Post, 'publishedAt' | 'firstSeenAt'>): boolea
 }
 
 /**
- * The earliest publish time a window-mode post set looks at (candidates from here to
- * windowEnd): the window's start, or LATE_ARRIVAL_DAYS before the send for late arrivals,
+ * The earliest publish time a window-mode post set looks at (candidates from here on, the
+ * seqTo bound deciding the end): the window's start, or LATE_ARRIVAL_DAYS before the send for late arrivals,
  * whichever is earlier (a monthly window is longer than that).
  */
 export function candidatesStart(window: DigestWindow): Date {
@@ -61,10 +61,13 @@ export interface PostSet {
  * posts arrived after the start's seq, or published around the window), the fresh ones
  * arrived up to seqTo, in `topics`, newest first, at most `maxPosts` shown.
  *
- * Window mode (the first edition of a frequency, no cursor) keeps the rule of earlier
- * versions: posts published in the window, plus late arrivals (published before it, within
+ * Window mode (the first edition of a frequency, no cursor): the posts published since the
+ * window's start that arrived up to seqTo, plus late arrivals (published before it, within
  * LATE_ARRIVAL_DAYS, first seen after the previous edition was built); a post an earlier
- * version marked as sent (`digest`) never goes out again.
+ * version marked as sent (`digest`) never goes out again. There is no upper bound on the
+ * publish time: an edition built after its window's end (a worker down at the send time, a
+ * send by hand) also takes what was published and arrived between the two, since the next
+ * edition starts after this one's seqTo and would skip it (README guarantee 3).
  */
 export function selectPostSet(input: {
   candidates: Post[];
@@ -89,12 +92,11 @@ export function selectPostSet(input: {
   return { posts: sorted.slice(0, max), beyond: Math.max(0, sorted.length - max) };
 }
 
-/** Window mode: published in the window, or a late arrival the previous edition missed. */
+/** Window mode: published since the window's start, or a late arrival the previous edition missed. */
 function inWindow(post: Post, frame: SetFrame): boolean {
   const start = frame.window.windowStart.getTime();
-  const end = frame.window.windowEnd.getTime();
   const published = Date.parse(post.publishedAt);
-  if (Number.isNaN(published) || published >= end) return false;
+  if (Number.isNaN(published)) return false;
   if (published >= start) return true;
   const builtAt = frame.previousBuiltAt?.getTime();
   if (published < lateStart(frame.window) || builtAt === undefined) return false;

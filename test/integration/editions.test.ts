@@ -187,4 +187,27 @@ describe('editions', () => {
     await h.send('weekly/2026-11-30');
     expect(h.sink.messages).toHaveLength(0);
   });
+
+  it('a first edition built late carries what arrived after its window, once, and no later post', async () => {
+    h = await editionHarness('ed-first-late');
+    await reader(h, 'd@example.org', { frequency: 'daily' });
+    await reader(h, 'w@example.org', { frequency: 'weekly' });
+    const posts: Post[] = [];
+    h.at('2026-11-03T10:00:00Z');
+    posts.push(await h.post('in-window'));
+    // The worker is down at 09:00 on 4 November: a post is published and arrives at 10:00,
+    // after daily/2026-11-04's window ends and before the catch-up builds it at 11:00.
+    h.at('2026-11-04T10:00:00Z');
+    posts.push(await h.post('between'));
+    await edition(h, 'daily/2026-11-04', '2026-11-04T11:00:00Z');
+    // After the build: the next edition's.
+    h.at('2026-11-04T11:30:00Z');
+    posts.push(await h.post('after-build'));
+    await edition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z');
+    // The weekly edition is a first edition too, built on time: its window holds all three.
+    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+
+    expect(got(h, posts, 'd@example.org')).toEqual([['between', 'in-window'], ['after-build']]);
+    expect(got(h, posts, 'w@example.org')).toEqual([['after-build', 'between', 'in-window']]);
+  });
 });

@@ -41,16 +41,20 @@ const select = (candidates: Post[], opts: { previousBuiltAt?: Date; maxPosts?: n
   }).posts;
 
 describe('selectPostSet, window mode', () => {
-  it('takes the window with an inclusive start and an exclusive end', () => {
+  it('starts at the window (inclusive) and ends at seqTo, not at the window end', () => {
     const chosen = select([
-      post('before', '2026-03-02T08:59:59.999Z'),
-      post('start', '2026-03-02T09:00:00.000Z'),
-      post('middle', '2026-03-05T12:00:00.000Z'),
-      post('last', '2026-03-09T08:59:59.999Z'),
-      post('end', '2026-03-09T09:00:00.000Z'),
-      post('future', '2026-03-20T00:00:00.000Z'),
+      post('before', '2026-03-02T08:59:59.999Z', { seq: 1 }),
+      post('start', '2026-03-02T09:00:00.000Z', { seq: 2 }),
+      post('middle', '2026-03-05T12:00:00.000Z', { seq: 3 }),
+      post('last', '2026-03-09T08:59:59.999Z', { seq: 4 }),
+      // Published and arrived after the window's end, before a late build froze seqTo: the
+      // next edition starts after seqTo, so this one must carry them.
+      post('end', '2026-03-09T09:00:00.000Z', { seq: 5 }),
+      post('after-end', '2026-03-09T11:00:00.000Z', { seq: 1000 }),
+      // Arrived after the build: the next edition's.
+      post('after-build', '2026-03-09T11:30:00.000Z', { seq: 1001 }),
     ]);
-    expect(ids(chosen)).toEqual(['last', 'middle', 'start']);
+    expect(ids(chosen)).toEqual(['after-end', 'end', 'last', 'middle', 'start']);
   });
 
   it('adds late arrivals: published before the window, first seen after the previous build', () => {
