@@ -1,8 +1,8 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { z } from 'zod';
 import { isDigestDate } from './digests/digest-window.js';
-import { isEditionId } from './digests/edition.js';
-import { FREQUENCIES } from './digests/frequency.js';
+import { editionId, isEditionId } from './digests/edition.js';
+import { FREQUENCIES, type Frequency } from './digests/frequency.js';
 
 /**
  * The three BullMQ queues, their job payloads and default options. Payloads carry ids, never
@@ -19,10 +19,16 @@ export const LEGACY_SCHEDULERS = { digest: 'weekly-digest', ingest: 'hourly-inge
 const date = z.string().refine(isDigestDate, 'must be a date like 2026-03-02');
 
 /**
+ * What a job queued by an earlier version names without a frequency: its only digest, the
+ * weekly one (README "edition": a bare date is the weekly edition of that date).
+ */
+export const LEGACY_FREQUENCY: Frequency = 'weekly';
+
+/**
  * A build job, for one edition (a frequency and a date; a job of an earlier version without a
- * frequency is DIGEST_DEFAULT_FREQUENCY's). `trigger` says who asked: the schedule (a slot:
- * one with no posts, or missed by more than 24 hours, is recorded `skipped`; a failed SMTP
- * preflight holds it and retries) or an admin (absent or 'manual': `digest send`, the
+ * frequency is the weekly edition: LEGACY_FREQUENCY). `trigger` says who asked: the schedule (a
+ * slot: one with no posts, or missed by more than 24 hours, is recorded `skipped`; a failed
+ * SMTP preflight holds it and retries) or an admin (absent or 'manual': `digest send`, the
  * dashboard; refused before it is queued when there is nothing to send). With `scheduledAt`
  * the job is one slot: it builds the edition if not built and fans out the zones whose send
  * instant that is. Without it (a send by hand) it builds and fans out each zone whose instant
@@ -41,16 +47,34 @@ export const BuildJob = z.object({
 });
 export type BuildJob = z.infer<typeof BuildJob>;
 
-/**
- * One batch of an edition's recipients: ids only (README guarantee 7). `zone` names the time
- * zone they were fanned out for (per-zone progress); it is not about any one recipient.
- */
-export const SendJob = z.object({
+/** The frequency a build job is for: its own, or LEGACY_FREQUENCY for an earlier version's. */
+export function buildJobFrequency(job: Pick<BuildJob, 'frequency'>): Frequency {
+  return job.frequency ?? LEGACY_FREQUENCY;
+}
+
+const CurrentSendJob = z.object({
   edition: z.string().refine(isEditionId, 'must be an edition like weekly/2026-03-02'),
   ids: z.array(z.number().int().positive()).min(1),
   zone: z.string().min(1).max(64).optional(),
 });
-export type SendJob = z.infer<typeof SendJob>;
+
+/** A send job of an earlier version, `{ date, ids }`: the weekly edition of that date. */
+const LegacySendJob = z
+  .object({ date, ids: CurrentSendJob.shape.ids })
+  .transform(
+    (j): z.output<typeof CurrentSendJob> => ({
+      edition: editionId({ frequency: LEGACY_FREQUENCY, date: j.date }),
+      ids: j.ids,
+    }),
+  );
+
+/**
+ * One batch of an edition's recipients: ids only (README guarantee 7). `zone` names the time
+ * zone they were fanned out for (per-zone progress); it is not about any one recipient. A job
+ * queued by an earlier version (`{ date, ids }`) reads as the weekly edition's.
+ */
+export const SendJob = z.union([CurrentSendJob, LegacySendJob]);
+export type SendJob = z.output<typeof SendJob>;
 
 /** An edition id or a date as it may stand in a job id (no '/', no ':'). */
 const idPart = (s: string) => s.replace(/[/:]/g, '-');

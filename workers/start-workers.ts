@@ -7,7 +7,7 @@ import { digestKey } from '../src/digests/fan-out.js';
 import { jobFeed, reportIngestProgress } from '../src/feeds/ingest-jobs.js';
 import { DigestNotSendableError } from '../src/delivery/send-batch.js';
 import { preflightSmtp } from '../src/mail/preflight.js';
-import { BuildJob, QUEUE, SendJob } from '../src/queues.js';
+import { BuildJob, buildJobFrequency, QUEUE, SendJob } from '../src/queues.js';
 import type { Services } from '../src/services.js';
 
 /** How long the whole send queue pauses when an SMTP server says "slow down" (421, 4.7.x). */
@@ -86,7 +86,7 @@ export async function startWorkers(services: Services, opts: { schedules?: boole
       if (job.name === SCHEDULED.build) await scheduler.fired(data.scheduledAt);
       const out = await runBuildJob({ ...buildDeps, log: log.child({ job: job.id }) }, data, () =>
         nextDigestDate(new Date(), {
-          cron: schedule.crons[data.frequency ?? schedule.defaultFrequency],
+          cron: schedule.crons[buildJobFrequency(data)],
           tz: schedule.tz,
         }),
       );

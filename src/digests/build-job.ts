@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import { SmtpPreflightError } from '../mail/preflight.js';
-import { jobIds, type BuildJob } from '../queues.js';
+import { buildJobFrequency, jobIds, type BuildJob } from '../queues.js';
 import { retryFailedDeliveries, type RetryFailedDeps } from '../delivery/retry-failed.js';
 import type { SubscriberGroups } from '../subscribers/subscriber-groups.js';
 import { buildDigest, CATCH_UP_MS, type BuildDeps, type BuildResult } from './build-digest.js';
@@ -64,7 +64,8 @@ export function holdDelay(input: {
  * `retryFailed`, the re-send of its temporary failures. A failed SMTP preflight holds the
  * digest: status `held` with the cause, logged at error level, and the job asks to run again
  * later (`retryInMs`) without using up an attempt. A job without a date is the scheduler's:
- * `fallbackDate` names its occurrence.
+ * `fallbackDate` names its occurrence; one without a frequency (an earlier version's) is the
+ * weekly edition's (buildJobFrequency).
  */
 export async function runBuildJob(
   deps: BuildJobDeps,
@@ -72,7 +73,7 @@ export async function runBuildJob(
   fallbackDate: () => string,
 ): Promise<BuildJobOutcome> {
   const edition: Edition = {
-    frequency: data.frequency ?? deps.schedule.defaultFrequency,
+    frequency: buildJobFrequency(data),
     date: data.date ?? fallbackDate(),
   };
   const date = digestKey(edition);
