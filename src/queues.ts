@@ -61,12 +61,10 @@ const CurrentSendJob = z.object({
 /** A send job of an earlier version, `{ date, ids }`: the weekly edition of that date. */
 const LegacySendJob = z
   .object({ date, ids: CurrentSendJob.shape.ids })
-  .transform(
-    (j): z.output<typeof CurrentSendJob> => ({
-      edition: editionId({ frequency: LEGACY_FREQUENCY, date: j.date }),
-      ids: j.ids,
-    }),
-  );
+  .transform((j): z.output<typeof CurrentSendJob> => ({
+    edition: editionId({ frequency: LEGACY_FREQUENCY, date: j.date }),
+    ids: j.ids,
+  }));
 
 /**
  * One batch of an edition's recipients: ids only (README guarantee 7). `zone` names the time

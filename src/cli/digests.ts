@@ -5,10 +5,11 @@ import { loadConfigOrExit } from '../config.js';
 import { describeFirstError, SETTLED_STATUSES } from '../digests/digest.js';
 import type { DigestListItem } from '../digests/digest-service.js';
 import { formatUpcomingSends, upcomingSends } from '../digests/schedule-listing.js';
-import { isFrequency } from '../digests/frequency.js';
+import { zonePlan } from '../digests/slots.js';
 import { ValidationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
+import { frequencyOption } from './frequency-option.js';
 import { withServices, type OpenServices } from './open-services.js';
 
 /**
@@ -64,11 +65,14 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
 
   program
     .command('schedule')
-    .description('the next scheduled sends: date, time in UTC and in DIGEST_TZ, and each window')
-    .option('--count <n>', 'how many sends', '5')
+    .description(
+      'the next sends of each frequency: instant, zones and their subscribers, and each window',
+    )
+    .option('--frequency <f>', 'only this frequency (default: every one the site offers)')
+    .option('--count <n>', 'how many editions of each frequency', '5')
     .option('--after <instant>', 'list the sends after this ISO instant instead of now')
     .option('--json', 'machine-readable output')
-    .action((opts: { count: string; after?: string; json?: boolean }) => {
+    .action((opts: { frequency?: string; count: string; after?: string; json?: boolean }) => {
       const count = Number(opts.count);
       if (!Number.isInteger(count) || count < 1 || count > 1000) {
         throw new ValidationError('COUNT_INVALID', `--count "${opts.count}" is not 1..1000`);
@@ -77,13 +81,27 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
       if (Number.isNaN(after.getTime())) {
         throw new ValidationError('INSTANT_INVALID', `--after "${opts.after}" is not an instant`);
       }
-      const { cron, tz } = loadConfigOrExit().digest;
-      const sends = upcomingSends({ cron, tz }, after, count);
-      console.log(
-        opts.json
-          ? JSON.stringify(sends, null, 2)
-          : formatUpcomingSends(sends, { cron, tz }).join('\n'),
-      );
+      const schedule = loadConfigOrExit().digest;
+      const frequency = frequencyOption(schedule, opts.frequency);
+      return withServices(open, async (services) => {
+        // The zones in use and their subscribers: the group index (README "The schedule").
+        const counts = await services.groups.counts();
+        const sends = upcomingSends(
+          {
+            schedule,
+            plan: zonePlan(schedule, counts.keys()),
+            counts,
+            ...(frequency ? { frequencies: [frequency] } : {}),
+          },
+          after,
+          count,
+        );
+        console.log(
+          opts.json
+            ? JSON.stringify(sends, null, 2)
+            : formatUpcomingSends(sends, schedule).join('\n'),
+        );
+      });
     });
 
   program
@@ -147,12 +165,9 @@ async function queueSend(
     console.log(`Digest ${r.date}: sending again ${r.temporary} deliveries that failed for now.`);
     return r;
   }
-  const frequency = opts.frequency ?? services.config.digest.defaultFrequency;
-  if (!isFrequency(frequency) || !services.config.digest.frequencies.includes(frequency))
-    throw new ValidationError(
-      'FREQUENCY_INVALID',
-      `--frequency "${frequency}" is not one this site offers (${services.config.digest.frequencies.join(', ')})`,
-    );
+  const frequency =
+    frequencyOption(services.config.digest, opts.frequency) ??
+    services.config.digest.defaultFrequency;
   if (opts.now && !opts.yes && !(await confirmAllZones(frequency, opts.date))) {
     console.log('Nothing was sent.');
     return undefined;

@@ -17,6 +17,7 @@ import {
   type ZonePlan,
   type ZoneSchedule,
 } from './slots.js';
+import { zoneSubscribers } from './schedule-listing.js';
 import type { ZoneProgressStore } from './zone-progress.js';
 
 /** A held digest is retried for at least this long after its first failed preflight. */
@@ -123,17 +124,13 @@ async function ensureBuilt(
   const built = await buildDigest({ ...deps, schedules: deps.schedule }, digestKey(edition), opts);
   if (built.status !== 'built') return built;
   const slots = editionSlots(edition, deps.schedule, planned.plan);
-  const zonesOfF = planned.plan.get(edition.frequency);
   await deps.zones.plan(
     edition,
     slots.flatMap((s) =>
       s.zones.map((zone) => ({
         zone,
         at: s.at,
-        subscribers: (zonesOfF?.get(zone) ?? []).reduce(
-          (n, g) => n + (planned.counts.get(g) ?? 0),
-          0,
-        ),
+        subscribers: zoneSubscribers(planned.plan, planned.counts, edition.frequency, zone),
       })),
     ),
   );
