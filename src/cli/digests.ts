@@ -5,11 +5,14 @@ import { loadConfigOrExit } from '../config.js';
 import { describeFirstError, SETTLED_STATUSES } from '../digests/digest.js';
 import type { DigestListItem } from '../digests/digest-service.js';
 import { formatUpcomingSends, upcomingSends } from '../digests/schedule-listing.js';
+import { nextDigestDate } from '../digests/digest-window.js';
+import { frequencySchedule } from '../digests/edition-window.js';
 import { zonePlan } from '../digests/slots.js';
 import { ValidationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { frequencyOption } from './frequency-option.js';
+import { topicsOption } from './preview.js';
 import { withServices, type OpenServices } from './open-services.js';
 
 /**
@@ -51,14 +54,36 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
 
   program
     .command('test-send <email>')
-    .description('send one copy marked [Test] to <email>, outside the ledger')
-    .option('--date <date>', 'send date YYYY-MM-DD (default: the next scheduled digest)')
-    .action((email: string, opts: { date?: string }) =>
+    .description(
+      'send one copy marked [Test] to <email>, outside the ledger: the variant a reader of those topics gets',
+    )
+    .option(
+      '--frequency <f>',
+      'the edition of daily, weekly or monthly (default DIGEST_DEFAULT_FREQUENCY)',
+    )
+    .option(
+      '--date <date>',
+      'send date YYYY-MM-DD or an edition id (default: the next scheduled digest)',
+    )
+    .option(
+      '--topics <a,b>',
+      "a reader of these topics (default: the subscriber's own, else every post)",
+    )
+    .action((email: string, opts: { date?: string; frequency?: string; topics?: string }) =>
       withServices(open, async (services) => {
-        const date = opts.date ?? (await services.digestService.next()).date;
-        await services.digestService.testSend(date, email);
+        const frequency = frequencyOption(services.config.digest, opts.frequency);
+        const topics = topicsOption(opts.topics);
+        const f = frequency ?? services.config.digest.defaultFrequency;
+        const date =
+          opts.date ?? nextDigestDate(new Date(), frequencySchedule(services.config.digest, f));
+        // The preview's variant, sent as a digest is (digest-service.ts testSend).
+        await services.digestService.testSend(date, email, {
+          ...(frequency ? { frequency } : {}),
+          ...(topics.length ? { topics } : {}),
+        });
+        const what = frequency && !opts.date?.includes('/') ? `${frequency}/${date}` : date;
         console.log(
-          `Sent a test copy of the digest of ${date} to ${email} (${services.mailer().kind}).`,
+          `Sent a test copy of the digest of ${what}${topics.length ? ` (topics: ${topics.join(', ')})` : ''} to ${email} (${services.mailer().kind}).`,
         );
       }),
     );

@@ -2,17 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { nextDigestDate } from '../digests/digest-window.js';
 import { parseEdition } from '../digests/edition.js';
-import { frequencySchedule, type EditionWindow } from '../digests/edition-window.js';
+import { frequencySchedule } from '../digests/edition-window.js';
 import { isFrequency, type Frequency } from '../digests/frequency.js';
-import {
-  describeEmpty,
-  digestContent,
-  latestDigestDate,
-  sampleRecipient,
-} from '../digests/preview.js';
+import { describeEmpty, latestDigestDate } from '../digests/preview.js';
 import { ValidationError } from '../errors.js';
 import { plural } from '../format-time.js';
-import { fillPlaceholders } from '../render/placeholders.js';
 import { withServices, type OpenServices } from './open-services.js';
 
 interface PreviewOptions {
@@ -24,8 +18,8 @@ interface PreviewOptions {
   text?: boolean;
 }
 
-/** --frequency: one the site knows (checked before anything opens). */
-function frequencyOption(v: string | undefined): Frequency | undefined {
+/** --frequency: a name of one (checked before anything opens; the service checks the rest). */
+function frequencyName(v: string | undefined): Frequency | undefined {
   if (v === undefined) return undefined;
   if (!isFrequency(v))
     throw new ValidationError(
@@ -33,6 +27,16 @@ function frequencyOption(v: string | undefined): Frequency | undefined {
       `--frequency "${v}" is not daily, weekly or monthly`,
     );
   return v;
+}
+
+/** `--topics a,b`: the names, trimmed, empty ones dropped. */
+export function topicsOption(v: string | undefined): string[] {
+  return (
+    v
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean) ?? []
+  );
 }
 
 /**
@@ -58,18 +62,14 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--text', 'the plain-text part instead of the HTML')
     .action(async (opts: PreviewOptions) => {
-      const frequency = frequencyOption(opts.frequency);
+      const frequency = frequencyName(opts.frequency);
       // Checked before anything opens: a bad date or id is refused at once.
       if (opts.date !== undefined) parseEdition(opts.date, frequency ?? 'weekly');
-      const topics =
-        opts.topics
-          ?.split(',')
-          .map((t) => t.trim())
-          .filter(Boolean) ?? [];
+      const topics = topicsOption(opts.topics);
       if (opts.date !== undefined && opts.latest) {
         throw new ValidationError('PREVIEW_OPTIONS', 'give --date or --latest, not both');
       }
-      await withServices(open, async ({ config, posts, renderer, digests, variants }) => {
+      await withServices(open, async ({ config, posts, digestService }) => {
         const f = frequency ?? config.digest.defaultFrequency;
         let date = opts.date ?? nextDigestDate(new Date(), frequencySchedule(config.digest, f));
         if (opts.latest) {
@@ -81,24 +81,12 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
           }
           date = latest;
         }
-        const c = await digestContent(
-          {
-            postStore: posts,
-            posts,
-            digests,
-            renderer,
-            config,
-            variants,
-            resolveTopics: variants.resolveTopics,
-            previousBuilt: (w: EditionWindow) => digests.previousBuilt(w.frequency, w.sendAt),
-          },
-          date,
-          { frequency: f, topics },
-        );
+        // The one preview use case, the admin page's and API's too (digest-service.ts).
+        const c = await digestService.preview(date, undefined, { frequency: f, topics });
         if (c.empty) {
           const line = describeEmpty(
             date,
-            'emptyReason' in c ? c.emptyReason : undefined,
+            c.emptyReason,
             config.digest.tz,
             (d) => `try \`--date ${d}\` or \`--latest\``,
           );
@@ -109,8 +97,7 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
           }
           return;
         }
-        const sample = sampleRecipient(config.site.publicUrl);
-        const body = fillPlaceholders(opts.text ? c.text : c.html, sample);
+        const body = opts.text ? c.text : c.html;
         const source = c.stored
           ? `the stored digest, built ${c.builtAt} (${c.status})`
           : 'not built yet: rendered from the posts stored now';

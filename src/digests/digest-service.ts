@@ -12,19 +12,11 @@ import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Links } from '../subscribers/links.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import { choosePosts, setStart } from './choose-posts.js';
-import type { ZoneProgress, ZoneProgressStore } from './zone-progress.js';
+import type { ZoneProgressStore } from './zone-progress.js';
 import { dateInWords, pastDateWords } from './date-words.js';
-import {
-  isBuilt,
-  type DigestCounters,
-  type DigestStatus,
-  type FailureGroup,
-  type FirstError,
-  type SmtpErrorKindSeen,
-} from './digest.js';
+import { isBuilt, type DigestStatus } from './digest.js';
 import type { DigestStore, DigestSummary } from './digest-store.js';
-import { isDigestDate, nextDigestDate } from './digest-window.js';
-import { isEditionId } from './edition.js';
+import { nextDigestDate } from './digest-window.js';
 import { frequencySchedule, type EditionWindow } from './edition-window.js';
 import type { Frequency } from './frequency.js';
 import {
@@ -36,28 +28,10 @@ import {
 } from './preview.js';
 import type { Variants } from './variants.js';
 import { sendTimeInWords } from './schedule-listing.js';
+import { createArchiveHtml } from './archive-html.js';
+import { toItem, type DigestListItem } from './digest-list-item.js';
 
-export interface DigestListItem {
-  /** The edition id, `weekly/2026-12-07`. */
-  id: string;
-  frequency: Frequency;
-  date: string;
-  status: DigestStatus;
-  subject: string;
-  sendAt: string;
-  builtAt?: string;
-  finishedAt?: string;
-  posts: number;
-  counters: DigestCounters;
-  /** Why it is held or skipped. */
-  reason?: string;
-  /** The first SMTP error of each kind while it was sending. */
-  errors: Partial<Record<SmtpErrorKindSeen, FirstError>>;
-  /** Failed deliveries grouped by cause and SMTP code. */
-  failures: FailureGroup[];
-  /** Each zone's planned send instant and subscribers, fan-out state and progress. */
-  zones: ZoneProgress[];
-}
+export type { DigestListItem } from './digest-list-item.js';
 
 /**
  * What admins do with digests (HTTP admin and CLI share it): list, look, preview, trigger,
@@ -87,7 +61,6 @@ export function createDigestService(deps: {
   const now = deps.now ?? (() => new Date());
   const schedule = config.digest;
   const base = config.site.publicUrl;
-  const archiveCache = new Map<string, string>();
 
   /** An edition id, or a bare date of `frequency` (default: the site's), placed in time. */
   const editionOf = (s: string, frequency?: Frequency): EditionWindow =>
@@ -104,6 +77,7 @@ export function createDigestService(deps: {
     previousBuilt: (w: EditionWindow) => digests.previousBuilt(w.frequency, w.sendAt),
   };
   const content = (s: string, opts: PreviewOptions = {}) => digestContent(contentDeps, s, opts);
+  const archiveHtml = createArchiveHtml({ ...deps, editionOf });
   /** How messages name an edition: its date for the default frequency, else its id. */
   const label = (w: EditionWindow) => (w.frequency === schedule.defaultFrequency ? w.date : w.id);
 
@@ -296,52 +270,8 @@ export function createDigestService(deps: {
       };
     },
 
-    /**
-     * A digest's HTML for the public archive ("view in browser"): only digests that went out,
-     * rendered from the posts they carried with a public footer (a subscribe link) instead of
-     * anyone's personal one. Kept per date and build, so a busy archive runs MJML once.
-     */
-    async archiveHtml(id: string): Promise<string | undefined> {
-      if (!isDigestDate(id) && !isEditionId(id)) return undefined;
-      const w = editionOf(id);
-      const d = await digests.get(w.id);
-      if (!d || !d.html || !['sending', 'sent', 'sent_with_failures'].includes(d.status))
-        return undefined;
-      const key = `${w.id}:${d.builtAt}`;
-      const cached = archiveCache.get(key);
-      if (cached !== undefined) return cached;
-      const posts = await deps.posts.getMany(d.postIds);
-      const rendered = await deps.renderer.renderDigest({
-        date: w.date,
-        frequency: w.frequency,
-        posts,
-        window: w,
-        archive: true,
-      });
-      if (archiveCache.size >= 20) archiveCache.delete(archiveCache.keys().next().value!);
-      archiveCache.set(key, rendered.html);
-      return rendered.html;
-    },
+    archiveHtml,
   };
 }
 
 export type DigestService = ReturnType<typeof createDigestService>;
-
-function toItem(s: DigestSummary, failures: FailureGroup[], zones: ZoneProgress[]): DigestListItem {
-  return {
-    id: s.id,
-    frequency: s.frequency,
-    date: s.date,
-    status: s.status,
-    subject: s.subject,
-    sendAt: s.sendAt,
-    builtAt: s.builtAt || undefined,
-    finishedAt: s.finishedAt,
-    posts: s.postIds.length,
-    counters: s.counters,
-    ...(s.reason ? { reason: s.reason } : {}),
-    errors: s.errors,
-    failures,
-    zones,
-  };
-}

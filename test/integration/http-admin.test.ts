@@ -264,6 +264,8 @@ describe('admin pages', () => {
     expect(res.body).toContain(`src="/admin/api/digests/${date}/preview"`);
     expect(res.body).toContain('<pre class="text">');
     expect(res.body).toContain(`action="/admin/digests/${date}/test"`);
+    // One frequency, no topic defined: nothing to choose, so no variant picker.
+    expect(res.body).not.toContain('data-variant');
     const test = await h.app.inject({
       method: 'POST',
       url: `/admin/digests/${date}/test`,

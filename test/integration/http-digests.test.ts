@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { editionWindow } from '../../src/digests/edition-window.js';
+import { runCli } from '../helpers/cli.js';
 import { ADMIN_TOKEN, adminLogin, httpHarness, type Harness } from './http-setup.js';
 
 // The clock: Wednesday 2 December 2026. The next digest is Monday 2026-12-07.
@@ -169,5 +170,137 @@ describe('digests in the dashboard', () => {
     expect(fresh.body).toContain('data-preview="fresh"');
     expect(fresh.body).toContain('Not built yet: rendered from the posts stored now.');
     expect(fresh.body).toContain('New post');
+  });
+});
+
+describe('previewing and test-sending any variant', () => {
+  // Its own site: two frequencies and a topic, so there is something to choose.
+  let v: Harness;
+  let va: Awaited<ReturnType<typeof adminLogin>>;
+  const DAILY = '2026-12-03';
+  beforeAll(async () => {
+    v = await httpHarness('admin-variants', {
+      now: () => NOW,
+      env: { DIGEST_FREQUENCIES: 'daily,weekly' },
+    });
+    va = await adminLogin(v);
+    await v.services.topics.add({ name: 'Go', categories: ['golang'] });
+    const at = new Date('2026-12-02T09:30:00Z'); // in daily/2026-12-03's window and the week's
+    for (const [slug, categories] of [
+      ['go-post', ['GoLang']],
+      ['other-post', []],
+    ] as const)
+      await v.services.posts.upsert(
+        {
+          url: `https://blog.example/${slug}`,
+          guid: slug,
+          title: slug,
+          summary: `About ${slug}.`,
+          publishedAt: at,
+          categories: [...categories],
+        },
+        'https://blog.example/feed',
+        at,
+      );
+  });
+  afterAll(async () => v.close());
+
+  it('offers the choices there are, and renders the variant as `digest preview` does', async () => {
+    const plain = await va.page(`/admin/digests/2026-12-07/preview`);
+    expect(plain.body).toContain('data-variant');
+    expect(plain.body).toMatch(/<option\s+value="daily"\s*>daily<\/option>/);
+    expect(plain.body).toMatch(/<option\s+value="weekly"\s+selected\s*>weekly<\/option>/);
+    expect(plain.body).toMatch(/name="topics"\s+value="Go"\s*\/>/);
+    expect(plain.body).toContain('2 posts');
+    expect(plain.body).toContain('src="/admin/api/digests/2026-12-07/preview"');
+
+    const res = await va.page(`/admin/digests/${DAILY}/preview?frequency=daily&topics=Go`);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('1 post');
+    expect(res.body).toMatch(/<option\s+value="daily"\s+selected\s*>daily<\/option>/);
+    expect(res.body).toMatch(/name="topics"\s+value="Go"\s+checked\s*\/>/);
+    const src = `/admin/api/digests/${DAILY}/preview?frequency=daily&amp;topics=Go`;
+    expect(res.body).toContain(`src="${src}"`);
+    expect(res.body).toContain('<input type="hidden" name="frequency" value="daily" />');
+    expect(res.body).toContain('<input type="hidden" name="topics" value="Go" />');
+
+    const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const api = await v.app.inject({
+      url: `/admin/api/digests/${DAILY}/preview?frequency=daily&topics=Go&format=text`,
+      headers: bearer,
+    });
+    expect(api.statusCode).toBe(200);
+    expect(api.body).toContain('https://blog.example/go-post');
+    expect(api.body).not.toContain('https://blog.example/other-post');
+    // The same variant from the command line, a process of its own on the same Redis.
+    const cli = await runCli(
+      {
+        prefix: v.config.redis.prefix,
+        dataDir: v.config.dataDir,
+        env: {
+          PUBLIC_URL: 'http://localhost:3000',
+          SITE_NAME: 'Test Digest',
+          DIGEST_FREQUENCIES: 'daily,weekly',
+        },
+      },
+      'preview',
+      '--frequency',
+      'daily',
+      '--date',
+      DAILY,
+      '--topics',
+      'Go',
+      '--text',
+    );
+    expect(cli.stderr).toContain('(topics: Go): 1 post');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toBe(api.body);
+
+    // A frequency the site does not offer is refused, on the page and in the API.
+    expect((await va.page(`/admin/digests/${DAILY}/preview?frequency=monthly`)).statusCode).toBe(
+      400,
+    );
+    const monthly = await v.app.inject({
+      url: `/admin/api/digests/${DAILY}/preview?frequency=monthly`,
+      headers: bearer,
+    });
+    expect(monthly.statusCode).toBe(400);
+  }, 120_000);
+
+  it('test-sends the variant shown, from the page and the API, by the digest path', async () => {
+    const res = await va.post(`/admin/digests/${DAILY}/test`, {
+      email: 'editor@example.com',
+      frequency: 'daily',
+      topics: 'Go',
+    });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(`/admin/digests/${DAILY}/preview?frequency=daily&topics=Go`);
+    const page = v.sent.at(-1)!;
+    expect(page).toMatchObject({
+      to: 'editor@example.com',
+      subject: expect.stringMatching(/^\[Test\]/),
+    });
+    expect(page.text).toContain('https://blog.example/go-post');
+    expect(page.text).not.toContain('https://blog.example/other-post');
+
+    const api = await v.app.inject({
+      method: 'POST',
+      url: `/admin/api/digests/${DAILY}/test`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { email: 'api@example.com', frequency: 'daily', topics: ['Go'] },
+    });
+    expect(api.statusCode).toBe(202);
+    const sent = v.sent.at(-1)!;
+    expect(sent.to).toBe('api@example.com');
+    expect(sent.text).toContain('https://blog.example/go-post');
+    expect(sent.text).not.toContain('https://blog.example/other-post');
+    // No topics: every post.
+    await v.app.inject({
+      method: 'POST',
+      url: `/admin/api/digests/${DAILY}/test`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      payload: { email: 'all@example.com', frequency: 'daily' },
+    });
+    expect(v.sent.at(-1)!.text).toContain('https://blog.example/other-post');
   });
 });

@@ -90,8 +90,14 @@ describe('previewDigest', () => {
   it('chooses the posts of the window from the real post store and fills sample values', async () => {
     const p = await previewDigest(deps, DATE);
     expect(p.empty).toBe(false);
-    expect(p.posts.map((x) => x.title)).toEqual(['Newest in window', 'Older in window']);
-    expect(p.subject).toBe('Example Blog: Newest in window and 1 more');
+    // 'After the send time' is published at the window's end but arrived before any build: the
+    // first edition of its frequency, built now, carries it (the next one starts after its seqTo).
+    expect(p.posts.map((x) => x.title)).toEqual([
+      'After the send time',
+      'Newest in window',
+      'Older in window',
+    ]);
+    expect(p.subject).toBe('Example Blog: After the send time and 2 more');
     expect(p.html).toContain('Newest in window');
     expect(p.html).toContain('href="https://blog.example/unsubscribe?token=sample"');
     expect(p.html).toContain('reader@example.com');
@@ -107,6 +113,7 @@ describe('previewDigest', () => {
       DATE,
     );
     expect(p.posts.map((x) => x.title)).toEqual([
+      'After the send time',
       'Newest in window',
       'Older in window',
       'Late arrival',
@@ -115,12 +122,13 @@ describe('previewDigest', () => {
 
   it('reports an empty digest without rendering it', async () => {
     const renderDigest = vi.fn();
-    const p = await previewDigest({ ...deps, renderer: { renderDigest } }, '2026-01-05');
+    // A window after every stored post (an earlier one, built now, would carry them all).
+    const p = await previewDigest({ ...deps, renderer: { renderDigest } }, '2026-03-23');
     expect(p).toMatchObject({ empty: true, posts: [], html: '', text: '', subject: '' });
     expect(renderDigest).not.toHaveBeenCalled();
   });
 
-  it('asks a fake store for [sendAt - 14 days, windowEnd) and honours maxPosts', async () => {
+  it('asks a fake store for the posts published from sendAt - 14 days on, and honours maxPosts', async () => {
     const calls: [number, number][] = [];
     const mk = (i: number): Post => ({
       id: `p${i}`,
@@ -152,7 +160,8 @@ describe('previewDigest', () => {
       DATE,
     );
     expect(calls).toEqual([
-      [Date.parse('2026-02-23T09:00:00Z'), Date.parse('2026-03-09T09:00:00Z')],
+      // No upper bound: the edition's seqTo ends its set (select-posts.ts, window mode).
+      [Date.parse('2026-02-23T09:00:00Z'), Number.MAX_SAFE_INTEGER],
     ]);
     expect(p.posts.map((x) => x.id)).toEqual(['p3', 'p2']);
   });
@@ -178,7 +187,7 @@ describe('digest preview (CLI)', () => {
     const html = await readFile(out, 'utf8');
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('Older in window');
-    expect(String(err.mock.calls[0]?.[0])).toContain(`Digest of ${DATE}: 2 posts`);
+    expect(String(err.mock.calls[0]?.[0])).toContain(`Digest of ${DATE}: 3 posts`);
 
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     await run('--date', DATE, '--text');
@@ -190,12 +199,12 @@ describe('digest preview (CLI)', () => {
   it('says what an empty digest looked at and which date to try, and exits 1 for --out', async () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const out = join(dir, 'empty.html');
-    await run('--date', '2026-01-05', '--out', out);
+    await run('--date', '2026-03-23', '--out', out);
     const said = err.mock.calls.map((c) => String(c[0])).join('');
     // The newest stored post (2026-03-09 09:00) goes out in the digest of 2026-03-16.
     expect(said).toBe(
-      'No posts for the digest of 2026-01-05: no post was published between ' +
-        'Mon 29 Dec 2025, 09:00 and Mon 5 Jan 2026, 09:00 (UTC); the newest stored post is from ' +
+      'No posts for the digest of 2026-03-23: no post was published between ' +
+        'Mon 16 Mar 2026, 09:00 and Mon 23 Mar 2026, 09:00 (UTC); the newest stored post is from ' +
         '9 Mar 2026 — try `--date 2026-03-16` or `--latest`.\n' +
         `Nothing was written to ${out}.\n`,
     );

@@ -127,3 +127,62 @@ describe('digest send (CLI)', () => {
     expect(preview.stdout).toContain('Fresh post');
   }, 240_000);
 });
+
+describe('digest test-send (CLI)', () => {
+  it('sends one [Test] copy of the variant named by --frequency and --topics', async () => {
+    sink = await startSmtpSink();
+    pipeline = await startPipeline(
+      'cli-test-send',
+      { SMTP_URL: sink.url, DIGEST_FREQUENCIES: 'daily,weekly', LOG_LEVEL: 'error' },
+      { now: () => new Date() },
+    );
+    const s = pipeline.services;
+    await s.topics.add({ name: 'Go', categories: ['golang'] });
+    for (const [slug, categories] of [
+      ['go-post', ['golang']],
+      ['other-post', []],
+    ] as const)
+      await s.posts.upsert(
+        {
+          url: `https://blog.example.com/${slug}`,
+          guid: slug,
+          title: slug,
+          summary: `About ${slug}.`,
+          publishedAt: new Date(),
+          categories: [...categories],
+        },
+        'https://blog.example.com/feed',
+        new Date(),
+      );
+    const r = await cli(
+      pipeline.env,
+      'test-send',
+      'editor@example.org',
+      '--frequency',
+      'daily',
+      '--topics',
+      'Go',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^Sent a test copy of the digest of daily\/\d{4}-\d\d-\d\d \(topics: Go\) to editor@example.org/,
+    );
+    expect(sink.messages).toHaveLength(1);
+    const raw = sink.messages[0]!.raw.toString('latin1').replace(/=\r\n/g, '');
+    expect(raw).toMatch(/^Subject: \[Test\]/m);
+    expect(raw).toContain('https://blog.example.com/go-post');
+    expect(raw).not.toContain('https://blog.example.com/other-post');
+    // Outside the ledger: no edition was built.
+    expect(await s.digestService.list()).toEqual([]);
+    const refused = await cli(
+      pipeline.env,
+      'test-send',
+      'editor@example.org',
+      '--frequency',
+      'monthly',
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--frequency "monthly" is not one this site offers');
+  }, 120_000);
+});

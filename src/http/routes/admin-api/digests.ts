@@ -5,6 +5,7 @@ import { requireAddress } from '../../../subscribers/address.js';
 import type { HttpContext } from '../../http-context.js';
 import { DateParams } from '../../schemas.js';
 import { DIGEST_CSP } from '../public-archive.js';
+import { VariantQuery, variantOptions } from '../variant-query.js';
 
 const TriggerBody = z
   .object({
@@ -13,9 +14,13 @@ const TriggerBody = z
     now: z.boolean().optional(),
   })
   .strict();
-const TestBody = z.object({ email: z.string().max(1000) }).strict();
+/** A test send: the address, and the variant (as the preview's query names it). */
+const TestBody = VariantQuery.extend({ email: z.string().max(1000) }).strict();
 
-/** `/admin/api/digests`: list, next, trigger, retry of failures, summary, preview, test send. */
+/**
+ * `/admin/api/digests`: list, next, trigger, retry of failures, summary, preview and test send
+ * of any variant (`frequency`, `topics`: variant-query.ts).
+ */
 export function registerDigestApi(app: FastifyInstance, ctx: HttpContext): void {
   const { digests } = ctx;
 
@@ -48,10 +53,11 @@ export function registerDigestApi(app: FastifyInstance, ctx: HttpContext): void 
 
   app.get('/digests/:date/preview', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
-    const { format } = z
-      .object({ format: z.enum(['html', 'text']).default('html') })
-      .parse(req.query);
-    const p = await digests.preview(date);
+    const { format, ...variant } = VariantQuery.extend({
+      format: z.enum(['html', 'text']).default('html'),
+    }).parse(req.query);
+    const opts = variantOptions(variant, ctx.config.digest.frequencies);
+    const p = await digests.preview(date, undefined, opts);
     reply.header('cache-control', 'no-store');
     if (format === 'text') return reply.type('text/plain; charset=utf-8').send(p.text);
     return reply
@@ -62,8 +68,9 @@ export function registerDigestApi(app: FastifyInstance, ctx: HttpContext): void 
 
   app.post('/digests/:date/test', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
-    const { email } = TestBody.parse(req.body ?? {});
-    await digests.testSend(date, requireAddress(email));
+    const { email, ...variant } = TestBody.parse(req.body ?? {});
+    const opts = variantOptions(variant, ctx.config.digest.frequencies);
+    await digests.testSend(date, requireAddress(email), opts);
     return reply.code(202).send({ ok: true });
   });
 }

@@ -4,8 +4,10 @@ import { describeEmpty } from '../../../digests/preview.js';
 import { AppError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
 import { toPublicError } from '../../http-errors.js';
-import { dashboardPage, previewPage, triggerPage } from '../../pages/admin-pages.js';
+import { dashboardPage, triggerPage } from '../../pages/admin-pages.js';
+import { previewPage } from '../../pages/admin-preview.js';
 import { DateParams } from '../../schemas.js';
+import { VariantQuery, variantOptions, variantSearch } from '../variant-query.js';
 import { back, flash, sendPage } from './respond.js';
 
 /**
@@ -97,14 +99,25 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
 
   app.get('/digests/:date/preview', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
-    const p = await digests.preview(date);
+    const d = ctx.config.digest;
+    const variant = variantOptions(VariantQuery.parse(req.query), d.frequencies);
+    const [p, topics] = await Promise.all([
+      digests.preview(date, undefined, variant),
+      ctx.topics.list(),
+    ]);
     const { message, error } = flash(req, reply);
     return sendPage(
       reply,
       previewPage(site, {
         csrf: req.admin!.csrf,
-        tz: ctx.config.digest.tz,
+        tz: d.tz,
         date,
+        variant,
+        choices: {
+          frequencies: d.frequencies,
+          defaultFrequency: d.defaultFrequency,
+          topics: topics.map((t) => t.name),
+        },
         subject: p.subject,
         text: p.text,
         empty: p.empty,
@@ -122,10 +135,14 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
 
   app.post('/digests/:date/test', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
-    const { email } = z.object({ email: z.string().max(1000) }).parse(req.body ?? {});
-    const path = `/admin/digests/${encodeURIComponent(date)}/preview`;
+    const { email, ...q } = VariantQuery.extend({ email: z.string().max(1000) }).parse(
+      req.body ?? {},
+    );
+    const variant = variantOptions(q, ctx.config.digest.frequencies);
+    // Back to the same variant's preview.
+    const path = `/admin/digests/${encodeURIComponent(date)}/preview${variantSearch(variant)}`;
     try {
-      await digests.testSend(date, email);
+      await digests.testSend(date, email, variant);
     } catch (err) {
       const e = toPublicError(err);
       if (e.status >= 500) throw err;
