@@ -209,8 +209,6 @@ export function createServices(
         subscribers,
         posts,
         variants,
-        defaultFrequency: config.digest.defaultFrequency,
-        minPosts: config.digest.minPosts,
         ledger,
         transport: mailer(),
         links,

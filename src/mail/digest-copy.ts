@@ -54,13 +54,7 @@ export function createDigestCopies(
     transport: Pick<MailTransport, 'sendRaw'>;
   },
 ) {
-  const valuesFor = createRecipientValues({
-    links: deps.links,
-    tokens: deps.tokens,
-    bounceAddress: deps.mail.bounceAddress,
-    listUnsubscribeMailto: deps.mail.listUnsubscribeMailto,
-    digest: deps.digest,
-  });
+  const valuesFor = createRecipientValues(deps);
   return {
     /** A subscriber's own copy: their working links, their VERP sender. */
     async toSubscriber(digest: DigestContent, sub: RecipientSubscriber) {

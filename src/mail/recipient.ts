@@ -21,11 +21,12 @@ import type { DigestRecipient } from './digest-message.js';
 export function createRecipientValues(deps: {
   links: Pick<Links, 'recipient'>;
   tokens: Pick<Tokens, 'sign'>;
-  bounceAddress: string;
-  listUnsubscribeMailto?: string;
+  /** BOUNCE_ADDRESS and LIST_UNSUBSCRIBE_MAILTO. */
+  mail: { bounceAddress: string; listUnsubscribeMailto?: string | undefined };
   digest: DeliveryConfig;
 }) {
   const words = createDeliveryWords(deps.digest);
+  const { bounceAddress, listUnsubscribeMailto } = deps.mail;
   return (sub: RecipientSubscriber): { recipient: DigestRecipient; envelopeFrom: string } => {
     const { id, email } = sub;
     const bounce = deps.tokens.sign('bounce', id);
@@ -34,12 +35,12 @@ export function createRecipientValues(deps: {
         email,
         ...deps.links.recipient(id),
         delivery: words(sub),
-        unsubscribeMailto: deps.listUnsubscribeMailto
-          ? plusAddress(deps.listUnsubscribeMailto, deps.tokens.sign('unsubscribe', id))
+        unsubscribeMailto: listUnsubscribeMailto
+          ? plusAddress(listUnsubscribeMailto, deps.tokens.sign('unsubscribe', id))
           : undefined,
         bounceToken: bounce,
       },
-      envelopeFrom: plusAddress(deps.bounceAddress, bounce),
+      envelopeFrom: plusAddress(bounceAddress, bounce),
     };
   };
 }

@@ -40,6 +40,13 @@ export function openTestServices(prefix: string, env: Record<string, string> = {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** What a `digest` process left: its exit code and output. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /**
  * Runs `digest <args>` as a separate process, as a user would (`npm run digest -- …`), on the
  * test Redis under `prefix`; resolves with its exit code and output.
@@ -47,22 +54,31 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export function runCli(
   opts: { prefix: string; dataDir: string; cwd?: string; env?: Record<string, string> },
   ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+): Promise<CliResult> {
+  const env = {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_CLUSTER: TEST_REDIS_CLUSTER ? 'true' : 'false',
+    REDIS_PREFIX: opts.prefix,
+    DATA_DIR: opts.dataDir,
+    SECRET: 'test-secret-test-secret-test-secret-0123',
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  return spawnCli(env, args, opts.cwd);
+}
+
+/** Runs `digest <args>` with exactly `env` over this process's (a pipeline's env, say). */
+export function spawnCli(
+  env: Record<string, string>,
+  args: string[],
+  cwd = root,
+): Promise<CliResult> {
   // By absolute paths: the command may run in another folder (relative feed paths).
   const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
   const main = path.join(root, 'src/cli/main.ts');
   const child = spawn(process.execPath, ['--import', tsx, main, ...args], {
-    cwd: opts.cwd ?? root,
-    env: {
-      ...process.env,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_CLUSTER: TEST_REDIS_CLUSTER ? 'true' : 'false',
-      REDIS_PREFIX: opts.prefix,
-      DATA_DIR: opts.dataDir,
-      SECRET: 'test-secret-test-secret-test-secret-0123',
-      LOG_LEVEL: 'warn',
-      ...opts.env,
-    },
+    cwd,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

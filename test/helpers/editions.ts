@@ -100,8 +100,6 @@ export async function editionHarness(
     subscribers,
     posts,
     variants,
-    defaultFrequency: config.digest.defaultFrequency,
-    minPosts: config.digest.minPosts,
     ledger,
     transport,
     links: createLinks({ publicUrl: config.site.publicUrl, tokens }),

@@ -99,13 +99,7 @@ export async function writeMailSamples(
     window: digestWindow(date, { cron: config.digest.cron, tz: config.digest.tz }),
   });
   const mailConfig = { mail: config.mail, site: config.site, digest: config.digest };
-  const valuesFor = createRecipientValues({
-    links,
-    tokens,
-    bounceAddress: config.mail.bounceAddress,
-    listUnsubscribeMailto: config.mail.listUnsubscribeMailto,
-    digest: config.digest,
-  });
+  const valuesFor = createRecipientValues({ ...mailConfig, links, tokens });
   const reader = { id: 1, email: 'reader@example.org' };
   const { recipient, envelopeFrom } = valuesFor(reader);
   const copies = createDigestCopies({ ...mailConfig, links, tokens, transport });

@@ -2,15 +2,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
+import { SETTLED_STATUSES } from '../../src/digests/digest.js';
 import { createRedis } from '../../src/redis.js';
 import { createServices } from '../../src/services.js';
 import { startWorkers } from '../../workers/start-workers.js';
 import { deletePrefix, TEST_REDIS_CLUSTER, TEST_REDIS_URL } from './redis.js';
+import { startSmtpSink } from './smtp-sink.js';
 
 /** The digest service's default clock in the pipeline: a day before the suite's 2026-11-30. */
 export const PIPELINE_NOW = '2026-11-29T12:00:00Z';
+
+/** The suite's digest date, a Monday: the weekly window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC. */
+export const DATE = '2026-11-30';
+/** The edition DATE names: the default frequency's (weekly). */
+export const EDITION = `weekly/${DATE}`;
 
 /**
  * The whole service (stores, queues, workers) on the test Redis under a fresh prefix, as a
@@ -72,6 +80,45 @@ export async function startPipeline(
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** startPipeline inside a test: stopped when the test finishes (before what it started first). */
+export async function testPipeline(...args: Parameters<typeof startPipeline>): Promise<Pipeline> {
+  const p = await startPipeline(...args);
+  onTestFinished(() => p.stop());
+  return p;
+}
+
+/** startSmtpSink inside a test: closed when the test finishes (after what it started later). */
+export async function testSink(...args: Parameters<typeof startSmtpSink>) {
+  const sink = await startSmtpSink(...args);
+  onTestFinished(() => sink.close());
+  return sink;
+}
+
+/** `n` confirmed subscribers, reader0@example.org, reader1@…; their ids. */
+export async function addReaders(p: Pipeline, n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const { subscriber } = await p.services.subscribers.add({
+      email: `reader${i}@example.org`,
+      status: 'confirmed',
+    });
+    ids.push(subscriber.id);
+  }
+  return ids;
+}
+
+/** Waits until the digest of `date` has settled (SETTLED_STATUSES); its summary. */
+export async function settled(p: Pipeline, date = DATE, timeoutMs = 60_000) {
+  return waitFor(
+    async () => {
+      const s = await p.services.digestService.summary(date);
+      return s && SETTLED_STATUSES.includes(s.status) ? s : undefined;
+    },
+    timeoutMs,
+    `digest ${date} to settle`,
+  );
+}
 
 /** Waits until `check` returns a truthy value, polling; fails after `timeoutMs`. */
 export async function waitFor<T>(

@@ -63,3 +63,26 @@ export function startWorkerProcess(
     stderr: () => stderr,
   };
 }
+
+/**
+ * Worker processes started with their clocks set (test/helpers/shifted-clock.ts), so that hours
+ * pass between two starts without waiting for them; `killAll` ends every one still running.
+ */
+export function clockedWorkers() {
+  const started: WorkerProcess[] = [];
+  return {
+    /** A worker process on `env` whose clock reads `at` now, once its workers take jobs. */
+    async at(env: Record<string, string>, at: number): Promise<WorkerProcess> {
+      const w = startWorkerProcess(
+        { ...env, TEST_CLOCK_OFFSET_MS: String(at - Date.now()) },
+        { nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
+      );
+      started.push(w);
+      await w.ready;
+      return w;
+    },
+    async killAll() {
+      for (const w of started) await w.kill();
+    },
+  };
+}

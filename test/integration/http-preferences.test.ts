@@ -36,17 +36,14 @@ beforeEach(() => {
   choices.sent.length = 0;
 });
 
-function body(fields: [string, string][]): string {
-  return new URLSearchParams(fields).toString();
+/** A form POST of `fields` to `url` (a name may repeat, as ticked checkboxes do). */
+function postForm(h: Harness, url: string, fields: [string, string][]) {
+  const payload = new URLSearchParams(fields).toString();
+  return h.app.inject({ method: 'POST', url, headers: FORM, payload });
 }
 
 async function subscribe(h: Harness, fields: [string, string][]) {
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/subscribe',
-    headers: FORM,
-    payload: body([['ts', await formStamp(h.app)], ...fields]),
-  });
+  const res = await postForm(h, '/subscribe', [['ts', await formStamp(h.app)], ...fields]);
   await h.app.background.drain();
   return res;
 }
@@ -165,18 +162,13 @@ describe('the preferences page', () => {
     const { sub, url } = await confirmed(choices, 'carol@example.org');
     const before = await choices.app.inject({ url });
     expect(before.body).toContain('weekly, Mondays at 09:00 Europe/Berlin; all topics');
-    const saved = await choices.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: body([
-        ['action', 'save'],
-        ['frequency', 'monthly'],
-        ['topics', ''],
-        ['topics', 'Redis'],
-        ['tz', 'Asia/Tokyo'],
-      ]),
-    });
+    const saved = await postForm(choices, url, [
+      ['action', 'save'],
+      ['frequency', 'monthly'],
+      ['topics', ''],
+      ['topics', 'Redis'],
+      ['tz', 'Asia/Tokyo'],
+    ]);
     expect(saved.statusCode).toBe(200);
     expect(saved.body).toContain('Saved.');
     expect(saved.body).toContain(
@@ -188,34 +180,24 @@ describe('the preferences page', () => {
       tz: 'Asia/Tokyo',
     });
     // Unticking every topic is a choice: everything again.
-    await choices.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: body([
-        ['action', 'save'],
-        ['frequency', 'monthly'],
-        ['topics', ''],
-        ['tz', 'Asia/Tokyo'],
-      ]),
-    });
+    await postForm(choices, url, [
+      ['action', 'save'],
+      ['frequency', 'monthly'],
+      ['topics', ''],
+      ['tz', 'Asia/Tokyo'],
+    ]);
     expect((await choices.subscribers.get(sub.id))?.topics).toEqual([]);
   });
 
   it('refuses a bad choice with the reason, storing nothing and keeping what they picked', async () => {
     const { sub, url } = await confirmed(choices, 'dave@example.org', { frequency: 'daily' });
-    const res = await choices.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: body([
-        ['action', 'save'],
-        ['frequency', 'weekly'],
-        ['topics', 'Go'],
-        ['topics', 'Cobol'],
-        ['tz', 'America/Los_Angeles'],
-      ]),
-    });
+    const res = await postForm(choices, url, [
+      ['action', 'save'],
+      ['frequency', 'weekly'],
+      ['topics', 'Go'],
+      ['topics', 'Cobol'],
+      ['tz', 'America/Los_Angeles'],
+    ]);
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('Please check the topics: unknown topic &quot;Cobol&quot;');
     expect(res.body).toMatch(/name="frequency" value="weekly"\s+checked/);
@@ -244,22 +226,12 @@ describe('one-click less often / more often', () => {
     await choices.app.inject({ method: 'HEAD', url: `/frequency?token=${token}&change=less` });
     expect((await choices.subscribers.get(sub.id))?.frequency).toBeUndefined();
 
-    const done = await choices.app.inject({
-      method: 'POST',
-      url: `/frequency?token=${token}`,
-      headers: FORM,
-      payload: body([['to', 'monthly']]),
-    });
+    const done = await postForm(choices, `/frequency?token=${token}`, [['to', 'monthly']]);
     expect(done.statusCode).toBe(200);
     expect(done.body).toContain('monthly, on the 1st of the month at 08:00 America/Los_Angeles');
     expect((await choices.subscribers.get(sub.id))?.frequency).toBe('monthly');
     // Pressing again moves nowhere further: the POST names the frequency, not a direction.
-    await choices.app.inject({
-      method: 'POST',
-      url: `/frequency?token=${token}`,
-      headers: FORM,
-      payload: body([['to', 'monthly']]),
-    });
+    await postForm(choices, `/frequency?token=${token}`, [['to', 'monthly']]);
     expect((await choices.subscribers.get(sub.id))?.frequency).toBe('monthly');
     const least = await choices.app.inject({ url: `/frequency?token=${token}&change=less` });
     expect(least.body).toContain('Nothing to change');
@@ -280,21 +252,15 @@ describe('one-click less often / more often', () => {
     for (const token of [tampered, otherPurpose, forged, '']) {
       const page = await choices.app.inject({ url: `/frequency?token=${token}&change=less` });
       expect(page.statusCode).toBe(400);
-      const post = await choices.app.inject({
-        method: 'POST',
-        url: `/frequency?token=${token}`,
-        headers: FORM,
-        payload: body([['to', 'daily']]),
-      });
+      const post = await postForm(choices, `/frequency?token=${token}`, [['to', 'daily']]);
       expect(post.statusCode).toBe(400);
       expect(post.body).toMatch(/not valid|Use the link from your email/);
     }
-    const notOffered = await plain.app.inject({
-      method: 'POST',
-      url: `/frequency?token=${plain.tokens.sign('frequency', (await plain.subscribers.add({ email: 'g@example.org', status: 'confirmed' })).subscriber.id)}`,
-      headers: FORM,
-      payload: body([['to', 'daily']]),
-    });
+    const notOffered = await postForm(
+      plain,
+      `/frequency?token=${plain.tokens.sign('frequency', (await plain.subscribers.add({ email: 'g@example.org', status: 'confirmed' })).subscriber.id)}`,
+      [['to', 'daily']],
+    );
     expect(notOffered.statusCode).toBe(400);
     expect(notOffered.body).toContain('this site does not offer');
     expect((await choices.subscribers.get(sub.id))?.frequency).toBeUndefined();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { clockedWorkers } from '../helpers/worker-process.js';
 
 /**
  * Local time, end to end (README "The schedule"): with no new setting, subscribers in Tokyo,
@@ -20,18 +20,9 @@ const LEAD_MS = 30_000;
 
 let p: Pipeline;
 let sink: SmtpSink;
-const workers: WorkerProcess[] = [];
-
-/** A worker process whose clock reads `at` now. */
-async function workerAt(at: number): Promise<WorkerProcess> {
-  const w = startWorkerProcess(
-    { ...p.env, TEST_CLOCK_OFFSET_MS: String(at - Date.now()) },
-    { nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
-  );
-  workers.push(w);
-  await w.ready;
-  return w;
-}
+const workers = clockedWorkers();
+/** A worker process on the pipeline whose clock reads `at` now. */
+const workerAt = (at: number) => workers.at(p.env, at);
 
 /** The messages to `email`, with the Date header each was written with (the worker's clock). */
 function received(email: string) {
@@ -67,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) await w.kill();
+  await workers.killAll();
   await p.stop();
   await sink.close();
 });

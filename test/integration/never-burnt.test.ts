@@ -1,22 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobIds } from '../../src/queues.js';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-
-// A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
-const DATE = '2026-11-30';
-/** The edition DATE names: the default frequency's (weekly). */
-const EDITION = `weekly/${DATE}`;
-
-let pipeline: Pipeline | undefined;
-let sink: SmtpSink | undefined;
-
-afterEach(async () => {
-  await pipeline?.stop();
-  await sink?.close();
-  pipeline = undefined;
-  sink = undefined;
-});
+import {
+  addReaders,
+  DATE,
+  EDITION,
+  settled,
+  testPipeline,
+  testSink,
+  waitFor,
+  type Pipeline,
+} from '../helpers/pipeline.js';
 
 async function addPost(p: Pipeline, n: number) {
   return p.services.posts.addManual(
@@ -26,31 +19,6 @@ async function addPost(p: Pipeline, n: number) {
       date: new Date(Date.UTC(2026, 10, 24, n)),
     },
     new Date(),
-  );
-}
-
-async function addReaders(p: Pipeline, n: number) {
-  const ids: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const { subscriber } = await p.services.subscribers.add({
-      email: `reader${i}@example.org`,
-      status: 'confirmed',
-    });
-    ids.push(subscriber.id);
-  }
-  return ids;
-}
-
-async function settled(p: Pipeline, date = DATE, timeoutMs = 60_000) {
-  return waitFor(
-    async () => {
-      const s = await p.services.digestService.summary(date);
-      return s && ['sent', 'sent_with_failures', 'failed', 'skipped'].includes(s.status)
-        ? s
-        : undefined;
-    },
-    timeoutMs,
-    `digest ${date} to settle`,
   );
 }
 
@@ -64,7 +32,7 @@ async function jobResult(p: Pipeline, id: string) {
 
 describe('a date is never burnt', () => {
   it('refuses a manual send with no posts and stores nothing', async () => {
-    pipeline = await startPipeline('burnt-manual');
+    const pipeline = await testPipeline('burnt-manual');
     await addReaders(pipeline, 2);
     await expect(pipeline.services.digestService.trigger(DATE)).rejects.toMatchObject({
       code: 'DIGEST_EMPTY',
@@ -75,7 +43,7 @@ describe('a date is never burnt', () => {
   });
 
   it('records a scheduled occurrence with no posts as skipped; a later manual send builds it', async () => {
-    pipeline = await startPipeline('burnt-scheduled');
+    const pipeline = await testPipeline('burnt-scheduled');
     await addReaders(pipeline, 3);
     await pipeline.startWorkers();
     await pipeline.services.queues.build.add(
@@ -95,7 +63,7 @@ describe('a date is never burnt', () => {
     const { created } = await pipeline.services.digestService.trigger(DATE);
     expect(created).toBe(true);
     const s = await waitFor(async () => {
-      const d = await pipeline!.services.digestService.summary(DATE);
+      const d = await pipeline.services.digestService.summary(DATE);
       return d?.status === 'sent' ? d : undefined;
     });
     expect(s).toMatchObject({ posts: 1, counters: { sent: 3 } });
@@ -115,7 +83,7 @@ describe('a date is never burnt', () => {
     // still caught up; its slot of DATE, days back, is not.
     const recentAt = new Date(Math.floor((Date.now() - 23 * 3_600_000) / 60_000) * 60_000);
     const [h, m] = [recentAt.getUTCHours(), recentAt.getUTCMinutes()];
-    pipeline = await startPipeline('burnt-missed', { DIGEST_CRON: `${m} ${h} * * *` });
+    const pipeline = await testPipeline('burnt-missed', { DIGEST_CRON: `${m} ${h} * * *` });
     await addPost(pipeline, 2);
     await addReaders(pipeline, 1);
     await pipeline.startWorkers();
@@ -152,7 +120,7 @@ describe('a date is never burnt', () => {
   });
 
   it('refuses a date more than 7 days back unless forced, in words', async () => {
-    pipeline = await startPipeline(
+    const pipeline = await testPipeline(
       'burnt-past',
       {},
       { now: () => new Date('2026-11-30T12:00:00Z') },
@@ -188,10 +156,10 @@ describe('a date is never burnt', () => {
 describe('failures', () => {
   it('shows the first error at once, ends failed with 0 sent, and --retry-failed recovers it', async () => {
     let storm = true;
-    sink = await startSmtpSink({
+    const sink = await testSink({
       reply: () => (storm ? { code: 451, message: '4.3.0 try again later' } : undefined),
     });
-    pipeline = await startPipeline('burnt-failed', {
+    const pipeline = await testPipeline('burnt-failed', {
       SMTP_URL: sink.url,
       SEND_ATTEMPTS: '3',
       SEND_RETRY_DELAY_MS: '1000',
@@ -202,7 +170,7 @@ describe('failures', () => {
     await pipeline.services.digestService.trigger(DATE);
     // The first 451 is recorded while the jobs still have attempts left.
     const during = await waitFor(async () => {
-      const d = await pipeline!.services.digestService.summary(DATE);
+      const d = await pipeline.services.digestService.summary(DATE);
       return d?.errors.transient ? d : undefined;
     });
     expect(during.status).toBe('sending');
@@ -229,7 +197,7 @@ describe('failures', () => {
 
   it('after a failure storm, two retries at once reach everyone exactly once, the bounced excluded', async () => {
     let storm = true;
-    sink = await startSmtpSink({
+    const sink = await testSink({
       reply: (rcpt) => {
         if (rcpt === 'reader3@example.org') return { code: 550, message: '5.1.1 no such mailbox' };
         if (rcpt === 'reader4@example.org') return { code: 554, message: '5.7.1 refused' };
@@ -237,7 +205,7 @@ describe('failures', () => {
         return undefined;
       },
     });
-    pipeline = await startPipeline('burnt-storm', {
+    const pipeline = await testPipeline('burnt-storm', {
       SMTP_URL: sink.url,
       SEND_ATTEMPTS: '2',
       SEND_BATCH_SIZE: '3',

@@ -1,28 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { preflightSmtp } from '../../src/mail/preflight.js';
 import { createMailTransport } from '../../src/mail/transport.js';
 import { createMetrics } from '../../src/metrics.js';
 import { jobIds } from '../../src/queues.js';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
-import { startSilentServer, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-
-// A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
-const DATE = '2026-11-30';
-/** The edition DATE names: the default frequency's (weekly). */
-const EDITION = `weekly/${DATE}`;
-
-let pipeline: Pipeline | undefined;
-let sink: SmtpSink | undefined;
-const closers: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  await pipeline?.stop();
-  await sink?.close();
-  for (const c of closers.splice(0)) await c();
-  pipeline = undefined;
-  sink = undefined;
-});
+import {
+  addReaders,
+  DATE,
+  EDITION,
+  testPipeline,
+  testSink,
+  waitFor,
+  type Pipeline,
+} from '../helpers/pipeline.js';
+import { startSilentServer, startSmtpSink } from '../helpers/smtp-sink.js';
 
 /** A port nothing listens on: a sink started and closed again. */
 async function closedPort(): Promise<number> {
@@ -36,8 +27,7 @@ async function seed(p: Pipeline, subscribers: number) {
     { title: 'A post', url: 'https://blog.example.com/a', date: new Date('2026-11-25T12:00:00Z') },
     new Date(),
   );
-  for (let i = 0; i < subscribers; i++)
-    await p.services.subscribers.add({ email: `reader${i}@example.org`, status: 'confirmed' });
+  await addReaders(p, subscribers);
 }
 
 /** Nothing about DATE in Redis: no digest, no ledger entry, no send job. */
@@ -70,7 +60,7 @@ describe('SMTP preflight', () => {
 
   it('names a server that never greets', async () => {
     const silent = await startSilentServer();
-    closers.push(silent.close);
+    onTestFinished(silent.close);
     const t = transport(silent.url);
     await expect(preflightSmtp(t)).rejects.toMatchObject({
       message: expect.stringContaining('Greeting never received'),
@@ -79,7 +69,7 @@ describe('SMTP preflight', () => {
   }, 30_000);
 
   it('names a refused login', async () => {
-    sink = await startSmtpSink({ auth: 'reject' });
+    const sink = await testSink({ auth: 'reject' });
     const t = transport(`smtp://user:wrong@127.0.0.1:${sink.port}`);
     await expect(preflightSmtp(t)).rejects.toMatchObject({
       message: expect.stringMatching(/535.*Authentication failed/),
@@ -88,7 +78,7 @@ describe('SMTP preflight', () => {
   });
 
   it('passes a server that answers, and the outbox without a check', async () => {
-    sink = await startSmtpSink();
+    const sink = await testSink();
     const t = transport(sink.url);
     await expect(preflightSmtp(t)).resolves.toBeUndefined();
     await t.close();
@@ -104,7 +94,9 @@ describe('SMTP preflight', () => {
 describe('a send whose SMTP server fails the preflight', () => {
   it('is refused before anything is queued or recorded', async () => {
     const port = await closedPort();
-    pipeline = await startPipeline('preflight-refused', { SMTP_URL: `smtp://127.0.0.1:${port}` });
+    const pipeline = await testPipeline('preflight-refused', {
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+    });
     await seed(pipeline, 3);
     await expect(pipeline.services.digestService.trigger(DATE)).rejects.toMatchObject({
       code: 'SMTP_PREFLIGHT_FAILED',
@@ -112,11 +104,11 @@ describe('a send whose SMTP server fails the preflight', () => {
     });
     await expectNothingRecorded(pipeline);
     // Fixed: the same command sends the digest, once to everyone.
-    sink = await startSmtpSink({ port });
+    const sink = await testSink({ port });
     await pipeline.startWorkers();
     expect((await pipeline.services.digestService.trigger(DATE)).created).toBe(true);
     const s = await waitFor(async () => {
-      const d = await pipeline!.services.digestService.summary(DATE);
+      const d = await pipeline.services.digestService.summary(DATE);
       return d?.status === 'sent' ? d : undefined;
     });
     expect(s.counters.sent).toBe(3);
@@ -127,7 +119,7 @@ describe('a send whose SMTP server fails the preflight', () => {
 
   it('holds a scheduled digest, retries with backoff, and sends it once SMTP answers', async () => {
     const port = await closedPort();
-    pipeline = await startPipeline('preflight-held', {
+    const pipeline = await testPipeline('preflight-held', {
       SMTP_URL: `smtp://127.0.0.1:${port}`,
       PREFLIGHT_RETRY_DELAY_MS: '300',
     });
@@ -139,8 +131,8 @@ describe('a send whose SMTP server fails the preflight', () => {
       { jobId: jobIds.build(DATE) },
     );
     const held = await waitFor(async () => {
-      const d = await pipeline!.services.digestService.summary(DATE);
-      return d?.status === 'held' && (await pipeline!.services.digests.holds(EDITION)) >= 2
+      const d = await pipeline.services.digestService.summary(DATE);
+      return d?.status === 'held' && (await pipeline.services.digests.holds(EDITION)) >= 2
         ? d
         : undefined;
     });
@@ -155,9 +147,9 @@ describe('a send whose SMTP server fails the preflight', () => {
     metrics.setDigests(await pipeline.services.digestService.list());
     expect((await metrics.render()).body).toContain('digest_digests{status="held"} 1');
 
-    sink = await startSmtpSink({ port });
+    const sink = await testSink({ port });
     const s = await waitFor(async () => {
-      const d = await pipeline!.services.digestService.summary(DATE);
+      const d = await pipeline.services.digestService.summary(DATE);
       return d?.status === 'sent' ? d : undefined;
     }, 60_000);
     expect(s.counters.sent).toBe(4);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds } from '../../src/queues.js';
 import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { clockedWorkers } from '../helpers/worker-process.js';
 
 /**
  * The scheduler killed across an occurrence and started again (README "The schedule"): worker
@@ -19,18 +19,9 @@ const HOUR = 3_600_000;
 
 let p: Pipeline;
 let sink: SmtpSink;
-const workers: WorkerProcess[] = [];
-
-/** A worker process whose clock reads `at` now. */
-async function workerAt(at: number): Promise<WorkerProcess> {
-  const w = startWorkerProcess(
-    { ...p.env, TEST_CLOCK_OFFSET_MS: String(at - Date.now()) },
-    { nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
-  );
-  workers.push(w);
-  await w.ready;
-  return w;
-}
+const workers = clockedWorkers();
+/** A worker process on the pipeline whose clock reads `at` now. */
+const workerAt = (at: number) => workers.at(p.env, at);
 
 /** The weekly slot of `date` in DIGEST_TZ (Berlin, no subscriber in another zone): 08:00 UTC. */
 async function jobData(date: string) {
@@ -64,7 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) await w.kill();
+  await workers.killAll();
   await p.stop();
   await sink.close();
 });

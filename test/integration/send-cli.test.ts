@@ -1,37 +1,11 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nextDigestDate } from '../../src/digests/digest-window.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { spawnCli } from '../helpers/cli.js';
+import { addReaders, testPipeline, testSink, type Pipeline } from '../helpers/pipeline.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 
 /** Runs `digest <args>` as a user would, with a pipeline's env; resolves with its output. */
-function cli(env: Record<string, string>, ...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
-
-let pipeline: Pipeline | undefined;
-let sink: SmtpSink | undefined;
-afterEach(async () => {
-  await pipeline?.stop();
-  await sink?.close();
-  pipeline = undefined;
-  sink = undefined;
-});
+const cli = (env: Record<string, string>, ...args: string[]) => spawnCli(env, args);
 
 // The CLI runs on the real clock: use the next scheduled digest, with posts published now.
 const date = () => nextDigestDate(new Date(), { cron: '0 9 * * 1', tz: 'UTC' });
@@ -41,15 +15,14 @@ async function seed(p: Pipeline, readers: number) {
     { title: 'Fresh post', url: 'https://blog.example.com/fresh', date: new Date() },
     new Date(),
   );
-  for (let i = 0; i < readers; i++)
-    await p.services.subscribers.add({ email: `reader${i}@example.org`, status: 'confirmed' });
+  await addReaders(p, readers);
 }
 
 describe('digest send (CLI)', () => {
   it('exits 1 naming the cause when SMTP refuses, and sends nothing', async () => {
     const probe = await startSmtpSink();
     await probe.close();
-    pipeline = await startPipeline(
+    const pipeline = await testPipeline(
       'cli-refused',
       { SMTP_URL: probe.url, LOG_LEVEL: 'error' },
       {
@@ -72,7 +45,7 @@ describe('digest send (CLI)', () => {
   }, 90_000);
 
   it('refuses a date with no posts and a date years back, each with exit 1', async () => {
-    pipeline = await startPipeline('cli-refusals', {}, { now: () => new Date() });
+    const pipeline = await testPipeline('cli-refusals', {}, { now: () => new Date() });
     const empty = await cli(pipeline.env, 'send', '--date', date());
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('DIGEST_EMPTY');
@@ -86,7 +59,7 @@ describe('digest send (CLI)', () => {
 
   it('shows the first SMTP error at once, groups failures by code, and --retry-failed recovers', async () => {
     let storm = true;
-    sink = await startSmtpSink({
+    const sink = await testSink({
       reply: (rcpt) =>
         storm && rcpt === 'reader1@example.org'
           ? { code: 451, message: '4.3.0 greylisted' }
@@ -95,7 +68,7 @@ describe('digest send (CLI)', () => {
             : undefined,
     });
     const env = { SMTP_URL: sink.url, SEND_ATTEMPTS: '1', LOG_LEVEL: 'error' };
-    pipeline = await startPipeline('cli-retry', env, { now: () => new Date() });
+    const pipeline = await testPipeline('cli-retry', env, { now: () => new Date() });
     await seed(pipeline, 3);
     const d = date();
     const first = await cli(pipeline.env, 'send', '--date', d, '--now', '--yes', '--wait');

@@ -1,22 +1,16 @@
 import { simpleParser, type AddressObject } from 'mailparser';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-
-// A Monday; the weekly default window is 2026-11-23 09:00 .. 2026-11-30 09:00 UTC.
-const DATE = '2026-11-30';
-/** The edition DATE names: the default frequency's (weekly). */
-const EDITION = `weekly/${DATE}`;
-
-let pipeline: Pipeline | undefined;
-let sink: SmtpSink | undefined;
-
-afterEach(async () => {
-  await pipeline?.stop();
-  await sink?.close();
-  pipeline = undefined;
-  sink = undefined;
-});
+import { describe, expect, it } from 'vitest';
+import {
+  addReaders,
+  DATE,
+  EDITION,
+  settled,
+  testPipeline,
+  testSink,
+  waitFor,
+  type Pipeline,
+} from '../helpers/pipeline.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
 
 async function seed(p: Pipeline, subscribers: number, posts = 3) {
   for (let i = 0; i < posts; i++) {
@@ -30,32 +24,13 @@ async function seed(p: Pipeline, subscribers: number, posts = 3) {
       new Date(),
     );
   }
-  const ids: number[] = [];
-  for (let i = 0; i < subscribers; i++) {
-    const { subscriber } = await p.services.subscribers.add({
-      email: `reader${i}@example.org`,
-      status: 'confirmed',
-    });
-    ids.push(subscriber.id);
-  }
-  return ids;
-}
-
-async function finished(p: Pipeline, date = DATE) {
-  return waitFor(
-    async () => {
-      const s = await p.services.digestService.summary(date);
-      return s && ['sent', 'sent_with_failures', 'failed'].includes(s.status) ? s : undefined;
-    },
-    30_000,
-    `digest ${date} to finish`,
-  );
+  return addReaders(p, subscribers);
 }
 
 describe('sending a digest', () => {
   it('sends exactly one message to each confirmed subscriber, with every header', async () => {
-    sink = await startSmtpSink();
-    pipeline = await startPipeline('send-basic', {
+    const sink = await testSink();
+    const pipeline = await testPipeline('send-basic', {
       SMTP_URL: sink.url,
       SEND_BATCH_SIZE: '7',
       LIST_UNSUBSCRIBE_MAILTO: 'unsubscribe@example.com',
@@ -66,7 +41,7 @@ describe('sending a digest', () => {
 
     const { created } = await pipeline.services.digestService.trigger(DATE);
     expect(created).toBe(true);
-    const s = await finished(pipeline);
+    const s = await settled(pipeline);
 
     expect(s.status).toBe('sent');
     expect(s.counters).toMatchObject({
@@ -135,12 +110,12 @@ describe('sending a digest', () => {
   });
 
   it('sends nothing new when the same date is triggered again', async () => {
-    sink = await startSmtpSink();
-    pipeline = await startPipeline('send-again', { SMTP_URL: sink.url });
+    const sink = await testSink();
+    const pipeline = await testPipeline('send-again', { SMTP_URL: sink.url });
     await seed(pipeline, 5);
     await pipeline.startWorkers();
     await pipeline.services.digestService.trigger(DATE);
-    await finished(pipeline);
+    await settled(pipeline);
     expect(sink.messages).toHaveLength(5);
 
     const again = await pipeline.services.digestService.trigger(DATE);
@@ -148,7 +123,7 @@ describe('sending a digest', () => {
     // A build job for the same date reuses the digest: wait for it to run, then count again.
     await waitFor(
       async () =>
-        (await pipeline!.services.queues.build.getJobCounts('waiting', 'active', 'delayed'))
+        (await pipeline.services.queues.build.getJobCounts('waiting', 'active', 'delayed'))
           .waiting === 0,
     );
     await new Promise((r) => setTimeout(r, 500));
@@ -157,36 +132,36 @@ describe('sending a digest', () => {
   });
 
   it('sends nothing to a subscriber who unsubscribed after fan-out', async () => {
-    sink = await startSmtpSink();
-    pipeline = await startPipeline('send-unsub', { SMTP_URL: sink.url });
+    const sink = await testSink();
+    const pipeline = await testPipeline('send-unsub', { SMTP_URL: sink.url });
     const ids = await seed(pipeline, 6);
     const workers = await pipeline.startWorkers();
     await workers.workers.send.pause();
     await pipeline.services.digestService.trigger(DATE);
     await waitFor(
-      async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 6,
+      async () => (await pipeline.services.digestService.summary(DATE))?.counters.recipients === 6,
     );
     await pipeline.services.subscribers.setStatus(ids[2]!, 'unsubscribed');
     await workers.workers.send.resume();
 
-    const s = await finished(pipeline);
+    const s = await settled(pipeline);
     expect(s.counters).toMatchObject({ recipients: 6, sent: 5, skipped: 1 });
     expect(sink.recipients()).not.toContain('reader2@example.org');
     expect(sink.recipients()).toHaveLength(5);
   });
 
   it('retries 451 replies and delivers each recipient once', async () => {
-    sink = await startSmtpSink({
+    const sink = await testSink({
       reply: (rcpt, attempt) =>
         /reader[13]@/.test(rcpt) && attempt <= 2
           ? { code: 451, message: '4.3.0 try again later' }
           : undefined,
     });
-    pipeline = await startPipeline('send-451', { SMTP_URL: sink.url });
+    const pipeline = await testPipeline('send-451', { SMTP_URL: sink.url });
     await seed(pipeline, 5);
     await pipeline.startWorkers();
     await pipeline.services.digestService.trigger(DATE);
-    const s = await finished(pipeline);
+    const s = await settled(pipeline);
     expect(s.status).toBe('sent');
     const rcpts = sink.recipients().sort();
     expect(rcpts).toEqual([0, 1, 2, 3, 4].map((i) => `reader${i}@example.org`).sort());
@@ -194,17 +169,17 @@ describe('sending a digest', () => {
   });
 
   it('marks a 550 5.1.1 recipient bounced and delivers the others', async () => {
-    sink = await startSmtpSink({
+    const sink = await testSink({
       reply: (rcpt) =>
         rcpt === 'reader3@example.org'
           ? { code: 550, message: '5.1.1 no such mailbox' }
           : undefined,
     });
-    pipeline = await startPipeline('send-550', { SMTP_URL: sink.url });
+    const pipeline = await testPipeline('send-550', { SMTP_URL: sink.url });
     const ids = await seed(pipeline, 5);
     await pipeline.startWorkers();
     await pipeline.services.digestService.trigger(DATE);
-    const s = await finished(pipeline);
+    const s = await settled(pipeline);
     expect(s.status).toBe('sent_with_failures');
     expect(s.counters).toMatchObject({ sent: 4, failed: 1 });
     expect(sink.recipients()).toHaveLength(4);
@@ -216,32 +191,32 @@ describe('sending a digest', () => {
     // The server passes the preflight, then goes away before the sends: connections refused.
     const probe = await startSmtpSink();
     const port = probe.port;
-    pipeline = await startPipeline('send-down', { SMTP_URL: `smtp://127.0.0.1:${port}` });
+    const pipeline = await testPipeline('send-down', { SMTP_URL: `smtp://127.0.0.1:${port}` });
     await seed(pipeline, 4);
     const workers = await pipeline.startWorkers();
     await workers.workers.send.pause();
     await pipeline.services.digestService.trigger(DATE);
     await waitFor(
-      async () => (await pipeline!.services.digestService.summary(DATE))?.counters.recipients === 4,
+      async () => (await pipeline.services.digestService.summary(DATE))?.counters.recipients === 4,
     );
     await probe.close();
     await workers.workers.send.resume();
     await waitFor(
-      async () => ((await pipeline!.services.queues.send.getJobCounts('delayed')).delayed ?? 0) > 0,
+      async () => ((await pipeline.services.queues.send.getJobCounts('delayed')).delayed ?? 0) > 0,
       10_000,
       'a retry',
     );
     expect((await pipeline.services.digestService.summary(DATE))!.counters.sent).toBe(0);
 
-    sink = await startSmtpSink({ port });
-    const s = await finished(pipeline);
+    const sink = await testSink({ port });
+    const s = await settled(pipeline);
     expect(s.counters.sent).toBe(4);
     expect(sink.recipients().sort()).toEqual([0, 1, 2, 3].map((i) => `reader${i}@example.org`));
   });
 
   it('renders the digest once, however many recipients', async () => {
-    sink = await startSmtpSink();
-    pipeline = await startPipeline('send-once', { SMTP_URL: sink.url, SEND_BATCH_SIZE: '3' });
+    const sink = await testSink();
+    const pipeline = await testPipeline('send-once', { SMTP_URL: sink.url, SEND_BATCH_SIZE: '3' });
     await seed(pipeline, 10);
     let renders = 0;
     const render = pipeline.services.renderer.renderDigest.bind(pipeline.services.renderer);
@@ -251,7 +226,7 @@ describe('sending a digest', () => {
     };
     await pipeline.startWorkers();
     await pipeline.services.digestService.trigger(DATE);
-    await finished(pipeline);
+    await settled(pipeline);
     expect(sink.messages).toHaveLength(10);
     expect(renders).toBe(1);
     // The edition counts its renders too: one variant, everyone shares it.

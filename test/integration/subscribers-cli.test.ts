@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSubscriberStore } from '../../src/subscribers/subscriber-store.js';
+import { runCli } from '../helpers/cli.js';
 import { testRedis } from '../helpers/redis.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const t = testRedis('subscribers-cli');
 const store = createSubscriberStore({ redis: t.redis, keys: t.keys });
 const dataDir = mkdtempSync(path.join(tmpdir(), 'subscribers-cli-'));
@@ -16,31 +14,12 @@ afterAll(async () => {
   await t.cleanup();
 });
 
-const env = {
-  REDIS_URL: t.url,
-  REDIS_CLUSTER: t.cluster ? 'true' : 'false',
-  REDIS_PREFIX: t.prefix,
-  DATA_DIR: dataDir,
-  SECRET: 'test-secret-test-secret-test-secret-0123',
-  DIGEST_FREQUENCIES: 'daily,weekly',
-  LOG_LEVEL: 'silent',
-};
-
 /** Runs `digest <args>` as a user would; resolves with its exit code and output. */
-function cli(...args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
+const cli = (...args: string[]) =>
+  runCli(
+    { prefix: t.prefix, dataDir, env: { DIGEST_FREQUENCIES: 'daily,weekly', LOG_LEVEL: 'silent' } },
+    ...args,
   );
-}
 
 // Each command is a process of its own (TypeScript loading included): generous on a busy machine.
 describe('digest subscribers add --frequency --topics', { timeout: 240_000 }, () => {

@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestWindow } from '../../src/digests/digest-window.js';
 import type { Post } from '../../src/feeds/post.js';
 import { LOGO_WIDTH, POST_IMAGE_WIDTH } from '../../src/render/digest-view.js';
 import { createRenderer } from '../../src/render/render-digest.js';
+import { post as samplePost, SITE, WINDOW } from '../helpers/render-fixtures.js';
 
 /**
  * Every image the digest and the confirmation send has numeric width and height attributes
@@ -13,32 +13,13 @@ import { createRenderer } from '../../src/render/render-digest.js';
  * (so a phone's width:100% does not distort it). An image whose size is unknown is left out.
  */
 
-const site = {
-  name: 'Example Blog',
-  publicUrl: 'https://blog.example',
-  lang: 'en',
-  postalAddress: '1 Example Street, 75001 Paris',
-  accentColor: '#0f766e',
-  logoUrl: 'https://blog.example/logo.png',
-};
-const window = digestWindow('2026-03-09', { cron: '0 9 * * 1', tz: 'UTC' });
+const site = { ...SITE, logoUrl: 'https://blog.example/logo.png' };
+const window = WINDOW;
 const LOGO = { width: 320, height: 80 };
 
-function post(i: number, extra: Partial<Post> = {}): Post {
-  return {
-    id: `p${i}`,
-    feed: 'https://blog.example/feed.xml',
-    guid: `g${i}`,
-    url: `https://blog.example/posts/${i}`,
-    title: `Post number ${i}`,
-    author: 'Ann Author',
-    publishedAt: new Date(Date.UTC(2026, 2, 8, 12 - i)).toISOString(),
-    summary: `Summary of post ${i}.`,
-    imageUrl: `https://img.example/${i}.jpg`,
-    firstSeenAt: '2026-03-08T12:00:00Z',
-    ...extra,
-  };
-}
+/** A post with a cover image (its size given where a test measured it). */
+const post = (i: number, extra: Partial<Post> = {}): Post =>
+  samplePost(i, { imageUrl: `https://img.example/${i}.jpg`, ...extra });
 
 /** Each <img>: its src, numeric width and height attributes (NaN if not numeric), its style. */
 function images(html: string) {

@@ -2,40 +2,17 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestWindow } from '../../src/digests/digest-window.js';
 import type { Post } from '../../src/feeds/post.js';
 import { MAX_SUMMARY, MAX_TITLE } from '../../src/render/digest-view.js';
 import { fillPlaceholders, PLACEHOLDERS } from '../../src/render/placeholders.js';
 import { createRenderer } from '../../src/render/render-digest.js';
 import { safeUrl } from '../../src/render/sanitise.js';
 import { contrastRatio } from '../../src/render/contrast.js';
+import { post, SITE, WINDOW } from '../helpers/render-fixtures.js';
 
-const site = {
-  name: 'Example Blog',
-  publicUrl: 'https://blog.example',
-  lang: 'en',
-  postalAddress: '1 Example Street, 75001 Paris',
-  accentColor: '#0f766e',
-  logoUrl: undefined,
-};
-const window = digestWindow('2026-03-09', { cron: '0 9 * * 1', tz: 'UTC' });
+const site = SITE;
+const window = WINDOW;
 const renderer = createRenderer({ site, validationLevel: 'strict' });
-
-function post(i: number, extra: Partial<Post> = {}): Post {
-  return {
-    id: `p${i}`,
-    feed: 'https://blog.example/feed.xml',
-    guid: `g${i}`,
-    url: `https://blog.example/posts/${i}`,
-    title: `Post number ${i}`,
-    author: 'Ann Author',
-    publishedAt: new Date(Date.UTC(2026, 2, 8, 12 - i)).toISOString(),
-    summary: `Summary of post ${i}.`,
-    imageUrl: undefined,
-    firstSeenAt: '2026-03-08T12:00:00Z',
-    ...extra,
-  };
-}
 
 /** A post image as ingest leaves it: measured (1200 x 630, a common cover size). */
 const cover = {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { lessOften, moreOften } from '../../digests/frequency.js';
 import {
@@ -11,17 +11,10 @@ import type { Subscriber } from '../../subscribers/subscriber.js';
 import type { HttpContext } from '../http-context.js';
 import { frequencyChangedPage, frequencyPage } from '../pages/frequency-pages.js';
 import { messagePage } from '../pages/layout.js';
-import { badLinkPage } from '../pages/public-pages.js';
+import { HTML, LINK_OPTS, linkSubscriber } from './token-link.js';
 
-const Query = z.object({
-  token: z.string().max(200).optional(),
-  change: z.string().max(20).optional(),
-});
+const Query = z.object({ change: z.string().max(20).optional() });
 const Body = z.object({ to: z.string().max(20).optional() });
-
-const HTML = 'text/html; charset=utf-8';
-/** As the other token routes: bounded guessing, small bodies. */
-const OPTS = { config: { rateLimit: { max: 60, timeWindow: 60_000 } }, bodyLimit: 8 * 1024 };
 
 /** The frequency `change` (less, more) moves `sub` to, among those the site offers. */
 function target(sub: Subscriber, change: string | undefined, digest: DeliveryConfig) {
@@ -41,23 +34,8 @@ export function registerFrequencyRoutes(app: FastifyInstance, ctx: HttpContext):
   const { site, tokens, subscribers } = ctx;
   const digest = ctx.config.digest;
 
-  async function fromToken(req: FastifyRequest, reply: FastifyReply) {
-    const { token } = Query.parse(req.query);
-    const v = tokens.verify('frequency', token ?? '', ctx.now());
-    const sub = v.ok ? await subscribers.get(v.subscriberId) : undefined;
-    if (!v.ok || !sub) {
-      const code = !token ? 'TOKEN_MISSING' : v.ok ? 'TOKEN_INVALID' : v.code;
-      reply
-        .code(code === 'TOKEN_EXPIRED' ? 410 : 400)
-        .type(HTML)
-        .send(badLinkPage(site, code));
-      return undefined;
-    }
-    return { sub, token: token! };
-  }
-
-  app.get('/frequency', OPTS, async (req, reply) => {
-    const found = await fromToken(req, reply);
+  app.get('/frequency', LINK_OPTS, async (req, reply) => {
+    const found = await linkSubscriber(ctx, req, reply, 'frequency');
     if (!found) return reply;
     const { sub, token } = found;
     const to = target(sub, Query.parse(req.query).change, digest);
@@ -78,8 +56,8 @@ export function registerFrequencyRoutes(app: FastifyInstance, ctx: HttpContext):
       );
   });
 
-  app.post('/frequency', OPTS, async (req, reply) => {
-    const found = await fromToken(req, reply);
+  app.post('/frequency', LINK_OPTS, async (req, reply) => {
+    const found = await linkSubscriber(ctx, req, reply, 'frequency');
     if (!found) return reply;
     const { sub } = found;
     const to = checkFrequency(Body.parse(req.body ?? {}).to ?? '', digest.frequencies);
