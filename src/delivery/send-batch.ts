@@ -3,7 +3,11 @@ import type { Metrics } from '../metrics.js';
 import type { DigestStore, DigestSummary } from '../digests/digest-store.js';
 import { EMPTY_VARIANT, type Variants } from '../digests/variants.js';
 import type { DigestMailConfig } from '../mail/digest-copy.js';
-import { createRecipientValues, type RecipientSubscriber } from '../mail/recipient.js';
+import {
+  createRecipientValues,
+  type RecipientSubscriber,
+  type RecipientValues,
+} from '../mail/recipient.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { PostStore } from '../feeds/post-store.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
@@ -73,11 +77,14 @@ type Work = { sub: RecipientSubscriber; message: Prepared };
  * no MJML, no template engine here), and records each reply (send-failures.ts).
  */
 export function createBatchSender(deps: SendBatchDeps) {
-  const { ledger, log } = deps;
+  const { ledger } = deps;
   const cache = createEditionCache(deps);
   const entriesFor = createClaimEntries({ ...deps, cache });
-  const recordFailure = createFailureRecorder(deps);
-  const valuesFor = createRecipientValues(deps);
+  const sending = {
+    ...deps,
+    valuesFor: createRecipientValues(deps),
+    recordFailure: createFailureRecorder(deps),
+  };
 
   /** Claims `ids` in the ledger; the claimed ones with their messages, the rest counted. */
   async function claim(d: DigestSummary, ids: number[], out: BatchOutcome): Promise<Work[]> {
@@ -98,52 +105,6 @@ export function createBatchSender(deps: SendBatchDeps) {
     return work;
   }
 
-  /** Sends the claimed `work` over SMTP, `parallel` at once, counting each reply in `out`. */
-  async function deliver(date: string, work: Work[], finalAttempt: boolean, out: BatchOutcome) {
-    const sentRecords = createGroupCommit((items: { id: number; code: number }[]) =>
-      ledger.sentMany(date, items),
-    );
-    const sendOne = async ({ sub, message }: Work) => {
-      const { id, email } = sub;
-      let raw: Buffer;
-      const { recipient, envelopeFrom } = valuesFor(sub);
-      try {
-        raw = message.build(recipient);
-      } catch (err) {
-        // An address the message cannot carry (stored before validation was strict).
-        await ledger.failed(date, id, undefined, 'permanent');
-        out.failed++;
-        log.warn({ digest: date, subscriber: id, err }, 'message could not be built');
-        return;
-      }
-      if (deps.rate) await deps.rate.acquire();
-      const started = performance.now();
-      let code: number;
-      try {
-        code = (await deps.transport.sendRaw({ from: envelopeFrom, to: email }, raw)).code;
-      } catch (err) {
-        const c = classifySmtpError(err);
-        deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, c.code);
-        out[await recordFailure({ edition: date, id, email }, c, finalAttempt)]++;
-        return;
-      }
-      deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, code);
-      // Outside the SMTP try: a ledger write that fails after a 250 must not be mistaken for a
-      // transient SMTP failure and resent. The claim stays; this is the documented crash window.
-      await sentRecords.add({ id, code });
-      out.sent++;
-    };
-    await forEachLimit(work, deps.parallel, sendOne);
-  }
-
-  function countDeliveries(out: BatchOutcome) {
-    if (!deps.metrics) return;
-    for (const result of ['sent', 'failed', 'skipped', 'rolled'] as const)
-      deps.metrics.recordDelivery(result, out[result]);
-    deps.metrics.recordDelivery('retried', out.transient);
-    deps.metrics.recordDelivery('throttled', out.throttled);
-  }
-
   return {
     /**
      * `finalAttempt`: transient failures become final failures instead of being released for
@@ -162,15 +123,71 @@ export function createBatchSender(deps: SendBatchDeps) {
         throttled: 0,
       };
       const work = await claim(d, ids, out);
-      await deliver(d.id, work, finalAttempt, out);
+      await deliver(sending, d.id, work, finalAttempt, out);
       await deps.digests.completeIfDone(d.id, new Date());
-      countDeliveries(out);
+      if (deps.metrics) countDeliveries(deps.metrics, out);
       return out;
     },
   };
 }
 
 export type BatchSender = ReturnType<typeof createBatchSender>;
+
+/** Sends the claimed `work` over SMTP, `parallel` at once, counting each reply in `out`. */
+async function deliver(
+  deps: SendBatchDeps & {
+    valuesFor: RecipientValues;
+    recordFailure: ReturnType<typeof createFailureRecorder>;
+  },
+  date: string,
+  work: Work[],
+  finalAttempt: boolean,
+  out: BatchOutcome,
+) {
+  const { ledger, log, valuesFor, recordFailure } = deps;
+  const sentRecords = createGroupCommit((items: { id: number; code: number }[]) =>
+    ledger.sentMany(date, items),
+  );
+  const sendOne = async ({ sub, message }: Work) => {
+    const { id, email } = sub;
+    let raw: Buffer;
+    const { recipient, envelopeFrom } = valuesFor(sub);
+    try {
+      raw = message.build(recipient);
+    } catch (err) {
+      // An address the message cannot carry (stored before validation was strict).
+      await ledger.failed(date, id, undefined, 'permanent');
+      out.failed++;
+      log.warn({ digest: date, subscriber: id, err }, 'message could not be built');
+      return;
+    }
+    if (deps.rate) await deps.rate.acquire();
+    const started = performance.now();
+    let code: number;
+    try {
+      code = (await deps.transport.sendRaw({ from: envelopeFrom, to: email }, raw)).code;
+    } catch (err) {
+      const c = classifySmtpError(err);
+      deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, c.code);
+      out[await recordFailure({ edition: date, id, email }, c, finalAttempt)]++;
+      return;
+    }
+    deps.metrics?.observeSmtpReply((performance.now() - started) / 1000, code);
+    // Outside the SMTP try: a ledger write that fails after a 250 must not be mistaken for a
+    // transient SMTP failure and resent. The claim stays; this is the documented crash window.
+    await sentRecords.add({ id, code });
+    out.sent++;
+  };
+  await forEachLimit(work, deps.parallel, sendOne);
+}
+
+/** A batch's results, for /metrics. */
+function countDeliveries(metrics: Pick<Metrics, 'recordDelivery'>, out: BatchOutcome) {
+  for (const result of ['sent', 'failed', 'skipped', 'rolled'] as const)
+    metrics.recordDelivery(result, out[result]);
+  metrics.recordDelivery('retried', out.transient);
+  metrics.recordDelivery('throttled', out.throttled);
+}
 
 /** Runs `fn` over `items` with at most `limit` at once. */
 async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {

@@ -41,112 +41,117 @@ function personalData(sub: Subscriber) {
 /** A verified preferences link: its subscriber, token and whether it is a data link. */
 type Found = NonNullable<Awaited<ReturnType<typeof linkSubscriber>>>;
 
+/** The preferences page of `sub`, with what they get in words. */
+async function page(
+  ctx: HttpContext,
+  found: Found,
+  sub: Subscriber,
+  view: Partial<PreferencesView> = {},
+) {
+  const options = await deliveryOptions(ctx);
+  const allTopics = options.topics.length > 1 ? 'all topics' : undefined;
+  const delivery = describeDelivery(sub, ctx.config.digest, { allTopics });
+  const { dataAccess } = found;
+  return preferencesPage(ctx.site, sub, found.token, { dataAccess, ...view, delivery, options });
+}
+
+/** Saves time zone, pause, frequency and topics, or shows the form again with the reason. */
+async function save(ctx: HttpContext, reply: FastifyReply, found: Found, body: PreferencesBody) {
+  const { sub } = found;
+  const tz = body.tz && isTimeZone(body.tz) ? body.tz : null;
+  const paused = body.paused === 'yes';
+  const choice = readDeliveryChoice(body, await deliveryOptions(ctx));
+  if (!choice.ok) {
+    const picked = { ...choice.picked, tz: tz ?? undefined, paused };
+    return reply
+      .code(400)
+      .type(HTML)
+      .send(await page(ctx, found, sub, { error: choice.message, picked }));
+  }
+  // Takes effect from their next digest: the cursor model (ISSUE12) loses and repeats nothing.
+  await ctx.subscribers.update(sub.id, {
+    tz,
+    paused,
+    ...(choice.frequency ? { frequency: choice.frequency } : {}),
+    ...(choice.topics ? { topics: choice.topics } : {}),
+  });
+  const fresh = (await ctx.subscribers.get(sub.id)) ?? sub;
+  return reply.type(HTML).send(await page(ctx, found, fresh, { notice: 'Saved.' }));
+}
+
+async function resubscribe(ctx: HttpContext, reply: FastifyReply, found: Found) {
+  const ok = await ctx.subscription.resubscribe(found.sub);
+  const fresh = (await ctx.subscribers.get(found.sub.id)) ?? found.sub;
+  const notice = ok
+    ? 'You are subscribed again.'
+    : 'This address cannot be subscribed again from here.';
+  return reply.type(HTML).send(await page(ctx, found, fresh, { notice }));
+}
+
+/** Erases everything about them, once they ticked the box. */
+async function erase(ctx: HttpContext, reply: FastifyReply, found: Found, body: PreferencesBody) {
+  if (body.confirm !== 'yes') {
+    const notice = 'Tick the box to confirm the deletion.';
+    return reply
+      .code(400)
+      .type(HTML)
+      .send(await page(ctx, found, found.sub, { notice }));
+  }
+  await ctx.subscribers.erase(found.sub.id);
+  const words =
+    'Your address and everything about you are deleted. You will not hear from us again.';
+  return reply.type(HTML).send(messagePage(ctx.site, 'Deleted', words));
+}
+
+/** The form's `action`, with a data link's own (download, delete) refused to any other link. */
+async function act(
+  ctx: HttpContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  found: Found,
+  body: PreferencesBody,
+) {
+  const { sub, token } = found;
+  if ((body.action === 'download' || body.action === 'delete') && !found.dataAccess) {
+    const notice = 'Downloading or deleting your data needs a fresh link: ask for one below.';
+    return reply
+      .code(403)
+      .type(HTML)
+      .send(await page(ctx, found, sub, { notice }));
+  }
+  switch (body.action) {
+    case 'save':
+      return save(ctx, reply, found, body);
+    case 'data-link':
+      ctx.background.run('data link', () => ctx.subscription.sendDataLink(sub, clientId(req.ip)));
+      return reply.type(HTML).send(dataLinkSentPage(ctx.site));
+    case 'unsubscribe':
+      await ctx.subscription.unsubscribe(sub);
+      return reply.type(HTML).send(unsubscribedPage(ctx.site, token));
+    case 'resubscribe':
+      return resubscribe(ctx, reply, found);
+    case 'download':
+      return reply
+        .type('application/json; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="my-subscription.json"')
+        .send(JSON.stringify(personalData(sub), null, 2));
+    case 'delete':
+      return erase(ctx, reply, found, body);
+  }
+}
+
 /**
  * The preferences link's page (what they get in words; time zone, frequency, topics, pause)
  * and its form's actions. Every action is the signed link's: no cookie, no CSRF token.
  */
 export function registerPreferencesRoutes(app: FastifyInstance, ctx: HttpContext): void {
-  const { site, subscribers, subscription } = ctx;
-
-  /** The preferences page of `sub`, with what they get in words. */
-  async function page(found: Found, sub: Subscriber, view: Partial<PreferencesView> = {}) {
-    const options = await deliveryOptions(ctx);
-    const allTopics = options.topics.length > 1 ? 'all topics' : undefined;
-    const delivery = describeDelivery(sub, ctx.config.digest, { allTopics });
-    const { dataAccess } = found;
-    return preferencesPage(site, sub, found.token, { dataAccess, ...view, delivery, options });
-  }
-
-  /** Saves time zone, pause, frequency and topics, or shows the form again with the reason. */
-  async function save(reply: FastifyReply, found: Found, body: PreferencesBody) {
-    const { sub } = found;
-    const tz = body.tz && isTimeZone(body.tz) ? body.tz : null;
-    const paused = body.paused === 'yes';
-    const choice = readDeliveryChoice(body, await deliveryOptions(ctx));
-    if (!choice.ok) {
-      const picked = { ...choice.picked, tz: tz ?? undefined, paused };
-      return reply
-        .code(400)
-        .type(HTML)
-        .send(await page(found, sub, { error: choice.message, picked }));
-    }
-    // Takes effect from their next digest: the cursor model (ISSUE12) loses and repeats nothing.
-    await subscribers.update(sub.id, {
-      tz,
-      paused,
-      ...(choice.frequency ? { frequency: choice.frequency } : {}),
-      ...(choice.topics ? { topics: choice.topics } : {}),
-    });
-    const fresh = (await subscribers.get(sub.id)) ?? sub;
-    return reply.type(HTML).send(await page(found, fresh, { notice: 'Saved.' }));
-  }
-
-  async function resubscribe(reply: FastifyReply, found: Found) {
-    const ok = await subscription.resubscribe(found.sub);
-    const fresh = (await subscribers.get(found.sub.id)) ?? found.sub;
-    const notice = ok
-      ? 'You are subscribed again.'
-      : 'This address cannot be subscribed again from here.';
-    return reply.type(HTML).send(await page(found, fresh, { notice }));
-  }
-
-  /** Erases everything about them, once they ticked the box. */
-  async function erase(reply: FastifyReply, found: Found, body: PreferencesBody) {
-    if (body.confirm !== 'yes') {
-      const notice = 'Tick the box to confirm the deletion.';
-      return reply
-        .code(400)
-        .type(HTML)
-        .send(await page(found, found.sub, { notice }));
-    }
-    await subscribers.erase(found.sub.id);
-    const words =
-      'Your address and everything about you are deleted. You will not hear from us again.';
-    return reply.type(HTML).send(messagePage(site, 'Deleted', words));
-  }
-
-  async function act(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    found: Found,
-    body: PreferencesBody,
-  ) {
-    const { sub, token } = found;
-    if ((body.action === 'download' || body.action === 'delete') && !found.dataAccess) {
-      const notice = 'Downloading or deleting your data needs a fresh link: ask for one below.';
-      return reply
-        .code(403)
-        .type(HTML)
-        .send(await page(found, sub, { notice }));
-    }
-    switch (body.action) {
-      case 'save':
-        return save(reply, found, body);
-      case 'data-link':
-        ctx.background.run('data link', () => subscription.sendDataLink(sub, clientId(req.ip)));
-        return reply.type(HTML).send(dataLinkSentPage(site));
-      case 'unsubscribe':
-        await subscription.unsubscribe(sub);
-        return reply.type(HTML).send(unsubscribedPage(site, token));
-      case 'resubscribe':
-        return resubscribe(reply, found);
-      case 'download':
-        return reply
-          .type('application/json; charset=utf-8')
-          .header('content-disposition', 'attachment; filename="my-subscription.json"')
-          .send(JSON.stringify(personalData(sub), null, 2));
-      case 'delete':
-        return erase(reply, found, body);
-    }
-  }
-
   app.get('/preferences', LINK_OPTS, async (req, reply) => {
     const found = await linkSubscriber(ctx, req, reply, 'preferences');
     if (!found) return reply;
     return reply
       .type(HTML)
       .header('cache-control', 'no-store')
-      .send(await page(found, found.sub));
+      .send(await page(ctx, found, found.sub));
   });
 
   app.post('/preferences', LINK_OPTS, async (req, reply) => {
@@ -154,6 +159,6 @@ export function registerPreferencesRoutes(app: FastifyInstance, ctx: HttpContext
     if (!found) return reply;
     const body = PreferencesBody.parse(req.body ?? {});
     reply.header('cache-control', 'no-store');
-    return act(req, reply, found, body);
+    return act(ctx, req, reply, found, body);
   });
 }
