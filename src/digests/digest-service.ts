@@ -19,13 +19,7 @@ import type { DigestStore, DigestSummary } from './digest-store.js';
 import { nextDigestDate } from './digest-window.js';
 import { frequencySchedule, type EditionWindow } from './edition-window.js';
 import type { Frequency } from './frequency.js';
-import {
-  digestContent,
-  previewEdition,
-  SAMPLE_DELIVERY,
-  sampleRecipient,
-  type PreviewOptions,
-} from './preview.js';
+import { digestContent, previewEdition, sampleRecipient, type PreviewOptions } from './preview.js';
 import type { Variants } from './variants.js';
 import { sendTimeInWords } from './schedule-listing.js';
 import { createArchiveHtml } from './archive-html.js';
@@ -209,8 +203,8 @@ export function createDigestService(deps: {
 
     /**
      * One copy to `email`, subject marked [Test], outside the ledger, with the digest's own
-     * headers (digest-copy.ts). A subscriber's address gets that subscriber's links; any other
-     * address the archive's generic ones.
+     * headers and MIME builder (digest-copy.ts, as the batch send). A subscriber's address gets
+     * that subscriber's links; any other address the preview's stand-ins (sampleRecipient).
      */
     async testSend(id: string, email: string, opts: PreviewOptions = {}): Promise<void> {
       const addr = normaliseAddress(email);
@@ -233,14 +227,8 @@ export function createDigestService(deps: {
       });
       const copy = { subject: `[Test] ${c.subject}`, html: c.html, text: c.text };
       if (sub) await copies.toSubscriber(copy, sub);
-      else
-        await copies.withValues(copy, {
-          email: addr.email,
-          unsubscribeUrl: `${base}/unsubscribe`,
-          preferencesUrl: `${base}/preferences`,
-          delivery: SAMPLE_DELIVERY,
-          frequencyUrl: `${base}/frequency`,
-        });
+      // Anyone else: the preview's stand-ins, with the tester's own address in the footer.
+      else await copies.withValues(copy, sampleRecipient(base, addr.email));
     },
 
     /**

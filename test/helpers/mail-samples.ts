@@ -6,6 +6,7 @@ import type { Post } from '../../src/feeds/post.js';
 import { createLogger } from '../../src/log.js';
 import { createDigestCopies, prepareDigest } from '../../src/mail/digest-copy.js';
 import { createRecipientValues } from '../../src/mail/recipient.js';
+import { sampleRecipient } from '../../src/digests/preview.js';
 import { createMailTransport } from '../../src/mail/transport.js';
 import { createRenderer } from '../../src/render/render-digest.js';
 import { createLinks } from '../../src/subscribers/links.js';
@@ -122,11 +123,7 @@ export async function writeMailSamples(
     'test-send': stored(await copies.toSubscriber(test, reader)),
     // a test send to an address that is no subscriber (digest-service.ts testSend)
     'test-send-other': stored(
-      await copies.withValues(test, {
-        email: 'admin@example.org',
-        unsubscribeUrl: `${config.site.publicUrl}/unsubscribe`,
-        preferencesUrl: `${config.site.publicUrl}/preferences`,
-      }),
+      await copies.withValues(test, sampleRecipient(config.site.publicUrl, 'admin@example.org')),
     ),
   };
   await transport.close();

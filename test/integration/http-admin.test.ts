@@ -451,12 +451,14 @@ describe('admin API', () => {
     expect(copy.envelope?.from).toBe(`bounces+${h.tokens.sign('bounce', subscriber.id)}@localhost`);
     expect((await h.app.inject({ url: link[1] })).statusCode).toBe(200);
 
-    // An address that is no subscriber: the same headers, the archive's generic links.
+    // An address that is no subscriber: the same headers, the preview's stand-in links.
     expect((await send('someone@example.com')).statusCode).toBe(202);
     const other = h.sent.at(-1)!;
     expect(other.headers?.['List-Id']).toBe('"Test Digest" <test-digest.localhost>');
-    expect(other.headers?.['List-Unsubscribe']).toBe('<http://localhost:3000/unsubscribe>');
-    expect(other.html).toContain('href="http://localhost:3000/unsubscribe"');
+    expect(other.headers?.['List-Unsubscribe']).toBe(
+      '<http://localhost:3000/unsubscribe?token=sample>',
+    );
+    expect(other.html).toContain('href="http://localhost:3000/unsubscribe?token=sample"');
     expect(other.html).not.toContain('%%');
     expect(other.envelope?.from).toBe('bounces@localhost');
   });

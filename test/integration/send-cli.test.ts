@@ -1,3 +1,4 @@
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { nextDigestDate } from '../../src/digests/digest-window.js';
 import { spawnCli } from '../helpers/cli.js';
@@ -103,9 +104,9 @@ describe('digest send (CLI)', () => {
 
 describe('digest test-send (CLI)', () => {
   it('sends one [Test] copy of the variant named by --frequency and --topics', async () => {
-    sink = await startSmtpSink();
-    pipeline = await startPipeline(
-      'cli-test-send',
+    const sink = await testSink();
+    const pipeline = await testPipeline(
+      'cli-test-send-variant',
       { SMTP_URL: sink.url, DIGEST_FREQUENCIES: 'daily,weekly', LOG_LEVEL: 'error' },
       { now: () => new Date() },
     );
@@ -158,4 +159,56 @@ describe('digest test-send (CLI)', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('--frequency "monthly" is not one this site offers');
   }, 120_000);
+
+  /** A received message: its header names, each header's value as sent, its text part. */
+  async function read(raw: Buffer) {
+    const mail = await simpleParser(raw);
+    const lines = mail.headerLines.map((h) => h.line.replace(/\r?\n\s/g, ' '));
+    const header = (name: string) =>
+      lines
+        .find((l) => l.toLowerCase().startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim();
+    return {
+      names: mail.headerLines.map((h) => h.key).sort(),
+      header,
+      text: mail.text ?? '',
+      mail,
+    };
+  }
+
+  it('sends a digest not built yet by the real send path, naming the tester in its footer', async () => {
+    const sink = await testSink();
+    const env = { SMTP_URL: sink.url, LOG_LEVEL: 'error' };
+    const pipeline = await testPipeline('cli-test-send', env, { now: () => new Date() });
+    await seed(pipeline, 1);
+    const d = date();
+    const test = await cli(pipeline.env, 'test-send', 'tester@example.org', '--date', d);
+    expect(test.stderr).toBe('');
+    expect(test.code).toBe(0);
+    expect(test.stdout).toContain(`Sent a test copy of the digest of ${d} to tester@example.org`);
+    // Outside the ledger: nothing built, nobody claimed.
+    expect(await pipeline.services.digests.getSummary(`weekly/${d}`)).toBeUndefined();
+    expect(sink.recipients()).toEqual(['tester@example.org']);
+    const copy = await read(sink.messages[0]!.raw);
+    expect(copy.mail.subject).toMatch(/^\[Test\] /);
+    expect(copy.text).toContain('Fresh post');
+    expect(copy.text).toContain('at tester@example.org because you subscribed');
+    expect(copy.text).not.toContain('reader@example.com');
+    expect(copy.text).not.toContain('%%');
+    expect(copy.header('list-unsubscribe')).toBe(
+      '<https://digest.example.com/unsubscribe?token=sample>',
+    );
+
+    // The digest itself, sent to the reader: the same headers, built by the same MIME builder.
+    const sent = await cli(pipeline.env, 'send', '--date', d, '--now', '--yes', '--wait');
+    expect(sent.code).toBe(0);
+    expect(sink.recipients().sort()).toEqual(['reader0@example.org', 'tester@example.org']);
+    const digest = await read(sink.messages.find((m) => m.to.includes('reader0@example.org'))!.raw);
+    expect(digest.text).toContain('at reader0@example.org because you subscribed');
+    expect(copy.names).toEqual(digest.names);
+    expect(copy.header('list-id')).toBeDefined();
+    for (const name of ['list-id', 'list-unsubscribe-post', 'precedence', 'auto-submitted'])
+      expect(copy.header(name), name).toBe(digest.header(name));
+  }, 240_000);
 });
