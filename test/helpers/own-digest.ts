@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createTokens } from '../../src/subscribers/tokens.js';
 import type { E2eService } from './e2e-service.js';
 import type { SmtpSink } from './smtp-sink.js';
-import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
+import { startWorkerAt, type WorkerProcess } from './worker-process.js';
 
 /**
  * What the "own digest" browser suites share: a feed whose items carry categories, the digests
@@ -177,10 +177,7 @@ export async function workerAt(
   at: number,
   started: WorkerProcess[],
 ): Promise<WorkerProcess> {
-  const w = startWorkerProcess(
-    { ...svc.env, TEST_CLOCK_OFFSET_MS: String(at - Date.now()) },
-    { nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
-  );
+  const w = startWorkerAt(svc.env, at);
   started.push(w);
   await w.ready;
   return w;

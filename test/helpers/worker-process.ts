@@ -64,6 +64,14 @@ export function startWorkerProcess(
   };
 }
 
+/** A worker process on `env` whose clock reads `at` now (test/helpers/shifted-clock.ts). */
+export function startWorkerAt(env: Record<string, string>, at: number): WorkerProcess {
+  return startWorkerProcess(
+    { ...env, TEST_CLOCK_OFFSET_MS: String(at - Date.now()) },
+    { nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
+  );
+}
+
 /**
  * Worker processes started with their clocks set (test/helpers/shifted-clock.ts), so that hours
  * pass between two starts without waiting for them; `killAll` ends every one still running.
@@ -73,10 +81,7 @@ export function clockedWorkers() {
   return {
     /** A worker process on `env` whose clock reads `at` now, once its workers take jobs. */
     async at(env: Record<string, string>, at: number): Promise<WorkerProcess> {
-      const w = startWorkerProcess(
-        { ...env, TEST_CLOCK_OFFSET_MS: String(at - Date.now()) },
-        { nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
-      );
+      const w = startWorkerAt(env, at);
       started.push(w);
       await w.ready;
       return w;
