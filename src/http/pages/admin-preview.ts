@@ -135,7 +135,7 @@ export function previewPage(
               <h2>Send a test</h2>
               <form method="post" action="/admin/digests/${input.date}/test">
                 ${csrfField(input.csrf)} ${variantFields(input.variant)}
-                <label for="test-email">Send one copy of this variant to</label>
+                <label for="test-email">Send one copy to</label>
                 <input id="test-email" name="email" type="email" required maxlength="254" />
                 <button type="submit" class="secondary">Send test</button>
               </form>
