@@ -4,6 +4,7 @@ import { plural } from '../../format-time.js';
 import { html, type SafeHtml } from '../html.js';
 import { variantSearch } from '../routes/variant-query.js';
 import { alert, csrfField, notice, when } from './admin-parts.js';
+import { topicCheckbox } from './delivery-fields.js';
 import { layout, type Site } from './layout.js';
 
 /** What a preview may be switched to: the frequencies the site offers, the topics defined. */
@@ -35,23 +36,25 @@ function variantForm(date: string, choices: VariantChoices, v: PreviewOptions): 
       choices.topics.length
         ? html`<fieldset>
             <legend>A reader of these topics (none: every post)</legend>
-            ${choices.topics.map(
-              (t) =>
-                html`<label
-                  ><input
-                    type="checkbox"
-                    name="topics"
-                    value="${t}"
-                    ${chosen.has(t) ? 'checked' : ''}
-                  />
-                  ${t}</label
-                >`,
-            )}
+            ${choices.topics.map((t) => topicCheckbox(t, chosen.has(t)))}
           </fieldset>`
         : ''
     }
     <button type="submit" class="secondary">Show this variant</button>
   </form>`;
+}
+
+/** The digest in a sandboxed frame at one width (`desktop` or `phone`, sized by the CSS). */
+function previewFrame(src: string, width: 'desktop' | 'phone', caption: string): SafeHtml {
+  return html`<figure>
+    <figcaption>${caption}</figcaption>
+    <iframe
+      class="${width}"
+      src="${src}"
+      title="Digest preview, ${width} width"
+      sandbox="allow-popups allow-popups-to-escape-sandbox"
+    ></iframe>
+  </figure>`;
 }
 
 /** The variant's frequency and topics, carried by the test send form. */
@@ -111,24 +114,8 @@ export function previewPage(
               ${input.tryDate ? html`<p><a class="button secondary" href="/admin/digests/${input.tryDate}/preview${search}">Preview ${input.tryDate}</a></p>` : ''}`
           : html`<p><strong>Subject:</strong> ${input.subject} · ${plural(input.posts, 'post')}</p>
               <div class="frames">
-                <figure>
-                  <figcaption>Desktop (660 px)</figcaption>
-                  <iframe
-                    class="desktop"
-                    src="${src}"
-                    title="Digest preview, desktop width"
-                    sandbox="allow-popups allow-popups-to-escape-sandbox"
-                  ></iframe>
-                </figure>
-                <figure>
-                  <figcaption>Phone (375 px)</figcaption>
-                  <iframe
-                    class="phone"
-                    src="${src}"
-                    title="Digest preview, phone width"
-                    sandbox="allow-popups allow-popups-to-escape-sandbox"
-                  ></iframe>
-                </figure>
+                ${previewFrame(src, 'desktop', 'Desktop (660 px)')}
+                ${previewFrame(src, 'phone', 'Phone (375 px)')}
               </div>
               <h2>Text part</h2>
               <pre class="text">${input.text}</pre>

@@ -54,20 +54,17 @@ export function deliveryFields(
       html`<fieldset class="choices" id="${idPrefix}topics">
         <legend>Topics <span class="note">(none ticked: every post)</span></legend>
         <input type="hidden" name="topics" value="" />
-        ${options.topics.map(
-          (t) =>
-            html`<label
-              ><input
-                type="checkbox"
-                name="topics"
-                value="${t}"
-                ${chosen.has(t.toLowerCase()) ? 'checked' : ''}
-              />
-              ${t}</label
-            >`,
-        )}
+        ${options.topics.map((t) => topicCheckbox(t, chosen.has(t.toLowerCase())))}
       </fieldset>`,
     );
   }
   return parts.length ? html`${parts}` : '';
+}
+
+/** One topic's checkbox, named `topics` (the subscribe form, preferences and admin preview). */
+export function topicCheckbox(topic: string, checked: boolean): SafeHtml {
+  return html`<label
+    ><input type="checkbox" name="topics" value="${topic}" ${checked ? 'checked' : ''} />
+    ${topic}</label
+  >`;
 }
