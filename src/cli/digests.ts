@@ -21,6 +21,19 @@ import { withServices, type OpenServices } from './open-services.js';
  * CLI is an entry point: it may).
  */
 export function registerDigestCommands(program: Command, open: OpenServices) {
+  registerSend(program, open);
+  registerRuns(program, open);
+  registerTestSend(program, open);
+  registerSchedule(program, open);
+  program
+    .command('worker')
+    .description('run the ingest, build and send workers (as many processes as you like)')
+    .action(async () => {
+      await import('../../workers/main.js');
+    });
+}
+
+function registerSend(program: Command, open: OpenServices): void {
   program
     .command('send')
     .description(
@@ -37,7 +50,9 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
     .option('--force', 'send a date more than 7 days back')
     .option('--retry-failed', "send again the date's deliveries that failed for now (network, 4xx)")
     .action((opts: SendOptions) => withServices(open, (services) => send(services, opts)));
+}
 
+function registerRuns(program: Command, open: OpenServices): void {
   program
     .command('runs')
     .description('digests with their status and counters')
@@ -51,7 +66,11 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
         else for (const r of runs) console.log(describe(r));
       }),
     );
+}
 
+type TestSendOptions = { date?: string; frequency?: string; topics?: string };
+
+function registerTestSend(program: Command, open: OpenServices): void {
   program
     .command('test-send <email>')
     .description(
@@ -69,25 +88,31 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
       '--topics <a,b>',
       "a reader of these topics (default: the subscriber's own, else every post)",
     )
-    .action((email: string, opts: { date?: string; frequency?: string; topics?: string }) =>
-      withServices(open, async (services) => {
-        const frequency = frequencyOption(services.config.digest, opts.frequency);
-        const topics = topicsOption(opts.topics);
-        const f = frequency ?? services.config.digest.defaultFrequency;
-        const date =
-          opts.date ?? nextDigestDate(new Date(), frequencySchedule(services.config.digest, f));
-        // The preview's variant, sent as a digest is (digest-service.ts testSend).
-        await services.digestService.testSend(date, email, {
-          ...(frequency ? { frequency } : {}),
-          ...(topics.length ? { topics } : {}),
-        });
-        const what = frequency && !opts.date?.includes('/') ? `${frequency}/${date}` : date;
-        console.log(
-          `Sent a test copy of the digest of ${what}${topics.length ? ` (topics: ${topics.join(', ')})` : ''} to ${email} (${services.mailer().kind}).`,
-        );
-      }),
+    .action((email: string, opts: TestSendOptions) =>
+      withServices(open, (services) => testSend(services, email, opts)),
     );
+}
 
+/** `test-send`: the preview's variant, sent as a digest is (digest-service.ts testSend). */
+async function testSend(services: Services, email: string, opts: TestSendOptions): Promise<void> {
+  const frequency = frequencyOption(services.config.digest, opts.frequency);
+  const topics = topicsOption(opts.topics);
+  const f = frequency ?? services.config.digest.defaultFrequency;
+  const date =
+    opts.date ?? nextDigestDate(new Date(), frequencySchedule(services.config.digest, f));
+  await services.digestService.testSend(date, email, {
+    ...(frequency ? { frequency } : {}),
+    ...(topics.length ? { topics } : {}),
+  });
+  const what = frequency && !opts.date?.includes('/') ? `${frequency}/${date}` : date;
+  console.log(
+    `Sent a test copy of the digest of ${what}${topics.length ? ` (topics: ${topics.join(', ')})` : ''} to ${email} (${services.mailer().kind}).`,
+  );
+}
+
+type ScheduleOptions = { frequency?: string; count: string; after?: string; json?: boolean };
+
+function registerSchedule(program: Command, open: OpenServices): void {
   program
     .command('schedule')
     .description(
@@ -97,44 +122,38 @@ export function registerDigestCommands(program: Command, open: OpenServices) {
     .option('--count <n>', 'how many editions of each frequency', '5')
     .option('--after <instant>', 'list the sends after this ISO instant instead of now')
     .option('--json', 'machine-readable output')
-    .action((opts: { frequency?: string; count: string; after?: string; json?: boolean }) => {
-      const count = Number(opts.count);
-      if (!Number.isInteger(count) || count < 1 || count > 1000) {
-        throw new ValidationError('COUNT_INVALID', `--count "${opts.count}" is not 1..1000`);
-      }
-      const after = opts.after === undefined ? new Date() : new Date(opts.after);
-      if (Number.isNaN(after.getTime())) {
-        throw new ValidationError('INSTANT_INVALID', `--after "${opts.after}" is not an instant`);
-      }
-      const schedule = loadConfigOrExit().digest;
-      const frequency = frequencyOption(schedule, opts.frequency);
-      return withServices(open, async (services) => {
-        // The zones in use and their subscribers: the group index (README "The schedule").
-        const counts = await services.groups.counts();
-        const sends = upcomingSends(
-          {
-            schedule,
-            plan: zonePlan(schedule, counts.keys()),
-            counts,
-            ...(frequency ? { frequencies: [frequency] } : {}),
-          },
-          after,
-          count,
-        );
-        console.log(
-          opts.json
-            ? JSON.stringify(sends, null, 2)
-            : formatUpcomingSends(sends, schedule).join('\n'),
-        );
-      });
-    });
+    .action((opts: ScheduleOptions) => listSchedule(open, opts));
+}
 
-  program
-    .command('worker')
-    .description('run the ingest, build and send workers (as many processes as you like)')
-    .action(async () => {
-      await import('../../workers/main.js');
-    });
+/** `schedule`: the options are checked before anything opens. */
+function listSchedule(open: OpenServices, opts: ScheduleOptions): Promise<void> {
+  const count = Number(opts.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new ValidationError('COUNT_INVALID', `--count "${opts.count}" is not 1..1000`);
+  }
+  const after = opts.after === undefined ? new Date() : new Date(opts.after);
+  if (Number.isNaN(after.getTime())) {
+    throw new ValidationError('INSTANT_INVALID', `--after "${opts.after}" is not an instant`);
+  }
+  const schedule = loadConfigOrExit().digest;
+  const frequency = frequencyOption(schedule, opts.frequency);
+  return withServices(open, async (services) => {
+    // The zones in use and their subscribers: the group index (README "The schedule").
+    const counts = await services.groups.counts();
+    const sends = upcomingSends(
+      {
+        schedule,
+        plan: zonePlan(schedule, counts.keys()),
+        counts,
+        ...(frequency ? { frequencies: [frequency] } : {}),
+      },
+      after,
+      count,
+    );
+    console.log(
+      opts.json ? JSON.stringify(sends, null, 2) : formatUpcomingSends(sends, schedule).join('\n'),
+    );
+  });
 }
 
 type SendOptions = {

@@ -10,14 +10,22 @@ import { dateNote, type Post } from '../feeds/post.js';
 import type { Services } from '../services.js';
 import { withServices, type OpenServices } from './open-services.js';
 
+type Out = (line: string) => void;
+type WithStores = (fn: (s: Services) => Promise<void>) => Promise<void>;
+
 /** `feeds add|list|remove`, `ingest`, `posts add|list`. Output goes to `out` (stdout). */
 export function registerFeedCommands(
   program: Command,
   open: OpenServices,
-  out: (line: string) => void = (line) => console.log(line),
+  out: Out = (line) => console.log(line),
 ): void {
-  const withStores = (fn: (s: Services) => Promise<void>) => withServices(open, fn);
+  const withStores: WithStores = (fn) => withServices(open, fn);
+  registerFeeds(program, withStores, out);
+  registerIngest(program, withStores, out);
+  registerPosts(program, withStores, out);
+}
 
+function registerFeeds(program: Command, withStores: WithStores, out: Out): void {
   const feeds = program.command('feeds').description('the feeds that posts come from');
   feeds
     .command('add <source>')
@@ -26,25 +34,7 @@ export function registerFeedCommands(
     )
     .option('--no-check', 'add without fetching it first')
     .action((source: string, opts: { check: boolean }) =>
-      withStores(async (s) => {
-        const res = await addFeed({ feeds: s.feeds, ingest: s.ingest }, source, {
-          check: opts.check,
-        });
-        if (!res.added) {
-          out(`${res.page} links to ${res.choices.length} feeds; add the one you want:`);
-          for (const c of res.choices) {
-            out(`  digest feeds add ${c.url}${c.title ? `   (${c.title})` : ''}`);
-          }
-          process.exitCode = 1;
-          return;
-        }
-        const what = [
-          res.title ? `"${res.title}"` : undefined,
-          res.items !== undefined ? plural(res.items, 'item') : undefined,
-        ].filter(Boolean);
-        if (res.discoveredFrom) out(`Found a feed on ${res.discoveredFrom}.`);
-        out(`Feed added: ${res.feed.url}${what.length ? ` (${what.join(', ')})` : ''}`);
-      }),
+      withStores((s) => feedsAdd(s, source, opts.check, out)),
     );
   feeds
     .command('list')
@@ -66,7 +56,28 @@ export function registerFeedCommands(
         if (!removed) process.exitCode = 1;
       }),
     );
+}
 
+/** `feeds add`: a page with several feeds lists them (exit 1) for the admin to choose. */
+async function feedsAdd(s: Services, source: string, check: boolean, out: Out): Promise<void> {
+  const res = await addFeed({ feeds: s.feeds, ingest: s.ingest }, source, { check });
+  if (!res.added) {
+    out(`${res.page} links to ${res.choices.length} feeds; add the one you want:`);
+    for (const c of res.choices) {
+      out(`  digest feeds add ${c.url}${c.title ? `   (${c.title})` : ''}`);
+    }
+    process.exitCode = 1;
+    return;
+  }
+  const what = [
+    res.title ? `"${res.title}"` : undefined,
+    res.items !== undefined ? plural(res.items, 'item') : undefined,
+  ].filter(Boolean);
+  if (res.discoveredFrom) out(`Found a feed on ${res.discoveredFrom}.`);
+  out(`Feed added: ${res.feed.url}${what.length ? ` (${what.join(', ')})` : ''}`);
+}
+
+function registerIngest(program: Command, withStores: WithStores, out: Out): void {
   program
     .command('ingest')
     .description('fetch every feed now, a few at a time; exit 1 if every feed failed')
@@ -79,7 +90,9 @@ export function registerFeedCommands(
         if (results.length > 0 && results.every((r) => !r.ok)) process.exitCode = 1;
       }),
     );
+}
 
+function registerPosts(program: Command, withStores: WithStores, out: Out): void {
   const posts = program.command('posts').description('posts from feeds, or added by hand');
   posts
     .command('add')
@@ -120,10 +133,7 @@ export function registerFeedCommands(
  * Runs the ingest with per-feed progress: a bar on stderr when it is a terminal (the results
  * follow on `out` at the end), else each feed's result on `out` as soon as it is done.
  */
-async function ingestWithProgress(
-  s: Services,
-  out: ((line: string) => void) | undefined,
-): Promise<IngestResult[]> {
+async function ingestWithProgress(s: Services, out: Out | undefined): Promise<IngestResult[]> {
   const bar =
     out && process.stderr.isTTY
       ? new SingleBar(

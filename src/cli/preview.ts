@@ -4,6 +4,7 @@ import { nextDigestDate } from '../digests/digest-window.js';
 import { parseEdition } from '../digests/edition.js';
 import { frequencySchedule } from '../digests/edition-window.js';
 import { isFrequency, type Frequency } from '../digests/frequency.js';
+import type { DigestService } from '../digests/digest-service.js';
 import { describeEmpty, latestDigestDate } from '../digests/preview.js';
 import { ValidationError } from '../errors.js';
 import { plural } from '../format-time.js';
@@ -61,54 +62,67 @@ export function registerPreviewCommand(program: Command, open: OpenServices): vo
     .option('--latest', 'the digest that carries the newest stored post')
     .option('--out <file>', 'write to this file instead of stdout')
     .option('--text', 'the plain-text part instead of the HTML')
-    .action(async (opts: PreviewOptions) => {
-      const frequency = frequencyName(opts.frequency);
-      // Checked before anything opens: a bad date or id is refused at once.
-      if (opts.date !== undefined) parseEdition(opts.date, frequency ?? 'weekly');
-      const topics = topicsOption(opts.topics);
-      if (opts.date !== undefined && opts.latest) {
-        throw new ValidationError('PREVIEW_OPTIONS', 'give --date or --latest, not both');
+    .action((opts: PreviewOptions) => preview(open, opts));
+}
+
+/** The options are checked first, then the preview is shown (or why there is none). */
+async function preview(open: OpenServices, opts: PreviewOptions): Promise<void> {
+  const frequency = frequencyName(opts.frequency);
+  // Checked before anything opens: a bad date or id is refused at once.
+  if (opts.date !== undefined) parseEdition(opts.date, frequency ?? 'weekly');
+  const topics = topicsOption(opts.topics);
+  if (opts.date !== undefined && opts.latest) {
+    throw new ValidationError('PREVIEW_OPTIONS', 'give --date or --latest, not both');
+  }
+  await withServices(open, async ({ config, posts, digestService }) => {
+    const f = frequency ?? config.digest.defaultFrequency;
+    let date = opts.date ?? nextDigestDate(new Date(), frequencySchedule(config.digest, f));
+    if (opts.latest) {
+      const latest = await latestDigestDate({ config, postStore: posts });
+      if (!latest) {
+        process.stderr.write('No posts are stored yet: add a feed and run `ingest` first.\n');
+        process.exitCode = 1;
+        return;
       }
-      await withServices(open, async ({ config, posts, digestService }) => {
-        const f = frequency ?? config.digest.defaultFrequency;
-        let date = opts.date ?? nextDigestDate(new Date(), frequencySchedule(config.digest, f));
-        if (opts.latest) {
-          const latest = await latestDigestDate({ config, postStore: posts });
-          if (!latest) {
-            process.stderr.write('No posts are stored yet: add a feed and run `ingest` first.\n');
-            process.exitCode = 1;
-            return;
-          }
-          date = latest;
-        }
-        // The one preview use case, the admin page's and API's too (digest-service.ts).
-        const c = await digestService.preview(date, undefined, { frequency: f, topics });
-        if (c.empty) {
-          const line = describeEmpty(
-            date,
-            c.emptyReason,
-            config.digest.tz,
-            (d) => `try \`--date ${d}\` or \`--latest\``,
-          );
-          process.stderr.write(`${line}\n`);
-          if (opts.out) {
-            process.stderr.write(`Nothing was written to ${opts.out}.\n`);
-            process.exitCode = 1;
-          }
-          return;
-        }
-        const body = opts.text ? c.text : c.html;
-        const source = c.stored
-          ? `the stored digest, built ${c.builtAt} (${c.status})`
-          : 'not built yet: rendered from the posts stored now';
-        const what = `Digest of ${date}${topics.length ? ` (topics: ${topics.join(', ')})` : ''}: ${plural(c.posts.length, 'post')}, "${c.subject}"; ${source}.`;
-        if (opts.out) {
-          await writeFile(opts.out, body);
-          process.stderr.write(`${what} Wrote ${opts.out}.\n`);
-        } else {
-          process.stderr.write(`${what}\n`);
-          process.stdout.write(body);
-        }
-      });
-    });
+      date = latest;
+    }
+    // The one preview use case, the admin page's and API's too (digest-service.ts).
+    const c = await digestService.preview(date, undefined, { frequency: f, topics });
+    if (c.empty) {
+      const line = describeEmpty(
+        date,
+        c.emptyReason,
+        config.digest.tz,
+        (d) => `try \`--date ${d}\` or \`--latest\``,
+      );
+      process.stderr.write(`${line}\n`);
+      if (opts.out) {
+        process.stderr.write(`Nothing was written to ${opts.out}.\n`);
+        process.exitCode = 1;
+      }
+      return;
+    }
+    await writePreview(c, date, topics, opts);
+  });
+}
+
+/** The digest to stdout or `--out`, and what it is to stderr. */
+async function writePreview(
+  c: Awaited<ReturnType<DigestService['preview']>>,
+  date: string,
+  topics: string[],
+  opts: PreviewOptions,
+): Promise<void> {
+  const body = opts.text ? c.text : c.html;
+  const source = c.stored
+    ? `the stored digest, built ${c.builtAt} (${c.status})`
+    : 'not built yet: rendered from the posts stored now';
+  const what = `Digest of ${date}${topics.length ? ` (topics: ${topics.join(', ')})` : ''}: ${plural(c.posts.length, 'post')}, "${c.subject}"; ${source}.`;
+  if (opts.out) {
+    await writeFile(opts.out, body);
+    process.stderr.write(`${what} Wrote ${opts.out}.\n`);
+  } else {
+    process.stderr.write(`${what}\n`);
+    process.stdout.write(body);
+  }
 }

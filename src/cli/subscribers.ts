@@ -107,6 +107,9 @@ function printSummary(r: ImportSummary, out: Out): void {
   if (r.invalidCount > r.invalid.length) out(`  … and ${r.invalidCount - r.invalid.length} more`);
 }
 
+type Write = (chunk: string) => Promise<void>;
+type WithStore = (fn: (store: SubscriberStore) => Promise<void>) => Promise<void>;
+
 /**
  * `subscribers add|import|list|count|remove|export`. Output goes to `out` (stdout); the export's
  * CSV goes to `write` (stdout) page by page.
@@ -115,16 +118,21 @@ export function registerSubscriberCommands(
   program: Command,
   open: OpenServices,
   out: Out = (line) => console.log(line),
-  write: (chunk: string) => Promise<void> = (chunk) =>
+  write: Write = (chunk) =>
     new Promise((resolve) =>
       process.stdout.write(chunk) ? resolve() : process.stdout.once('drain', resolve),
     ),
 ): void {
-  const withStore = (fn: (store: SubscriberStore) => Promise<void>) =>
-    withServices(open, (services) => fn(services.subscribers));
-
+  const withStore: WithStore = (fn) => withServices(open, (services) => fn(services.subscribers));
   const cmd = program.command('subscribers').description('manage subscribers');
+  registerAdd(cmd, open, out);
+  registerImport(cmd, open, out);
+  registerList(cmd, withStore, out);
+  registerRemove(cmd, withStore, out);
+  registerExport(cmd, withStore, write);
+}
 
+function registerAdd(cmd: Command, open: OpenServices, out: Out): void {
   cmd
     .command('add <email>')
     .description(
@@ -137,38 +145,48 @@ export function registerSubscriberCommands(
     .option('--frequency <f>', 'daily, weekly or monthly, among DIGEST_FREQUENCIES')
     .option('--topics <a,b>', 'topic names separated by commas (none: every post)')
     .action((email: string, opts: AddOptions) =>
-      withServices(open, async (services) => {
-        const store = services.subscribers;
-        const status: SubscriberStatus = opts.confirmed ? 'confirmed' : 'pending';
-        const choice = checkChoice(
-          { frequency: opts.frequency, topics: opts.topics },
-          await siteChoices(services),
-        );
-        if (!choice.ok) throw new ValidationError('SUBSCRIBER_CHOICE_INVALID', choice.message);
-        const r = await store.add({
-          email,
-          status,
-          tz: opts.tz,
-          name: opts.name,
-          frequency: choice.value.frequency ?? undefined,
-          topics: choice.value.topics ?? undefined,
-        });
-        const s = r.subscriber;
-        if (r.created) out(`added ${s.email} (id ${s.id}) as ${s.status}`);
-        else if (r.updated) out(`${s.email} (id ${s.id}) already existed; now ${s.status}`);
-        else out(`${s.email} (id ${s.id}) already exists as ${s.status}; nothing changed`);
-        if (
-          s.status !== status &&
-          !r.created &&
-          ['unsubscribed', 'bounced', 'complained'].includes(s.status)
-        ) {
-          out(
-            `  (an ${s.status} subscriber is never re-confirmed from here: they must subscribe again)`,
-          );
-        }
-      }),
+      withServices(open, (services) => subscribersAdd(services, email, opts, out)),
     );
+}
 
+/** `subscribers add`: says whether it was added, changed or already there. */
+async function subscribersAdd(
+  services: Services,
+  email: string,
+  opts: AddOptions,
+  out: Out,
+): Promise<void> {
+  const store = services.subscribers;
+  const status: SubscriberStatus = opts.confirmed ? 'confirmed' : 'pending';
+  const choice = checkChoice(
+    { frequency: opts.frequency, topics: opts.topics },
+    await siteChoices(services),
+  );
+  if (!choice.ok) throw new ValidationError('SUBSCRIBER_CHOICE_INVALID', choice.message);
+  const r = await store.add({
+    email,
+    status,
+    tz: opts.tz,
+    name: opts.name,
+    frequency: choice.value.frequency ?? undefined,
+    topics: choice.value.topics ?? undefined,
+  });
+  const s = r.subscriber;
+  if (r.created) out(`added ${s.email} (id ${s.id}) as ${s.status}`);
+  else if (r.updated) out(`${s.email} (id ${s.id}) already existed; now ${s.status}`);
+  else out(`${s.email} (id ${s.id}) already exists as ${s.status}; nothing changed`);
+  if (
+    s.status !== status &&
+    !r.created &&
+    ['unsubscribed', 'bounced', 'complained'].includes(s.status)
+  ) {
+    out(`  (an ${s.status} subscriber is never re-confirmed from here: they must subscribe again)`);
+  }
+}
+
+type ImportOptions = { status: string; fromLine?: string };
+
+function registerImport(cmd: Command, open: OpenServices, out: Out): void {
   cmd
     .command('import <file>')
     .description(
@@ -181,43 +199,54 @@ export function registerSubscriberCommands(
     )
     .option('--status <status>', 'status for rows without one', 'confirmed')
     .option('--from-line <n>', 'skip the rows before this line (resume an interrupted import)')
-    .action((file: string, opts: { status: string; fromLine?: string }) =>
-      withServices(open, async (services) => {
-        const store = services.subscribers;
-        const choices = await siteChoices(services);
-        const defaultStatus = parseStatus(opts.status)!;
-        const progress = importProgress(Boolean(process.stderr.isTTY), out);
-        try {
-          const fromLine = opts.fromLine === undefined ? undefined : Number(opts.fromLine);
-          if (fromLine !== undefined && (!Number.isInteger(fromLine) || fromLine < 2)) {
-            throw new ValidationError(
-              'IMPORT_FROM_LINE',
-              '--from-line must be a line number from 2',
-            );
-          }
-          const r = await importSubscribers({ store, choices }, file, {
-            defaultStatus,
-            fromLine,
-            onProgress: (p) => progress.update(p),
-          });
-          progress.stop();
-          printSummary(r, out);
-          if (r.invalidCount > 0) process.exitCode = 2;
-        } catch (err) {
-          progress.stop();
-          if (err instanceof ImportInterruptedError) {
-            printSummary(err.summary, out);
-            process.stderr.write(
-              `${err.message} (\`subscribers import ${file} --from-line ${err.resumeLine}\`)\n`,
-            );
-            process.exitCode = 1;
-            return;
-          }
-          throw err;
-        }
-      }),
+    .action((file: string, opts: ImportOptions) =>
+      withServices(open, (services) => subscribersImport(services, file, opts, out)),
     );
+}
 
+/**
+ * `subscribers import`: exit 2 when some rows were invalid, 1 when the store failed part-way
+ * (with the line to resume from).
+ */
+async function subscribersImport(
+  services: Services,
+  file: string,
+  opts: ImportOptions,
+  out: Out,
+): Promise<void> {
+  const store = services.subscribers;
+  const choices = await siteChoices(services);
+  const defaultStatus = parseStatus(opts.status)!;
+  const progress = importProgress(Boolean(process.stderr.isTTY), out);
+  try {
+    const fromLine = opts.fromLine === undefined ? undefined : Number(opts.fromLine);
+    if (fromLine !== undefined && (!Number.isInteger(fromLine) || fromLine < 2)) {
+      throw new ValidationError('IMPORT_FROM_LINE', '--from-line must be a line number from 2');
+    }
+    const r = await importSubscribers({ store, choices }, file, {
+      defaultStatus,
+      fromLine,
+      onProgress: (p) => progress.update(p),
+    });
+    progress.stop();
+    printSummary(r, out);
+    if (r.invalidCount > 0) process.exitCode = 2;
+  } catch (err) {
+    progress.stop();
+    if (err instanceof ImportInterruptedError) {
+      printSummary(err.summary, out);
+      process.stderr.write(
+        `${err.message} (\`subscribers import ${file} --from-line ${err.resumeLine}\`)\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+/** `subscribers list` and `subscribers count`. */
+function registerList(cmd: Command, withStore: WithStore, out: Out): void {
   cmd
     .command('list')
     .description(
@@ -251,7 +280,9 @@ export function registerSubscriberCommands(
         for (const s of SUBSCRIBER_STATUSES) out(`${s.padEnd(13)} ${counts[s]}`);
       }),
     );
+}
 
+function registerRemove(cmd: Command, withStore: WithStore, out: Out): void {
   cmd
     .command('remove <email>')
     .description(
@@ -269,7 +300,9 @@ export function registerSubscriberCommands(
         );
       }),
     );
+}
 
+function registerExport(cmd: Command, withStore: WithStore, write: Write): void {
   cmd
     .command('export')
     .description(
