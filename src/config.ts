@@ -120,72 +120,12 @@ export class ConfigError extends AppError {
   }
 }
 
+type ParsedEnv = z.output<typeof EnvSchema>;
+
 /** Parses the environment. Pure: pass an object in tests. */
 export function loadConfig(env: Record<string, string | undefined> = process.env) {
-  // An empty value (`SECRET=` in a .env file) means "not set", so defaults apply.
-  const given = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = EnvSchema.safeParse(given);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(String(issue.path[0] ?? '?'), issue.message);
-  }
-  const e = parsed.data;
-  const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY].filter(Boolean).length;
-  if (dkimParts !== 0 && dkimParts !== 3) {
-    throw new ConfigError(
-      'DKIM_DOMAIN',
-      'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together',
-    );
-  }
-  const mailFromAddress = /<([^>]+)>\s*$/.exec(e.MAIL_FROM)?.[1] ?? e.MAIL_FROM.trim();
-  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFromAddress) || /[\r\n]/.test(e.MAIL_FROM)) {
-    throw new ConfigError(
-      'MAIL_FROM',
-      'must be an address, optionally with a name: "Name <a@b.c>"',
-    );
-  }
-  // Scripts and BullMQ touch several keys at once; on a cluster they must all share one slot.
-  if (e.REDIS_CLUSTER && !/^[^{]*\{[^}]+\}/.test(e.REDIS_PREFIX)) {
-    throw new ConfigError(
-      'REDIS_PREFIX',
-      'needs a {hash tag} with REDIS_CLUSTER=true, e.g. {newsletter}',
-    );
-  }
-  if (e.DKIM_PRIVATE_KEY) {
-    try {
-      loadDkimKey(e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'));
-    } catch (err) {
-      throw new ConfigError(
-        'DKIM_PRIVATE_KEY',
-        `is not a usable PEM private key (${(err as Error).message}); mail would go out unsigned`,
-      );
-    }
-  }
-  const fromDomain = mailFromAddress.slice(mailFromAddress.lastIndexOf('@') + 1).toLowerCase();
-  const mailSetup = checkMailSetup({
-    smtpUrl: e.SMTP_URL,
-    publicUrl: e.PUBLIC_URL,
-    fromDomain,
-    dkimDomain: e.DKIM_DOMAIN,
-  });
-  if (mailSetup.refusal)
-    throw new ConfigError(mailSetup.refusal.variable, mailSetup.refusal.detail);
-  const warnings = mailSetup.warnings;
-  if (!e.DIGEST_FREQUENCIES.includes(e.DIGEST_DEFAULT_FREQUENCY)) {
-    throw new ConfigError(
-      'DIGEST_DEFAULT_FREQUENCY',
-      `is ${e.DIGEST_DEFAULT_FREQUENCY}, which DIGEST_FREQUENCIES (${e.DIGEST_FREQUENCIES.join(', ')}) does not offer`,
-    );
-  }
-
-  for (const feed of splitList(e.FEEDS)) {
-    if (/^[a-z]+:/i.test(feed) && !/^https?:\/\//i.test(feed)) {
-      throw new ConfigError('FEEDS', `has "${feed}": only http(s) URLs and file paths are feeds`);
-    }
-  }
-
+  const e = parseEnv(env);
+  const { mailFromAddress, fromDomain, warnings } = checkEnv(e);
   return Object.freeze({
     redis: Object.freeze({
       url: e.REDIS_URL,
@@ -197,63 +137,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     /** Named hosts and addresses feeds may use though private or cloud metadata (address-guard.ts). */
     feedAllowHosts: Object.freeze(e.FEED_ALLOW_HOSTS),
     ingestCron: e.INGEST_CRON,
-    digest: Object.freeze({
-      cron: e.DIGEST_CRON,
-      tz: e.DIGEST_TZ,
-      maxPosts: e.DIGEST_MAX_POSTS,
-      /** A subscriber's digest with fewer posts is not sent; they roll over to the next one. */
-      minPosts: e.DIGEST_MIN_POSTS,
-      /** The frequencies the site offers, in FREQUENCIES order, and the one a new subscriber gets. */
-      frequencies: Object.freeze(e.DIGEST_FREQUENCIES),
-      defaultFrequency: e.DIGEST_DEFAULT_FREQUENCY,
-      /** Each frequency's cron; read in each subscriber's zone unless localTime is false. */
-      crons: Object.freeze({
-        daily: e.DIGEST_DAILY_CRON,
-        weekly: e.DIGEST_CRON,
-        monthly: e.DIGEST_MONTHLY_CRON,
-      } satisfies Record<Frequency, string>),
-      /** false: everyone at the cron's time in DIGEST_TZ (one instant per edition). */
-      localTime: e.DIGEST_LOCAL_TIME,
-      /** First wait of a held digest before its next SMTP preflight; doubles up to 15 min. */
-      preflightRetryDelayMs: e.PREFLIGHT_RETRY_DELAY_MS,
-    }),
-    site: Object.freeze({
-      name: e.SITE_NAME,
-      // Unset: the address a local run is reached at, so links work out of the box.
-      publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
-      lang: e.SITE_LANG,
-      postalAddress: e.POSTAL_ADDRESS,
-      accentColor: e.ACCENT_COLOR,
-      logoUrl: e.LOGO_URL,
-    }),
+    digest: digestSection(e),
+    site: siteSection(e),
     templatesDir: e.TEMPLATES_DIR,
-    mail: Object.freeze({
-      from: e.MAIL_FROM,
-      fromAddress: mailFromAddress,
-      listUnsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO,
-      /** The VERP base: each copy's envelope sender is `local+<token>@domain` (README "Bounces"). */
-      bounceAddress: e.BOUNCE_ADDRESS ?? `bounces@${fromDomain}`,
-      dkim:
-        e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
-          ? Object.freeze({
-              domainName: e.DKIM_DOMAIN,
-              keySelector: e.DKIM_SELECTOR,
-              privateKey: e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'),
-            })
-          : undefined,
-    }),
+    mail: mailSection(e, mailFromAddress, fromDomain),
     smtp: Object.freeze({
       url: e.SMTP_URL,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
     }),
-    send: Object.freeze({
-      concurrency: e.SEND_CONCURRENCY,
-      attempts: e.SEND_ATTEMPTS,
-      batchSize: e.SEND_BATCH_SIZE,
-      rate: e.SEND_RATE,
-      leaseMs: e.SEND_LEASE_SECONDS * 1000,
-      retryDelayMs: e.SEND_RETRY_DELAY_MS,
-    }),
+    send: sendSection(e),
     http: Object.freeze({ host: e.HOST, port: e.PORT, trustProxy: e.TRUST_PROXY }),
     /** A worker process's own /metrics port (workers/main.ts); unset: none. */
     metricsPort: e.METRICS_PORT,
@@ -268,6 +160,158 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     warnings: Object.freeze(warnings),
     /** Unset: pretty on a terminal, JSON lines otherwise. */
     logFormat: e.LOG_FORMAT,
+  });
+}
+
+/** Each variable by the schema; the first bad one is named. */
+function parseEnv(env: Record<string, string | undefined>): ParsedEnv {
+  // An empty value (`SECRET=` in a .env file) means "not set", so defaults apply.
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = EnvSchema.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? '?'), issue.message);
+  }
+  return parsed.data;
+}
+
+/**
+ * The checks across variables, in this order (the first failing one is named): DKIM's three
+ * go together, MAIL_FROM, REDIS_PREFIX on a cluster, the DKIM key, where mail goes
+ * (config-mail.ts), the default frequency, FEEDS.
+ */
+function checkEnv(e: ParsedEnv): {
+  mailFromAddress: string;
+  fromDomain: string;
+  warnings: string[];
+} {
+  const mailFromAddress = checkMailFrom(e);
+  // Scripts and BullMQ touch several keys at once; on a cluster they must all share one slot.
+  if (e.REDIS_CLUSTER && !/^[^{]*\{[^}]+\}/.test(e.REDIS_PREFIX)) {
+    throw new ConfigError(
+      'REDIS_PREFIX',
+      'needs a {hash tag} with REDIS_CLUSTER=true, e.g. {newsletter}',
+    );
+  }
+  checkDkimKey(e.DKIM_PRIVATE_KEY);
+  const fromDomain = mailFromAddress.slice(mailFromAddress.lastIndexOf('@') + 1).toLowerCase();
+  const mailSetup = checkMailSetup({
+    smtpUrl: e.SMTP_URL,
+    publicUrl: e.PUBLIC_URL,
+    fromDomain,
+    dkimDomain: e.DKIM_DOMAIN,
+  });
+  if (mailSetup.refusal)
+    throw new ConfigError(mailSetup.refusal.variable, mailSetup.refusal.detail);
+  if (!e.DIGEST_FREQUENCIES.includes(e.DIGEST_DEFAULT_FREQUENCY)) {
+    throw new ConfigError(
+      'DIGEST_DEFAULT_FREQUENCY',
+      `is ${e.DIGEST_DEFAULT_FREQUENCY}, which DIGEST_FREQUENCIES (${e.DIGEST_FREQUENCIES.join(', ')}) does not offer`,
+    );
+  }
+  for (const feed of splitList(e.FEEDS)) {
+    if (/^[a-z]+:/i.test(feed) && !/^https?:\/\//i.test(feed)) {
+      throw new ConfigError('FEEDS', `has "${feed}": only http(s) URLs and file paths are feeds`);
+    }
+  }
+  return { mailFromAddress, fromDomain, warnings: mailSetup.warnings };
+}
+
+/** DKIM's three variables go together; MAIL_FROM is an address. Returns that address. */
+function checkMailFrom(e: ParsedEnv): string {
+  const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY].filter(Boolean).length;
+  if (dkimParts !== 0 && dkimParts !== 3) {
+    throw new ConfigError(
+      'DKIM_DOMAIN',
+      'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY go together',
+    );
+  }
+  const mailFromAddress = /<([^>]+)>\s*$/.exec(e.MAIL_FROM)?.[1] ?? e.MAIL_FROM.trim();
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFromAddress) || /[\r\n]/.test(e.MAIL_FROM)) {
+    throw new ConfigError(
+      'MAIL_FROM',
+      'must be an address, optionally with a name: "Name <a@b.c>"',
+    );
+  }
+  return mailFromAddress;
+}
+
+/** An unusable key stops the start: mail would otherwise go out unsigned. */
+function checkDkimKey(key: string | undefined): void {
+  if (!key) return;
+  try {
+    loadDkimKey(key.replace(/\\n/g, '\n'));
+  } catch (err) {
+    throw new ConfigError(
+      'DKIM_PRIVATE_KEY',
+      `is not a usable PEM private key (${(err as Error).message}); mail would go out unsigned`,
+    );
+  }
+}
+
+function digestSection(e: ParsedEnv) {
+  return Object.freeze({
+    cron: e.DIGEST_CRON,
+    tz: e.DIGEST_TZ,
+    maxPosts: e.DIGEST_MAX_POSTS,
+    /** A subscriber's digest with fewer posts is not sent; they roll over to the next one. */
+    minPosts: e.DIGEST_MIN_POSTS,
+    /** The frequencies the site offers, in FREQUENCIES order, and the one a new subscriber gets. */
+    frequencies: Object.freeze(e.DIGEST_FREQUENCIES),
+    defaultFrequency: e.DIGEST_DEFAULT_FREQUENCY,
+    /** Each frequency's cron; read in each subscriber's zone unless localTime is false. */
+    crons: Object.freeze({
+      daily: e.DIGEST_DAILY_CRON,
+      weekly: e.DIGEST_CRON,
+      monthly: e.DIGEST_MONTHLY_CRON,
+    } satisfies Record<Frequency, string>),
+    /** false: everyone at the cron's time in DIGEST_TZ (one instant per edition). */
+    localTime: e.DIGEST_LOCAL_TIME,
+    /** First wait of a held digest before its next SMTP preflight; doubles up to 15 min. */
+    preflightRetryDelayMs: e.PREFLIGHT_RETRY_DELAY_MS,
+  });
+}
+
+function siteSection(e: ParsedEnv) {
+  return Object.freeze({
+    name: e.SITE_NAME,
+    // Unset: the address a local run is reached at, so links work out of the box.
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    lang: e.SITE_LANG,
+    postalAddress: e.POSTAL_ADDRESS,
+    accentColor: e.ACCENT_COLOR,
+    logoUrl: e.LOGO_URL,
+  });
+}
+
+function mailSection(e: ParsedEnv, fromAddress: string, fromDomain: string) {
+  return Object.freeze({
+    from: e.MAIL_FROM,
+    fromAddress,
+    listUnsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO,
+    /** The VERP base: each copy's envelope sender is `local+<token>@domain` (README "Bounces"). */
+    bounceAddress: e.BOUNCE_ADDRESS ?? `bounces@${fromDomain}`,
+    dkim:
+      e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY
+        ? Object.freeze({
+            domainName: e.DKIM_DOMAIN,
+            keySelector: e.DKIM_SELECTOR,
+            privateKey: e.DKIM_PRIVATE_KEY.replace(/\\n/g, '\n'),
+          })
+        : undefined,
+  });
+}
+
+function sendSection(e: ParsedEnv) {
+  return Object.freeze({
+    concurrency: e.SEND_CONCURRENCY,
+    attempts: e.SEND_ATTEMPTS,
+    batchSize: e.SEND_BATCH_SIZE,
+    rate: e.SEND_RATE,
+    leaseMs: e.SEND_LEASE_SECONDS * 1000,
+    retryDelayMs: e.SEND_RETRY_DELAY_MS,
   });
 }
 
