@@ -169,22 +169,8 @@ export async function importSubscribers(
   const defaultStatus = opts.defaultStatus ?? 'confirmed';
   const totalBytes = typeof source === 'string' ? (await stat(source)).size : undefined;
   const input = typeof source === 'string' ? createReadStream(source) : source;
-  const summary: ImportSummary = {
-    rows: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    suppressed: 0,
-    invalidCount: 0,
-    invalid: [],
-  };
-  const reject = (line: number, code: string, reason: string) => {
-    summary.invalidCount++;
-    if (summary.invalid.length < MAX_REPORTED) summary.invalid.push({ line, code, reason });
-  };
-
+  const summary = emptySummary();
   let bytes = 0;
-  let batch: { line: number; input: AddInput }[] = [];
   const progress = () =>
     opts.onProgress?.({
       rows: summary.rows,
@@ -193,26 +179,7 @@ export async function importSubscribers(
       created: summary.created,
       invalid: summary.invalidCount,
     });
-  const flush = async () => {
-    if (batch.length === 0) return;
-    let res;
-    try {
-      res = await deps.store.addMany(batch.map((b) => b.input));
-    } catch (err) {
-      summary.invalid.sort((a, b) => a.line - b.line);
-      throw new ImportInterruptedError(summary, batch[0]!.line, err as Error);
-    }
-    summary.created += res.created;
-    summary.updated += res.updated;
-    summary.unchanged += res.unchanged;
-    summary.suppressed += res.suppressed;
-    res.items.forEach((item, i) => {
-      if (item.outcome === 'invalid')
-        reject(batch[i]!.line, item.code ?? 'INVALID', item.message ?? 'invalid row');
-    });
-    batch = [];
-    progress();
-  };
+  const batches = createBatches(deps.store, summary, progress);
 
   const lines = createInterface({ input, crlfDelay: Infinity });
   // A stream error (unreadable file) must reject the import, not hang it.
@@ -226,47 +193,121 @@ export async function importSubscribers(
     }
     if (opts.fromLine !== undefined && rec.line < opts.fromLine) return;
     summary.rows++;
-    const row =
-      'unclosed' in rec
-        ? 'a quote opened on this line is never closed: the row is skipped, the lines after it are read as rows'
-        : toRow(rec.text, columns);
-    if (typeof row === 'string') return reject(rec.line, 'CSV_MALFORMED', row);
-    const status = row.status?.trim().toLowerCase() || defaultStatus;
-    if (!row.email?.trim())
-      return reject(rec.line, 'ADDRESS_EMPTY', 'no email address in this row');
-    if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) {
-      return reject(rec.line, 'SUBSCRIBER_STATUS_INVALID', `unknown status "${row.status}"`);
-    }
-    const choice = rowChoice(row, deps.choices);
-    if ('code' in choice) return reject(rec.line, choice.code, choice.reason);
-    batch.push({
-      line: rec.line,
-      input: {
-        email: row.email,
-        name: row.name?.trim() || undefined,
-        tz: row.timezone?.trim() || undefined,
-        status: status as SubscriberStatus,
-        ...choice,
-      },
-    });
-    if (batch.length >= BATCH) await flush();
+    const row = rowInput(rec, columns, defaultStatus, deps.choices);
+    if ('code' in row) return reject(summary, rec.line, row.code, row.reason);
+    await batches.add(rec.line, row);
   };
   const read = async () => {
-    const records = createRecordReader();
-    let lineNo = 0;
-    for await (const raw of lines) {
-      lineNo++;
-      bytes += Buffer.byteLength(raw) + 1;
-      for (const rec of records.push(lineNo, lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw))
-        await handle(rec);
-    }
-    for (const rec of records.end()) await handle(rec);
-    await flush();
+    await readRecords(lines, handle, (n) => (bytes += n));
+    await batches.flush();
   };
   await Promise.race([read(), failed]);
   if (!columns) readHeader([]);
   summary.invalid.sort((a, b) => a.line - b.line);
   return summary;
+}
+
+function emptySummary(): ImportSummary {
+  return {
+    rows: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    suppressed: 0,
+    invalidCount: 0,
+    invalid: [],
+  };
+}
+
+/** Counts an invalid row; the first MAX_REPORTED are kept with their line and reason. */
+function reject(summary: ImportSummary, line: number, code: string, reason: string): void {
+  summary.invalidCount++;
+  if (summary.invalid.length < MAX_REPORTED) summary.invalid.push({ line, code, reason });
+}
+
+/**
+ * Valid rows go to the store `BATCH` at a time (one `addMany` each), counted in `summary`.
+ * A store failure throws ImportInterruptedError naming the batch's first line: every row
+ * before it is stored.
+ */
+function createBatches(
+  store: Pick<SubscriberStore, 'addMany'>,
+  summary: ImportSummary,
+  progress: () => void,
+) {
+  let batch: { line: number; input: AddInput }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    let res;
+    try {
+      res = await store.addMany(batch.map((b) => b.input));
+    } catch (err) {
+      summary.invalid.sort((a, b) => a.line - b.line);
+      throw new ImportInterruptedError(summary, batch[0]!.line, err as Error);
+    }
+    summary.created += res.created;
+    summary.updated += res.updated;
+    summary.unchanged += res.unchanged;
+    summary.suppressed += res.suppressed;
+    res.items.forEach((item, i) => {
+      if (item.outcome === 'invalid')
+        reject(summary, batch[i]!.line, item.code ?? 'INVALID', item.message ?? 'invalid row');
+    });
+    batch = [];
+    progress();
+  };
+  return {
+    flush,
+    async add(line: number, input: AddInput): Promise<void> {
+      batch.push({ line, input });
+      if (batch.length >= BATCH) await flush();
+    },
+  };
+}
+
+/** A data record as the store's input, or why its row is invalid (checked in this order). */
+function rowInput(
+  rec: CsvRecord,
+  columns: (keyof Row | false)[],
+  defaultStatus: SubscriberStatus,
+  choices: ImportChoices,
+): AddInput | { code: string; reason: string } {
+  const row =
+    'unclosed' in rec
+      ? 'a quote opened on this line is never closed: the row is skipped, the lines after it are read as rows'
+      : toRow(rec.text, columns);
+  if (typeof row === 'string') return { code: 'CSV_MALFORMED', reason: row };
+  const status = row.status?.trim().toLowerCase() || defaultStatus;
+  if (!row.email?.trim()) return { code: 'ADDRESS_EMPTY', reason: 'no email address in this row' };
+  if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) {
+    return { code: 'SUBSCRIBER_STATUS_INVALID', reason: `unknown status "${row.status}"` };
+  }
+  const choice = rowChoice(row, choices);
+  if ('code' in choice) return choice;
+  return {
+    email: row.email,
+    name: row.name?.trim() || undefined,
+    tz: row.timezone?.trim() || undefined,
+    status: status as SubscriberStatus,
+    ...choice,
+  };
+}
+
+/** Feeds each line (a BOM dropped from the first) to the record reader, and its records to `handle`. */
+async function readRecords(
+  lines: AsyncIterable<string>,
+  handle: (rec: CsvRecord) => Promise<void>,
+  onBytes: (n: number) => void,
+): Promise<void> {
+  const records = createRecordReader();
+  let lineNo = 0;
+  for await (const raw of lines) {
+    lineNo++;
+    onBytes(Buffer.byteLength(raw) + 1);
+    for (const rec of records.push(lineNo, lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw))
+      await handle(rec);
+  }
+  for (const rec of records.end()) await handle(rec);
 }
 
 /** One line's fields, or undefined when it is not valid CSV. */
