@@ -34,12 +34,8 @@ export type ConfirmOutcome =
       code: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'SUBSCRIBER_BLOCKED' | 'TOKEN_SUPERSEDED';
     };
 
-/**
- * The double opt-in flow: request (sends a confirmation), confirm, unsubscribe, resubscribe,
- * welcome. The public HTTP routes call it; it knows nothing of HTTP. It never tells the caller
- * what state an address was in, so the answer to a subscribe request cannot reveal it.
- */
-export function createSubscription(deps: {
+/** What the subscription flow needs: the stores, signing, mail, and its limits and clock. */
+export interface SubscriptionDeps {
   config: Config;
   log: Pick<Logger, 'info' | 'warn'>;
   redis: RedisClient;
@@ -55,7 +51,16 @@ export function createSubscription(deps: {
   digests: Pick<DigestService, 'list' | 'get'>;
   confirmations: { perAddress: number; perRequester: number };
   now: () => Date;
-}) {
+}
+
+type ConfirmationLimit = ReturnType<typeof createConfirmationLimit>;
+
+/**
+ * The double opt-in flow: request (sends a confirmation), confirm, unsubscribe, resubscribe,
+ * welcome. The public HTTP routes call it; it knows nothing of HTTP. It never tells the caller
+ * what state an address was in, so the answer to a subscribe request cannot reveal it.
+ */
+export function createSubscription(deps: SubscriptionDeps) {
   const { subscribers, config } = deps;
   const copies = createDigestCopies({
     ...config,
@@ -69,80 +74,7 @@ export function createSubscription(deps: {
     ...deps.confirmations,
   });
   const pending = createPendingExpiry({ redis: deps.redis, keys: deps.keys });
-
-  async function sendConfirmation(sub: Subscriber): Promise<void> {
-    const confirmUrl = deps.links.confirm(sub.id, deps.now());
-    const { subject, html, text } = await deps.renderer.renderConfirm({
-      confirmUrl,
-      email: sub.email,
-    });
-    await deps.mailer.sendMail({ from: config.mail.from, to: sub.email, subject, html, text });
-  }
-
-  /** Sends the latest sent digest to a newly confirmed subscriber (WELCOME_EMAIL). */
-  async function sendWelcome(sub: Subscriber): Promise<void> {
-    const latest = (await deps.digests.list(20)).find(
-      (d) => d.status === 'sent' || d.status === 'sent_with_failures',
-    );
-    const digest = latest && (await deps.digests.get(latest.id));
-    if (!digest) return;
-    // The same message the batch sent, with this subscriber's links and headers.
-    await copies.toSubscriber(digest, sub);
-  }
-
-  /**
-   * Stores a subscribe request; returns the subscriber to send a confirmation to, if any.
-   * The confirmation limit is taken first, whatever the address's state, so every request
-   * writes: a Redis that refuses writes fails them all alike (no answer tells states apart).
-   */
-  async function store(input: SubscribeRequest): Promise<Subscriber | undefined> {
-    const allowed = await limit.take(input.email, input.requester);
-    if (await subscribers.isSuppressed(input.email)) return undefined;
-    let sub = await subscribers.getByEmail(input.email);
-    if (!sub) {
-      const added = await subscribers.add({
-        email: input.email,
-        tz: input.tz,
-        frequency: input.frequency,
-        topics: input.topics,
-        status: 'pending',
-        consent: input.consent,
-      });
-      // Two requests at once: the second finds the first's subscriber; one confirmation suffices.
-      sub = added.subscriber;
-      if (!added.created && sub.status !== 'pending') return undefined;
-    } else if (sub.status === 'pending' || sub.status === 'unsubscribed') {
-      await subscribers.update(sub.id, {
-        consent: input.consent,
-        ...(input.tz ? { tz: input.tz } : {}),
-        // What the form offered and they chose replaces an earlier request's choice.
-        ...(input.frequency ? { frequency: input.frequency } : {}),
-        ...(input.topics ? { topics: input.topics } : {}),
-      });
-    } else {
-      return undefined;
-    }
-    if (sub.status === 'pending') await pending.noteRequest(sub.id, deps.now());
-    if (allowed) return sub;
-    deps.log.info({ subscriber: sub.id }, 'confirmation not sent: daily limit reached');
-    return undefined;
-  }
-
-  /** Checks a confirmation token against its subscriber without changing anything. */
-  async function check(token: string): Promise<ConfirmOutcome> {
-    const v = deps.tokens.verify('confirm', token, deps.now());
-    if (!v.ok) return v;
-    const sub = await subscribers.get(v.subscriberId);
-    if (!sub) return { ok: false, code: 'TOKEN_INVALID' };
-    if (sub.status === 'confirmed') return { ok: true, subscriber: sub, already: true };
-    if (sub.status !== 'pending' && sub.status !== 'unsubscribed')
-      return { ok: false, code: 'SUBSCRIBER_BLOCKED' };
-    // A link issued before the address was unsubscribed must not subscribe it again.
-    const issuedAt = v.expiresAt - CONFIRM_TTL_SECONDS;
-    if (sub.status === 'unsubscribed' && Math.floor(Date.parse(sub.updatedAt) / 1000) > issuedAt)
-      return { ok: false, code: 'TOKEN_SUPERSEDED' };
-    return { ok: true, subscriber: sub, already: false };
-  }
+  const check = (token: string) => checkConfirmToken(deps, token);
 
   return {
     /**
@@ -153,8 +85,8 @@ export function createSubscription(deps: {
      * suppressed: nothing. `requester` is the client's address as limits count it.
      */
     async request(input: SubscribeRequest): Promise<{ send: () => Promise<void> }> {
-      const sub = await store(input);
-      return { send: async () => (sub ? sendConfirmation(sub) : undefined) };
+      const sub = await storeRequest(deps, { limit, pending }, input);
+      return { send: async () => (sub ? sendConfirmation(deps, sub) : undefined) };
     },
 
     /** Deletes pending subscribers 7 days after their last request (a bounded sweep). */
@@ -172,7 +104,16 @@ export function createSubscription(deps: {
       return { ok: true, subscriber: { ...sub, status: 'confirmed' }, already: false };
     },
 
-    sendWelcome,
+    /** Sends the latest sent digest to a newly confirmed subscriber (WELCOME_EMAIL). */
+    async sendWelcome(sub: Subscriber): Promise<void> {
+      const latest = (await deps.digests.list(20)).find(
+        (d) => d.status === 'sent' || d.status === 'sent_with_failures',
+      );
+      const digest = latest && (await deps.digests.get(latest.id));
+      if (!digest) return;
+      // The same message the batch sent, with this subscriber's links and headers.
+      await copies.toSubscriber(digest, sub);
+    },
 
     /**
      * Emails the subscriber a preferences link valid for a day: the one link that can
@@ -181,19 +122,7 @@ export function createSubscription(deps: {
      */
     async sendDataLink(sub: Subscriber, requester: string): Promise<void> {
       if (!(await limit.take(sub.email, requester))) return;
-      const url = deps.links.dataLink(sub.id, deps.now());
-      const lines = [
-        `Someone (we hope you) asked to download or delete the data ${config.site.name} keeps about ${sub.email}.`,
-        `This link does it; it works for 24 hours: ${url}`,
-        'Did not ask? Ignore this email: nothing changes.',
-      ];
-      await deps.mailer.sendMail({
-        from: config.mail.from,
-        to: sub.email,
-        subject: `Your data at ${config.site.name}`,
-        text: lines.join('\n\n'),
-        html: lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n'),
-      });
+      await sendDataLinkMail(deps, sub);
     },
 
     /** Unsubscribes the subscriber; bounced/complained keep their status (stronger). */
@@ -210,6 +139,92 @@ export function createSubscription(deps: {
       return true;
     },
   };
+}
+
+async function sendConfirmation(deps: SubscriptionDeps, sub: Subscriber): Promise<void> {
+  const confirmUrl = deps.links.confirm(sub.id, deps.now());
+  const { subject, html, text } = await deps.renderer.renderConfirm({
+    confirmUrl,
+    email: sub.email,
+  });
+  await deps.mailer.sendMail({ from: deps.config.mail.from, to: sub.email, subject, html, text });
+}
+
+/**
+ * Stores a subscribe request; returns the subscriber to send a confirmation to, if any.
+ * The confirmation limit is taken first, whatever the address's state, so every request
+ * writes: a Redis that refuses writes fails them all alike (no answer tells states apart).
+ */
+async function storeRequest(
+  deps: SubscriptionDeps,
+  { limit, pending }: { limit: ConfirmationLimit; pending: ReturnType<typeof createPendingExpiry> },
+  input: SubscribeRequest,
+): Promise<Subscriber | undefined> {
+  const { subscribers } = deps;
+  const allowed = await limit.take(input.email, input.requester);
+  if (await subscribers.isSuppressed(input.email)) return undefined;
+  let sub = await subscribers.getByEmail(input.email);
+  if (!sub) {
+    const added = await subscribers.add({
+      email: input.email,
+      tz: input.tz,
+      frequency: input.frequency,
+      topics: input.topics,
+      status: 'pending',
+      consent: input.consent,
+    });
+    // Two requests at once: the second finds the first's subscriber; one confirmation suffices.
+    sub = added.subscriber;
+    if (!added.created && sub.status !== 'pending') return undefined;
+  } else if (sub.status === 'pending' || sub.status === 'unsubscribed') {
+    await subscribers.update(sub.id, {
+      consent: input.consent,
+      ...(input.tz ? { tz: input.tz } : {}),
+      // What the form offered and they chose replaces an earlier request's choice.
+      ...(input.frequency ? { frequency: input.frequency } : {}),
+      ...(input.topics ? { topics: input.topics } : {}),
+    });
+  } else {
+    return undefined;
+  }
+  if (sub.status === 'pending') await pending.noteRequest(sub.id, deps.now());
+  if (allowed) return sub;
+  deps.log.info({ subscriber: sub.id }, 'confirmation not sent: daily limit reached');
+  return undefined;
+}
+
+/** Checks a confirmation token against its subscriber without changing anything. */
+async function checkConfirmToken(deps: SubscriptionDeps, token: string): Promise<ConfirmOutcome> {
+  const v = deps.tokens.verify('confirm', token, deps.now());
+  if (!v.ok) return v;
+  const sub = await deps.subscribers.get(v.subscriberId);
+  if (!sub) return { ok: false, code: 'TOKEN_INVALID' };
+  if (sub.status === 'confirmed') return { ok: true, subscriber: sub, already: true };
+  if (sub.status !== 'pending' && sub.status !== 'unsubscribed')
+    return { ok: false, code: 'SUBSCRIBER_BLOCKED' };
+  // A link issued before the address was unsubscribed must not subscribe it again.
+  const issuedAt = v.expiresAt - CONFIRM_TTL_SECONDS;
+  if (sub.status === 'unsubscribed' && Math.floor(Date.parse(sub.updatedAt) / 1000) > issuedAt)
+    return { ok: false, code: 'TOKEN_SUPERSEDED' };
+  return { ok: true, subscriber: sub, already: false };
+}
+
+/** The email with the data link (valid for 24 hours); the caller has taken the limit. */
+async function sendDataLinkMail(deps: SubscriptionDeps, sub: Subscriber): Promise<void> {
+  const { config } = deps;
+  const url = deps.links.dataLink(sub.id, deps.now());
+  const lines = [
+    `Someone (we hope you) asked to download or delete the data ${config.site.name} keeps about ${sub.email}.`,
+    `This link does it; it works for 24 hours: ${url}`,
+    'Did not ask? Ignore this email: nothing changes.',
+  ];
+  await deps.mailer.sendMail({
+    from: config.mail.from,
+    to: sub.email,
+    subject: `Your data at ${config.site.name}`,
+    text: lines.join('\n\n'),
+    html: lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n'),
+  });
 }
 
 export type Subscription = ReturnType<typeof createSubscription>;
