@@ -39,102 +39,24 @@ interface Conn {
   dead: boolean;
 }
 
+/**
+ * The pool's state, shared by the functions below: module functions taking it, rather than
+ * closures made per pool, so the per-message path (`run`, `release`, `pump`) stays as it was.
+ */
+interface PoolState {
+  options: SMTPConnection.Options;
+  credentials: { user: string; pass: string } | undefined;
+  maxConnections: number;
+  maxMessages: number;
+  log: Logger;
+  queue: Pending[];
+  free: Conn[];
+  open: number;
+  closed: boolean;
+}
+
 export function createSmtpPool(o: SmtpPoolOptions) {
-  const { auth, ...target } = parseConnectionUrl(o.url);
-  const options: SMTPConnection.Options = {
-    ...target,
-    connectionTimeout: o.connectionTimeout,
-    greetingTimeout: o.greetingTimeout,
-    socketTimeout: o.socketTimeout,
-    logger: false,
-  };
-  const credentials = auth?.user || auth?.pass ? { user: auth.user, pass: auth.pass } : undefined;
-  const queue: Pending[] = [];
-  const free: Conn[] = [];
-  let open = 0;
-  let closed = false;
-
-  function drop(conn: Conn): void {
-    if (conn.dead) return;
-    conn.dead = true;
-    open--;
-    const i = free.indexOf(conn);
-    if (i >= 0) free.splice(i, 1);
-    conn.smtp.close();
-    pump();
-  }
-
-  /** Opens a connection for `first`: connect, AUTH when the URL has credentials, then send. */
-  function openFor(first: Pending): void {
-    open++;
-    const conn: Conn = { smtp: new CrlfSmtpConnection(options), messages: 0, dead: false };
-    let ready = false;
-    const fail = (err: unknown) => {
-      if (ready) return;
-      ready = true;
-      first.reject(err);
-      drop(conn);
-    };
-    // After the handshake, errors reach the send callback too; before it, only this event.
-    conn.smtp.on('error', (err: Error) => {
-      if (!ready) fail(err);
-      else o.log.debug({ err }, 'SMTP connection error');
-    });
-    conn.smtp.once('end', () => {
-      if (!ready) fail(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' }));
-      else drop(conn);
-    });
-    conn.smtp.connect((err?: Error | null) => {
-      if (err) return fail(err);
-      // As nodemailer's pool: credentials are used when the server offers AUTH.
-      if (!credentials || !conn.smtp.allowsAuth) return start();
-      conn.smtp.login(credentials, (loginErr) => (loginErr ? fail(loginErr) : start()));
-    });
-    function start() {
-      if (ready) return;
-      ready = true;
-      run(conn, first);
-    }
-  }
-
-  function run(conn: Conn, p: Pending): void {
-    conn.messages++;
-    const done = (err: Error | null, info?: SMTPConnection.SentMessageInfo) => {
-      if (!err) {
-        p.resolve(info!);
-        return release(conn);
-      }
-      p.reject(err);
-      // A refused recipient or message leaves the session usable once reset (as nodemailer's
-      // pool does); a 421 or a network error ends it.
-      const e = err as { code?: string; responseCode?: number };
-      if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && e.responseCode !== 421) {
-        conn.smtp.reset((resetErr) => (resetErr ? drop(conn) : release(conn)));
-      } else {
-        drop(conn);
-      }
-    };
-    if (p.crlf) conn.smtp.sendCrlf(p.envelope, p.raw, done);
-    else conn.smtp.send(p.envelope, p.raw, done);
-  }
-
-  function release(conn: Conn): void {
-    if (conn.dead) return;
-    if (closed || conn.messages >= o.maxMessages) return drop(conn);
-    const next = queue.shift();
-    if (next) return run(conn, next);
-    free.push(conn);
-  }
-
-  function pump(): void {
-    while (queue.length > 0 && !closed) {
-      const conn = free.pop();
-      if (conn) run(conn, queue.shift()!);
-      else if (open < o.maxConnections) openFor(queue.shift()!);
-      else break;
-    }
-  }
-
+  const s = poolState(o);
   return {
     /** Sends one message; resolves with nodemailer's info (`response` is the server's reply). */
     send(
@@ -142,29 +64,131 @@ export function createSmtpPool(o: SmtpPoolOptions) {
       raw: Buffer,
       crlf: boolean,
     ): Promise<SMTPConnection.SentMessageInfo> {
-      if (closed) return Promise.reject(new Error('SMTP pool is closed'));
+      if (s.closed) return Promise.reject(new Error('SMTP pool is closed'));
       return new Promise((resolve, reject) => {
-        queue.push({
+        s.queue.push({
           envelope: { from: envelope.from, to: [envelope.to] },
           raw,
           crlf,
           resolve,
           reject,
         });
-        pump();
+        pump(s);
       });
     },
     /** Stops taking messages; queued ones are rejected, free connections say QUIT. */
     close(): void {
-      closed = true;
-      for (const p of queue.splice(0)) p.reject(new Error('SMTP pool is closed'));
-      for (const conn of free.splice(0)) {
+      s.closed = true;
+      for (const p of s.queue.splice(0)) p.reject(new Error('SMTP pool is closed'));
+      for (const conn of s.free.splice(0)) {
         conn.dead = true;
-        open--;
+        s.open--;
         conn.smtp.quit();
       }
     },
   };
+}
+
+function poolState(o: SmtpPoolOptions): PoolState {
+  const { auth, ...target } = parseConnectionUrl(o.url);
+  return {
+    options: {
+      ...target,
+      connectionTimeout: o.connectionTimeout,
+      greetingTimeout: o.greetingTimeout,
+      socketTimeout: o.socketTimeout,
+      logger: false,
+    },
+    credentials: auth?.user || auth?.pass ? { user: auth.user, pass: auth.pass } : undefined,
+    maxConnections: o.maxConnections,
+    maxMessages: o.maxMessages,
+    log: o.log,
+    queue: [],
+    free: [],
+    open: 0,
+    closed: false,
+  };
+}
+
+function drop(s: PoolState, conn: Conn): void {
+  if (conn.dead) return;
+  conn.dead = true;
+  s.open--;
+  const i = s.free.indexOf(conn);
+  if (i >= 0) s.free.splice(i, 1);
+  conn.smtp.close();
+  pump(s);
+}
+
+/** Opens a connection for `first`: connect, AUTH when the URL has credentials, then send. */
+function openFor(s: PoolState, first: Pending): void {
+  s.open++;
+  const conn: Conn = { smtp: new CrlfSmtpConnection(s.options), messages: 0, dead: false };
+  let ready = false;
+  const fail = (err: unknown) => {
+    if (ready) return;
+    ready = true;
+    first.reject(err);
+    drop(s, conn);
+  };
+  // After the handshake, errors reach the send callback too; before it, only this event.
+  conn.smtp.on('error', (err: Error) => {
+    if (!ready) fail(err);
+    else s.log.debug({ err }, 'SMTP connection error');
+  });
+  conn.smtp.once('end', () => {
+    if (!ready) fail(Object.assign(new Error('Connection closed'), { code: 'ECONNECTION' }));
+    else drop(s, conn);
+  });
+  conn.smtp.connect((err?: Error | null) => {
+    if (err) return fail(err);
+    // As nodemailer's pool: credentials are used when the server offers AUTH.
+    if (!s.credentials || !conn.smtp.allowsAuth) return start();
+    conn.smtp.login(s.credentials, (loginErr) => (loginErr ? fail(loginErr) : start()));
+  });
+  function start() {
+    if (ready) return;
+    ready = true;
+    run(s, conn, first);
+  }
+}
+
+function run(s: PoolState, conn: Conn, p: Pending): void {
+  conn.messages++;
+  const done = (err: Error | null, info?: SMTPConnection.SentMessageInfo) => {
+    if (!err) {
+      p.resolve(info!);
+      return release(s, conn);
+    }
+    p.reject(err);
+    // A refused recipient or message leaves the session usable once reset (as nodemailer's
+    // pool does); a 421 or a network error ends it.
+    const e = err as { code?: string; responseCode?: number };
+    if ((e.code === 'EENVELOPE' || e.code === 'EMESSAGE') && e.responseCode !== 421) {
+      conn.smtp.reset((resetErr) => (resetErr ? drop(s, conn) : release(s, conn)));
+    } else {
+      drop(s, conn);
+    }
+  };
+  if (p.crlf) conn.smtp.sendCrlf(p.envelope, p.raw, done);
+  else conn.smtp.send(p.envelope, p.raw, done);
+}
+
+function release(s: PoolState, conn: Conn): void {
+  if (conn.dead) return;
+  if (s.closed || conn.messages >= s.maxMessages) return drop(s, conn);
+  const next = s.queue.shift();
+  if (next) return run(s, conn, next);
+  s.free.push(conn);
+}
+
+function pump(s: PoolState): void {
+  while (s.queue.length > 0 && !s.closed) {
+    const conn = s.free.pop();
+    if (conn) run(s, conn, s.queue.shift()!);
+    else if (s.open < s.maxConnections) openFor(s, s.queue.shift()!);
+    else break;
+  }
 }
 
 export type SmtpPool = ReturnType<typeof createSmtpPool>;
