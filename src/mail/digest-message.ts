@@ -118,44 +118,8 @@ class Plan {
 export function prepareDigestMessage(input: DigestMessageInput): {
   build(r: DigestRecipient): Buffer;
 } {
-  const fromAddress = parseMailbox(input.fromAddress).address;
-  const domain = domainOf(fromAddress);
-  if (!/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+$/.test(input.listId)) {
-    throw new ValidationError(
-      'MAIL_LIST_ID_INVALID',
-      'listId must be a dot-atom such as "weekly.example.com"',
-    );
-  }
+  const { statics, slots, staticLength } = planMessage(input);
   const fixedDate = input.date ? formatDate(input.date) : undefined;
-  const listName = input.listName ? headerText(input.listName) : '';
-  const listNamePhrase = !listName
-    ? ''
-    : /^[\x20-\x7e]*$/.test(listName)
-      ? `"${listName.replace(/["\\]/g, '\\$&')}" `
-      : `${encodeWords(listName, 'Q', 52, true)} `;
-  // "=_" never occurs in quoted-printable output, so no encoded line can look like the boundary.
-  const boundary = `=_digest_${randomBytes(12).toString('hex')}`;
-
-  const plan = new Plan();
-  // To in angle brackets: SpamAssassin scores a bare address (PDS_BRAND_SUBJ_NAKED_TO).
-  plan.text(`From: ${mailboxHeaderValue(input.from)}\r\nTo: <`);
-  plan.slot(TO);
-  plan.text(`>\r\n${subjectHeader(input.subject)}Date: `);
-  plan.slot(DATE);
-  plan.text('\r\nMessage-ID: <');
-  plan.slot(MESSAGE_ID);
-  // Precedence and Auto-Submitted keep vacation responders quiet (RFC 3834 §2).
-  plan.text(
-    `@${domain}>\r\nMIME-Version: 1.0\r\nPrecedence: bulk\r\nAuto-Submitted: auto-generated\r\n` +
-      `List-Id: ${listNamePhrase}<${input.listId}>\r\nList-Unsubscribe: `,
-  );
-  plan.slot(UNSUBSCRIBE_HEADER);
-  plan.text(`\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`);
-  addPart(plan, boundary, 'text/plain', input.text, TEXT_BASE);
-  addPart(plan, boundary, 'text/html', input.html, HTML_BASE);
-  plan.text(`--${boundary}--\r\n`);
-  const { statics, slots, staticLength } = plan.finish();
-
   const used = new Set(slots);
   const values: string[] = new Array<string>(SLOT_COUNT).fill('');
 
@@ -194,6 +158,48 @@ export function prepareDigestMessage(input: DigestMessageInput): {
       return buf;
     },
   };
+}
+
+/** Lays out the whole message once: its encoded headers and parts around the slots. */
+function planMessage(input: DigestMessageInput): ReturnType<Plan['finish']> {
+  const domain = domainOf(parseMailbox(input.fromAddress).address);
+  if (!/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+$/.test(input.listId)) {
+    throw new ValidationError(
+      'MAIL_LIST_ID_INVALID',
+      'listId must be a dot-atom such as "weekly.example.com"',
+    );
+  }
+  // "=_" never occurs in quoted-printable output, so no encoded line can look like the boundary.
+  const boundary = `=_digest_${randomBytes(12).toString('hex')}`;
+
+  const plan = new Plan();
+  // To in angle brackets: SpamAssassin scores a bare address (PDS_BRAND_SUBJ_NAKED_TO).
+  plan.text(`From: ${mailboxHeaderValue(input.from)}\r\nTo: <`);
+  plan.slot(TO);
+  plan.text(`>\r\n${subjectHeader(input.subject)}Date: `);
+  plan.slot(DATE);
+  plan.text('\r\nMessage-ID: <');
+  plan.slot(MESSAGE_ID);
+  // Precedence and Auto-Submitted keep vacation responders quiet (RFC 3834 §2).
+  plan.text(
+    `@${domain}>\r\nMIME-Version: 1.0\r\nPrecedence: bulk\r\nAuto-Submitted: auto-generated\r\n` +
+      `List-Id: ${listNamePhrase(input.listName)}<${input.listId}>\r\nList-Unsubscribe: `,
+  );
+  plan.slot(UNSUBSCRIBE_HEADER);
+  plan.text(`\r\nContent-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n`);
+  addPart(plan, boundary, 'text/plain', input.text, TEXT_BASE);
+  addPart(plan, boundary, 'text/html', input.html, HTML_BASE);
+  plan.text(`--${boundary}--\r\n`);
+  return plan.finish();
+}
+
+/** List-Id's display name with its trailing space, quoted or encoded; '' without one. */
+function listNamePhrase(name: string | undefined): string {
+  const listName = name ? headerText(name) : '';
+  if (!listName) return '';
+  return /^[\x20-\x7e]*$/.test(listName)
+    ? `"${listName.replace(/["\\]/g, '\\$&')}" `
+    : `${encodeWords(listName, 'Q', 52, true)} `;
 }
 
 /**
