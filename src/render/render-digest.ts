@@ -41,6 +41,17 @@ export interface DigestFit {
   notShown: number;
 }
 
+export interface RendererDeps {
+  site: Config['site'];
+  templatesDir?: string;
+  tz?: string;
+  validationLevel?: 'strict' | 'soft';
+  measureLogo?: MeasureImage;
+  log?: Pick<Logger, 'warn'>;
+  /** The footer's "less often" / "more often" links (the site offers several frequencies). */
+  frequencyLinks?: boolean;
+}
+
 /**
  * Creates the renderer: Handlebars (escaping by default) fills the MJML templates, then MJML
  * turns them into email HTML. MJML runs once per digest (README guarantee 5); the
@@ -51,54 +62,13 @@ export interface DigestFit {
  * `measureLogo` measures LOGO_URL once per renderer (every image is sent with numeric width and
  * height); without it, or when it cannot, the site name stands in for the logo, with a warning.
  */
-export function createRenderer(deps: {
-  site: Config['site'];
-  templatesDir?: string;
-  tz?: string;
-  validationLevel?: 'strict' | 'soft';
-  measureLogo?: MeasureImage;
-  log?: Pick<Logger, 'warn'>;
-  /** The footer's "less often" / "more often" links (the site offers several frequencies). */
-  frequencyLinks?: boolean;
-}) {
+export function createRenderer(deps: RendererDeps) {
   const templates = createTemplateLoader({ overrideDir: deps.templatesDir });
   const tz = deps.tz ?? 'UTC';
   const validationLevel = deps.validationLevel ?? 'strict';
-  let logo: Promise<ImageSize | undefined> | undefined;
-  /** LOGO_URL's size, measured at the first render (a restart measures it again). */
-  const logoSize = (): Promise<ImageSize | undefined> => {
-    const url = safeUrl(deps.site.logoUrl);
-    if (!url) return Promise.resolve(undefined);
-    return (logo ??= (deps.measureLogo?.(url) ?? Promise.resolve(undefined))
-      .catch(() => undefined)
-      .then((size) => {
-        if (!size)
-          deps.log?.warn(
-            { logoUrl: url },
-            "LOGO_URL: could not read the logo's size (it must be fetchable, a PNG, JPEG, GIF or WebP); the emails show the site name instead",
-          );
-        return size;
-      }));
-  };
-
-  async function render(name: 'digest' | 'confirm', data: object): Promise<RenderedEmail> {
-    const [mjmlTemplate, textTemplate, subjectTemplate] = await Promise.all([
-      templates.get(`${name}.mjml`),
-      templates.get(`${name}.txt.hbs`),
-      templates.get(`${name}.subject.hbs`),
-    ]);
-    const { html, warnings } = await compileMjml(
-      name,
-      run(name, mjmlTemplate, data),
-      validationLevel,
-    );
-    return {
-      subject: oneLine(run(name, subjectTemplate, data)),
-      html,
-      text: `${cleanMultiline(run(name, textTemplate, data))}\n`,
-      warnings,
-    };
-  }
+  const logoSize = logoMeasurer(deps);
+  const render = (name: 'digest' | 'confirm', data: object) =>
+    renderEmail(templates, validationLevel, name, data);
 
   return {
     /**
@@ -147,6 +117,52 @@ export function createRenderer(deps: {
 }
 
 export type Renderer = ReturnType<typeof createRenderer>;
+
+/** LOGO_URL's size, measured at the first render (a restart measures it again). */
+function logoMeasurer(
+  deps: Pick<RendererDeps, 'site' | 'measureLogo' | 'log'>,
+): () => Promise<ImageSize | undefined> {
+  let logo: Promise<ImageSize | undefined> | undefined;
+  return () => {
+    const url = safeUrl(deps.site.logoUrl);
+    if (!url) return Promise.resolve(undefined);
+    return (logo ??= (deps.measureLogo?.(url) ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .then((size) => {
+        if (!size)
+          deps.log?.warn(
+            { logoUrl: url },
+            "LOGO_URL: could not read the logo's size (it must be fetchable, a PNG, JPEG, GIF or WebP); the emails show the site name instead",
+          );
+        return size;
+      }));
+  };
+}
+
+/** One email from its three templates: MJML to HTML, the text part and the subject line. */
+async function renderEmail(
+  templates: ReturnType<typeof createTemplateLoader>,
+  validationLevel: 'strict' | 'soft',
+  name: 'digest' | 'confirm',
+  data: object,
+): Promise<RenderedEmail> {
+  const [mjmlTemplate, textTemplate, subjectTemplate] = await Promise.all([
+    templates.get(`${name}.mjml`),
+    templates.get(`${name}.txt.hbs`),
+    templates.get(`${name}.subject.hbs`),
+  ]);
+  const { html, warnings } = await compileMjml(
+    name,
+    run(name, mjmlTemplate, data),
+    validationLevel,
+  );
+  return {
+    subject: oneLine(run(name, subjectTemplate, data)),
+    html,
+    text: `${cleanMultiline(run(name, textTemplate, data))}\n`,
+    warnings,
+  };
+}
 
 /** The size that counts for clipping: the HTML part as the send path encodes it. */
 function htmlBytes(html: string): number {
