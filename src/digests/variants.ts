@@ -68,21 +68,9 @@ export function variantId(set: PostSet): string {
  */
 export function createVariants(deps: VariantDeps) {
   const sets = new Map<string, Promise<Variant>>();
-  let topicCache: { at: number; list: Promise<Topic[]> } | undefined;
   const owner = randomBytes(6).toString('hex');
   const clock = deps.now ?? Date.now;
-
-  /** The definitions of the named topics that exist; none left: every post. */
-  async function resolveTopics(names: readonly string[]): Promise<Topic[]> {
-    if (names.length === 0 || !deps.topics) return [];
-    if (!topicCache || clock() - topicCache.at > TOPICS_TTL_MS) {
-      const list = deps.topics.list();
-      topicCache = { at: clock(), list };
-      list.catch(() => (topicCache = undefined));
-    }
-    const all = await topicCache.list;
-    return all.filter((t) => names.includes(t.name));
-  }
+  const resolveTopics = topicResolver(deps.topics, clock);
 
   /**
    * The post set and variant of a reader with `cursor` (absent: the edition's start, or
@@ -120,68 +108,17 @@ export function createVariants(deps: VariantDeps) {
     return v;
   }
 
-  async function renderOnce(
-    edition: DigestSummary,
-    v: Variant,
-    log: Logger,
-  ): Promise<VariantContent> {
-    const rendered = await deps.renderer.renderDigest({
-      date: edition.date,
-      frequency: edition.frequency,
-      posts: v.set.posts,
-      window: { windowStart: new Date(edition.windowStart) },
-      beyond: v.set.beyond,
-    });
-    // Too large for Gmail as it was: say what was cut (README guarantee 12).
-    if (rendered.fit)
-      log.warn(
-        { digest: edition.id, variant: v.id, ...rendered.fit },
-        `digest HTML was ${rendered.fit.bytesBefore} bytes, over Gmail's clipping size: summaries ` +
-          `cut to ${rendered.fit.summariesCutTo} characters, ${rendered.fit.full} posts in full, ` +
-          `${rendered.fit.listed} by title, ${rendered.fit.notShown} not shown (counted, with a link to the archive)`,
-      );
-    return {
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      postIds: v.set.posts.map((p) => p.id),
-      beyond: v.set.beyond,
-    };
-  }
-
   /**
    * The variant's content, rendering it if no process has: the render lock's holder runs MJML
    * and stores it (counted in the edition's `renders`); the others wait for it. `log`: where
    * the render says what it cut for Gmail (the build's log, for the main variant).
    */
-  async function content(
+  function content(
     edition: DigestSummary,
     v: Variant,
     log: Logger = deps.log,
   ): Promise<VariantContent> {
-    if (v.id === EMPTY_VARIANT)
-      throw new Error(`edition ${edition.id}: an empty set has no content`);
-    for (;;) {
-      const stored = await deps.store.get(edition.id, v.id);
-      if (stored) return stored;
-      if (await deps.store.lock(edition.id, v.id, owner, LOCK_MS)) {
-        try {
-          const c = await renderOnce(edition, v, log);
-          if (await deps.store.store(edition.id, v.id, c))
-            log.info(
-              { digest: edition.id, variant: v.id, posts: c.postIds.length },
-              'variant rendered',
-            );
-          return (await deps.store.get(edition.id, v.id)) ?? c;
-        } finally {
-          await deps.store.unlock(edition.id, v.id, owner);
-        }
-      }
-      while (await deps.store.locked(edition.id, v.id)) {
-        if (await deps.store.exists(edition.id, v.id)) break;
-        await new Promise((r) => setTimeout(r, POLL_MS));
-      }
-    }
+    return contentOf(deps, owner, edition, v, log);
   }
 
   return {
@@ -194,3 +131,87 @@ export function createVariants(deps: VariantDeps) {
 }
 
 export type Variants = ReturnType<typeof createVariants>;
+
+/**
+ * The definitions of the named topics that exist (none left: every post), the list cached
+ * per process for TOPICS_TTL_MS.
+ */
+function topicResolver(
+  source: TopicSource | undefined,
+  clock: () => number,
+): (names: readonly string[]) => Promise<Topic[]> {
+  let topicCache: { at: number; list: Promise<Topic[]> } | undefined;
+  return async (names) => {
+    if (names.length === 0 || !source) return [];
+    if (!topicCache || clock() - topicCache.at > TOPICS_TTL_MS) {
+      const list = source.list();
+      topicCache = { at: clock(), list };
+      list.catch(() => (topicCache = undefined));
+    }
+    const all = await topicCache.list;
+    return all.filter((t) => names.includes(t.name));
+  };
+}
+
+/** `content` of createVariants: the stored content, or the render lock's holder renders it. */
+async function contentOf(
+  deps: VariantDeps,
+  owner: string,
+  edition: DigestSummary,
+  v: Variant,
+  log: Logger,
+): Promise<VariantContent> {
+  if (v.id === EMPTY_VARIANT) throw new Error(`edition ${edition.id}: an empty set has no content`);
+  for (;;) {
+    const stored = await deps.store.get(edition.id, v.id);
+    if (stored) return stored;
+    if (await deps.store.lock(edition.id, v.id, owner, LOCK_MS)) {
+      try {
+        const c = await renderOnce(deps.renderer, edition, v, log);
+        if (await deps.store.store(edition.id, v.id, c))
+          log.info(
+            { digest: edition.id, variant: v.id, posts: c.postIds.length },
+            'variant rendered',
+          );
+        return (await deps.store.get(edition.id, v.id)) ?? c;
+      } finally {
+        await deps.store.unlock(edition.id, v.id, owner);
+      }
+    }
+    while (await deps.store.locked(edition.id, v.id)) {
+      if (await deps.store.exists(edition.id, v.id)) break;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+}
+
+/** Runs MJML for one variant (the lock is held) and says what it cut for Gmail. */
+async function renderOnce(
+  renderer: VariantDeps['renderer'],
+  edition: DigestSummary,
+  v: Variant,
+  log: Logger,
+): Promise<VariantContent> {
+  const rendered = await renderer.renderDigest({
+    date: edition.date,
+    frequency: edition.frequency,
+    posts: v.set.posts,
+    window: { windowStart: new Date(edition.windowStart) },
+    beyond: v.set.beyond,
+  });
+  // Too large for Gmail as it was: say what was cut (README guarantee 12).
+  if (rendered.fit)
+    log.warn(
+      { digest: edition.id, variant: v.id, ...rendered.fit },
+      `digest HTML was ${rendered.fit.bytesBefore} bytes, over Gmail's clipping size: summaries ` +
+        `cut to ${rendered.fit.summariesCutTo} characters, ${rendered.fit.full} posts in full, ` +
+        `${rendered.fit.listed} by title, ${rendered.fit.notShown} not shown (counted, with a link to the archive)`,
+    );
+  return {
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    postIds: v.set.posts.map((p) => p.id),
+    beyond: v.set.beyond,
+  };
+}
