@@ -106,10 +106,7 @@ async function ingestFeed(
   const startedAt = now().toISOString();
   try {
     const res = await fetchFeed(feed, {
-      ...deps.fetch,
-      allowPrivate: deps.allowPrivate,
-      allowHosts: deps.allowHosts,
-      userAgent: deps.userAgent,
+      ...fetchOptions(deps),
       etag: state.etag,
       lastModified: state.lastModified,
     });
@@ -183,16 +180,22 @@ async function measureImages(deps: IngestDeps, now: () => Date, feed: string, id
   }
 }
 
+/** How every fetch of a feed goes out: the same address guard for a check as for an ingest. */
+function fetchOptions(deps: IngestDeps) {
+  return {
+    ...deps.fetch,
+    allowPrivate: deps.allowPrivate,
+    allowHosts: deps.allowHosts,
+    userAgent: deps.userAgent,
+  };
+}
+
 async function checkSource(
   deps: IngestDeps,
   now: () => Date,
   source: string,
 ): Promise<SourceCheck> {
-  const res = await fetchFeed(source, {
-    ...deps.fetch,
-    allowPrivate: deps.allowPrivate,
-    userAgent: deps.userAgent,
-  });
+  const res = await fetchFeed(source, fetchOptions(deps));
   if (res.notModified) return { kind: 'feed', url: source, items: 0 };
   try {
     const parsed = parseFeed(res.body, {

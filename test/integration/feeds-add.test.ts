@@ -89,6 +89,33 @@ describe('feeds add (CLI)', () => {
   });
 });
 
+describe('feeds add with FEED_ALLOW_HOSTS', () => {
+  const t = testRedis('feeds-add-allow-hosts');
+  // Private addresses refused, but for the one named: the check uses the same guard as ingest.
+  const cli = (env: Record<string, string>) => {
+    const openCli = openTestServices(t.prefix, env);
+    return async (...args: string[]) => {
+      const lines: string[] = [];
+      const program = new Command('digest').exitOverride();
+      registerFeedCommands(program, openCli, (line) => lines.push(line));
+      await program.parseAsync(['node', 'digest', ...args]);
+      return lines.join('\n');
+    };
+  };
+  afterAll(async () => {
+    process.exitCode = undefined;
+    await t.cleanup();
+  });
+
+  it('refuses a loopback feed by default and adds it once its host is allowed', async () => {
+    const url = `${site.base}/feed.xml`;
+    await expect(cli({})('feeds', 'add', url)).rejects.toThrow(/127\.0\.0\.1/);
+    const run = cli({ FEED_ALLOW_HOSTS: '127.0.0.1' });
+    await run('feeds', 'add', url);
+    expect(await run('feeds', 'list')).toContain(url);
+  });
+});
+
 describe('feeds page: add with a choice, fetch all as a job', () => {
   let h: Harness;
   let cookie = '';
