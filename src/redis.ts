@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
+import { registerLuaCommands } from './lua-command.js';
 
 /** Either a single Redis or a Redis Cluster client: both speak the same commands. */
 export type RedisClient = Redis | Cluster;
@@ -134,7 +134,19 @@ export function createRedis(
     : opts.forBullmq
       ? bullmqOptions
       : { maxRetriesPerRequest: opts.waitForRedis ? null : 3 };
-  if (redis.cluster) {
+  const client = connect(url, redis.cluster, extra, opts.forBullmq);
+  // Every script the service has loaded, as an ioredis command (src/lua-command.ts).
+  registerLuaCommands(client);
+  return client;
+}
+
+function connect(
+  url: string,
+  cluster: boolean,
+  extra: RedisOptions,
+  forBullmq: boolean | undefined,
+): RedisClient {
+  if (cluster) {
     const u = new URL(url);
     return new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
       redisOptions: {
@@ -143,10 +155,10 @@ export function createRedis(
         password: u.password ? decodeURIComponent(u.password) : undefined,
         tls: u.protocol === 'rediss:' ? {} : undefined,
       },
-      enableAutoPipelining: !opts.forBullmq,
+      enableAutoPipelining: !forBullmq,
     });
   }
-  return new Redis(url, { ...extra, enableAutoPipelining: !opts.forBullmq });
+  return new Redis(url, { ...extra, enableAutoPipelining: !forBullmq });
 }
 
 /**
@@ -303,26 +315,4 @@ export async function resolveRedis(
   if (await isListening('127.0.0.1', port)) return { url: `redis://127.0.0.1:${port}` };
   const local = await startLocalRedis({ dir: path.join(config.dataDir, 'redis'), port });
   return { url: local.url, local };
-}
-
-/**
- * A Lua script run by EVALSHA, loading it with EVAL on NOSCRIPT (after a Redis restart or on a
- * new cluster node). Scripts must name every key they touch in KEYS (cluster-safe).
- */
-export function defineScript(lua: string) {
-  const sha = createHash('sha1').update(lua).digest('hex');
-  return async (
-    redis: RedisClient,
-    keys: string[],
-    args: (string | number)[],
-  ): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return redis.eval(lua, keys.length, ...keys, ...args);
-      }
-      throw err;
-    }
-  };
 }

@@ -1,5 +1,6 @@
 import type { FailureCause } from '../digests/digest.js';
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 
 /*
  * Failed deliveries in the ledger (src/delivery/ledger.ts) and their retry by hand. A failed
@@ -28,14 +29,7 @@ export function failedState(code: number | undefined, cause: FailureCause, now: 
  * Moves a claimed entry to failed and counts it in the digest and in its group; a final entry
  * is left alone (the same compare-and-set as the ledger's finish).
  */
-export const failScript = defineScript(`
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur or string.sub(cur, 1, 1) ~= 'c' then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HINCRBY', KEYS[2], 'failed', 1)
-redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
-return 1
-`);
+export const failScript = luaCommand(new URL('./lua/ledger-fail.lua', import.meta.url), 3);
 
 /**
  * KEYS: ledger, digest, failures. ARGV: ids.
@@ -46,35 +40,7 @@ return 1
  * delivery once. A settled digest goes back to `sending` until the retried ones are accounted
  * for. Returns the ids reopened.
  */
-export const reopenScript = defineScript(`
-local moved = {}
-for i = 1, #ARGV do
-  local id = ARGV[i]
-  local cur = redis.call('HGET', KEYS[1], id)
-  if cur and string.sub(cur, 1, 2) == 'f:' then
-    local code, cause = string.match(cur, '^f:(%d+):%d+:?(%a?)$')
-    local n = tonumber(code or '')
-    local temporary = cause == 't'
-    if cause == '' and n then temporary = n == 0 or (n >= 400 and n < 500) end
-    if temporary then
-      redis.call('HSET', KEYS[1], id, 'r:retry')
-      redis.call('HINCRBY', KEYS[2], 'failed', -1)
-      local group = 'temporary:' .. ((n == 0) and 'none' or code)
-      if tonumber(redis.call('HGET', KEYS[3], group) or '0') > 0 then
-        redis.call('HINCRBY', KEYS[3], group, -1)
-      end
-      moved[#moved + 1] = id
-    end
-  end
-end
-if #moved > 0 then
-  local status = redis.call('HGET', KEYS[2], 'status')
-  if status == 'sent_with_failures' or status == 'failed' then
-    redis.call('HSET', KEYS[2], 'status', 'sending')
-  end
-end
-return moved
-`);
+export const reopenScript = luaCommand(new URL('./lua/ledger-reopen.lua', import.meta.url), 3);
 
 /** True for a failed ledger state a retry by hand may reopen (the script decides for good). */
 export function isTemporaryFailure(state: string): boolean {

@@ -1,4 +1,5 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 
 /**
  * SEND_RATE: messages per second across every worker process together, enforced in Redis with
@@ -15,19 +16,7 @@ import { defineScript, type Keys, type RedisClient } from '../redis.js';
  * Returns the µs to wait before sending (0: now). Always reserves: a caller that dies while
  * waiting wastes one slot, which only ever makes the rate lower, never higher.
  */
-const reserveScript = defineScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - tolerance - now
-if wait < 0 then wait = 0 end
-local nextTat = tat + interval
-redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', math.floor((nextTat - now) / 1000) + 1000)
-return math.floor(wait)
-`);
+const reserveScript = luaCommand(new URL('./lua/send-rate-reserve.lua', import.meta.url), 1);
 
 export interface SendRateLimiter {
   /** Messages per second, across all processes. */

@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import { jobIds, type SendJob } from '../queues.js';
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import type { SubscriberGroups } from '../subscribers/subscriber-groups.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { DigestStore } from './digest-store.js';
@@ -47,11 +48,7 @@ interface Group {
  * worker, pages the same list up to the same bound). KEYS: slot. ARGV: groups JSON, bound.
  * Returns groups, bound, group index, cursor, done.
  */
-const startScript = defineScript(`
-redis.call('HSETNX', KEYS[1], 'groups', ARGV[1])
-redis.call('HSETNX', KEYS[1], 'bound', ARGV[2])
-return redis.call('HMGET', KEYS[1], 'groups', 'bound', 'gi', 'cursor', 'done')
-`);
+const startScript = luaCommand(new URL('./lua/fan-out-start.lua', import.meta.url), 1);
 
 /**
  * Moves the slot's cursor from (group ARGV[1], id ARGV[2]) to (ARGV[3], ARGV[4]) and counts
@@ -59,18 +56,7 @@ return redis.call('HMGET', KEYS[1], 'groups', 'bound', 'gi', 'cursor', 'done')
  * where this fan-out read it: two runs of one slot never count a page twice.
  * KEYS: slot, digest, zones.
  */
-const advanceScript = defineScript(`
-local v = redis.call('HMGET', KEYS[1], 'gi', 'cursor')
-if (v[1] or '0') ~= ARGV[1] or (v[2] or '0') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'gi', ARGV[3], 'cursor', ARGV[4])
-local n = tonumber(ARGV[5])
-if n > 0 then
-  redis.call('HINCRBY', KEYS[1], 'recipients', n)
-  redis.call('HINCRBY', KEYS[2], 'recipients', n)
-  redis.call('HINCRBY', KEYS[3], ARGV[6] .. ':recipients', n)
-end
-return 1
-`);
+const advanceScript = luaCommand(new URL('./lua/fan-out-advance.lua', import.meta.url), 3);
 
 /**
  * Fans one slot out: pages each of its zones' groups (store-scripts.ts) in id order up to the

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import { isDigestDate } from './digest-window.js';
 
 /**
@@ -12,27 +13,7 @@ import { isDigestDate } from './digest-window.js';
  * KEYS: old digest, new digest, old failures, new failures, old ledger, new ledger, digests,
  * digests of weekly. ARGV: date, edition id. Returns 1 when something moved.
  */
-const migrateScript = defineScript(`
-local moved = 0
-for i = 1, 5, 2 do
-  if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('EXISTS', KEYS[i + 1]) == 0 then
-    redis.call('RENAME', KEYS[i], KEYS[i + 1])
-    moved = 1
-  end
-end
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HSETNX', KEYS[2], 'edition', ARGV[2])
-  redis.call('HSETNX', KEYS[2], 'frequency', 'weekly')
-end
-local score = redis.call('ZSCORE', KEYS[7], ARGV[1])
-if score then
-  redis.call('ZADD', KEYS[7], score, ARGV[2])
-  redis.call('ZADD', KEYS[8], score, ARGV[2])
-  redis.call('ZREM', KEYS[7], ARGV[1])
-  moved = 1
-end
-return moved
-`);
+const migrateScript = luaCommand(new URL('./lua/legacy-edition-migrate.lua', import.meta.url), 8);
 
 /** Renames every bare-date digest to its weekly edition; returns how many moved. */
 export async function migrateLegacyDigests(deps: {

@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
 import type { Logger } from '../log.js';
 import { jobIds, LEGACY_SCHEDULERS, SCHEDULER, type BuildJob, type Queues } from '../queues.js';
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import type { SubscriberGroups } from '../subscribers/subscriber-groups.js';
 import { editionId } from './edition.js';
 import { nextFiring, type Schedule } from './occurrences.js';
@@ -47,11 +48,10 @@ const MISSED_BATCH = 200;
 const CURSOR_FIELD = 'scheduleCursor';
 
 /** Moves the cursor forward only: concurrent watchdogs and fires never move it back. */
-const advanceCursorScript = defineScript(`
-local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1 end
-return 0
-`);
+const advanceCursorScript = luaCommand(
+  new URL('./lua/schedule-advance-cursor.lua', import.meta.url),
+  1,
+);
 
 export interface SchedulerDeps {
   redis: RedisClient;

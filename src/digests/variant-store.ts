@@ -1,4 +1,5 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 
 /**
  * The variants of an edition: one hash per distinct post set (`keys.digestVariant(id, vid)`),
@@ -17,19 +18,10 @@ export interface VariantContent {
 }
 
 /** KEYS: variant, digest. ARGV: subject, html, text, postIds, beyond. 1 when stored by this call. */
-const storeScript = defineScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'subject', ARGV[1], 'html', ARGV[2], 'text', ARGV[3],
-  'postIds', ARGV[4], 'beyond', ARGV[5])
-redis.call('HINCRBY', KEYS[2], 'renders', 1)
-return 1
-`);
+const storeScript = luaCommand(new URL('./lua/variant-store.lua', import.meta.url), 2);
 
 /** KEYS: lock. ARGV: owner. Deletes the lock only if this owner still holds it. */
-const unlockScript = defineScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
+const unlockScript = luaCommand(new URL('./lua/variant-unlock.lua', import.meta.url), 1);
 
 export function createVariantStore(deps: { redis: RedisClient; keys: Keys }) {
   const { redis, keys } = deps;

@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import { isHttpSource } from './safe-fetch.js';
 
 /** One feed and what its last fetches gave. Stored as JSON in the feeds hash. */
@@ -21,11 +22,7 @@ export interface FeedState {
 }
 
 /** Writes only if the feed is still there: an ingest must not bring back a removed feed. */
-const updateIfPresent = defineScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-`);
+const updateIfPresent = luaCommand(new URL('./lua/feed-update-if-present.lua', import.meta.url), 1);
 
 /**
  * The canonical form of a feed source: a normalised http(s) URL, or an absolute file path

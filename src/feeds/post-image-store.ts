@@ -1,14 +1,12 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import { formatImageSize, type ImageSize } from './image-size.js';
 
 /**
  * Records an image's size (`WxH`, or `-`: could not be measured) on a post that still shows
  * that image and has no size yet. KEYS: post. ARGV: imageUrl, size. Returns 1 when recorded.
  */
-const setImageSizeScript = defineScript(`
-if redis.call('HGET', KEYS[1], 'imageUrl') ~= ARGV[1] then return 0 end
-return redis.call('HSETNX', KEYS[1], 'imageSize', ARGV[2])
-`);
+const setImageSizeScript = luaCommand(new URL('./lua/post-image-size.lua', import.meta.url), 1);
 
 /**
  * The sizes of posts' images, kept in each post's hash (`imageSize`, which the post store's

@@ -1,4 +1,5 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 
 /** How failed admin authentication is limited (README, "Security"). */
 export interface AuthLimits {
@@ -34,25 +35,7 @@ export const DEFAULT_AUTH_LIMITS: AuthLimits = {
  * ARGV: ok (1/0), window ms, per-client free, global free, base ms, client max ms, global max ms
  * Returns the ms to wait (> 0), 0 for a right credential, -1 for a counted failure.
  */
-const ATTEMPT = defineScript(`
-local wait = math.max(redis.call('PTTL', KEYS[2]), redis.call('PTTL', KEYS[4]))
-if wait > 0 then return wait end
-if ARGV[1] == '1' then
-  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DEL', KEYS[1]) end
-  return 0
-end
-local function fail(fails, lock, free, max)
-  local n = redis.call('INCR', fails)
-  if n == 1 then redis.call('PEXPIRE', fails, ARGV[2]) end
-  if n >= free then
-    local delay = math.min(tonumber(ARGV[5]) * 2 ^ math.min(n - free, 30), tonumber(max))
-    redis.call('SET', lock, '1', 'PX', math.floor(delay))
-  end
-end
-fail(KEYS[1], KEYS[2], tonumber(ARGV[3]), ARGV[6])
-fail(KEYS[3], KEYS[4], tonumber(ARGV[4]), ARGV[7])
-return -1
-`);
+const ATTEMPT = luaCommand(new URL('./lua/auth-attempt.lua', import.meta.url), 4);
 
 export type AttemptOutcome = { ok: true } | { ok: false; waitMs?: number };
 

@@ -1,4 +1,5 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import { addressKey } from './address.js';
 import { SUBSCRIBER_STATUSES } from './subscriber.js';
 
@@ -12,18 +13,7 @@ const SWEEP = 100;
  * cutoff (a compare-and-set: one who confirms meanwhile stays).
  * KEYS: subscriber hash, byEmail, pendingSince, z1..z5. ARGV: id, address key, cutoff ms.
  */
-const EXPIRE = defineScript(`
-local s, u = unpack(redis.call('HMGET', KEYS[1], 's', 'u'))
-if s ~= 'pending' or (tonumber(u) or 0) >= tonumber(ARGV[3]) then
-  if s ~= 'pending' then redis.call('ZREM', KEYS[3], ARGV[1]) end
-  return 0
-end
-redis.call('DEL', KEYS[1])
-if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[2]) end
-for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
-redis.call('ZREM', KEYS[3], ARGV[1])
-return 1
-`);
+const EXPIRE = luaCommand(new URL('./lua/pending-expire.lua', import.meta.url), 8);
 
 /**
  * Pending subscribers expire PENDING_TTL_MS after their last request: the subscribe flow

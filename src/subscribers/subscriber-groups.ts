@@ -1,5 +1,5 @@
 import type { Keys, RedisClient } from '../redis.js';
-import { INDEX_GROUPS_SCRIPT, runScript } from './store-scripts.js';
+import { indexGroupsScript } from './store-scripts.js';
 
 /** `state` field set once every confirmed subscriber of an earlier version has its group. */
 const GROUP_INDEX_FIELD = 'groupIndexV1';
@@ -55,12 +55,7 @@ export function createSubscriberGroups(deps: { redis: RedisClient; keys: Keys })
         );
         if (ids.length === 0) break;
         added += Number(
-          await runScript(
-            redis,
-            INDEX_GROUPS_SCRIPT,
-            [keys.subscriberGroups],
-            [keys.subscriber(''), ...ids],
-          ),
+          await indexGroupsScript(redis, [keys.subscriberGroups], [keys.subscriber(''), ...ids]),
         );
         after = Number(ids[ids.length - 1]);
       }

@@ -4,12 +4,11 @@ import type { Keys, RedisClient } from '../redis.js';
 import { isFrequency, type Frequency } from '../digests/frequency.js';
 import { addressKey, normaliseAddress } from './address.js';
 import {
-  ADD_SCRIPT,
-  REMOVE_SCRIPT,
-  runScript,
-  SET_STATUS_SCRIPT,
-  SUPPRESS_SCRIPT,
-  UPDATE_SCRIPT,
+  addScript,
+  removeScript,
+  setStatusScript,
+  suppressScript,
+  updateScript,
 } from './store-scripts.js';
 import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus } from './subscriber.js';
 import { createSubscriberSearch } from './subscriber-search.js';
@@ -121,7 +120,7 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       ...statusKeys,
       keys.subscriberGroups,
     ];
-    return (await runScript(redis, ADD_SCRIPT, keyList, [subPrefix, Date.now(), ...args])) as (
+    return (await addScript(redis, keyList, [subPrefix, Date.now(), ...args])) as (
       string | number
     )[];
   }
@@ -152,9 +151,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
   async function removeById(id: number, suppress: boolean): Promise<boolean> {
     const email = await redis.hget(keys.subscriber(id), 'e');
     if (email === null) return false;
-    const done = await runScript(
+    const done = await removeScript(
       redis,
-      REMOVE_SCRIPT,
       [
         keys.subscriber(id),
         keys.subscriberByEmail,
@@ -298,9 +296,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
         const email = await redis.hget(keys.subscriber(id), 'e');
         if (email) sha = suppressionHash(email);
       }
-      const prev = await runScript(
+      const prev = await setStatusScript(
         redis,
-        SET_STATUS_SCRIPT,
         [keys.subscriber(id), keys.suppressions, ...statusKeys, keys.subscriberGroups],
         [id, status, Date.now(), sha],
       );
@@ -359,9 +356,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
           else del.push(f);
         }
       }
-      const ok = await runScript(
+      const ok = await updateScript(
         redis,
-        UPDATE_SCRIPT,
         [keys.subscriber(id), keys.subscriberGroups],
         [id, Date.now(), set.length / 2, ...set, ...del],
       );
@@ -397,9 +393,8 @@ export function createSubscriberStore(deps: { redis: RedisClient; keys: Keys }) 
       if (!addr.ok) throw new ValidationError(addr.code, addr.message);
       if (!(reason in SUPPRESS_STATUS))
         throw new ValidationError('SUPPRESSION_REASON_INVALID', `unknown reason: ${reason}`);
-      const id = await runScript(
+      const id = await suppressScript(
         redis,
-        SUPPRESS_SCRIPT,
         [keys.subscriberByEmail, keys.suppressions, ...statusKeys, keys.subscriberGroups],
         [
           subPrefix,

@@ -1,4 +1,5 @@
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 
 /** Subscriber ids looked at per script call: a few ms of Redis time, so nobody is held up. */
 const CHUNK = 1000;
@@ -10,15 +11,7 @@ const CHUNK = 1000;
  * KEYS: topics, removals, subscriber id counter. ARGV: lower-cased name.
  * Returns 1, or 0 when there is no such topic.
  */
-const START = defineScript(`
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return 0 end
-local name = cjson.decode(raw).name
-local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], '1|' .. last .. '|0|' .. name)
-return 1
-`);
+const START = luaCommand(new URL('./lua/topic-removal-start.lua', import.meta.url), 3);
 
 /*
  * One step of a removal: takes the topic's name out of the topic choice (field `t`, names
@@ -29,35 +22,7 @@ return 1
  * KEYS: removals. ARGV: lower-cased name, subscriber key prefix, chunk.
  * Returns {done (0|1), subscribers who had it so far, name}; {} when no removal is under way.
  */
-const STEP = defineScript(`
-local state = redis.call('HGET', KEYS[1], ARGV[1])
-if not state then return {} end
-local nextId, last, had, name = string.match(state, '^(%d+)|(%d+)|(%d+)|(.*)$')
-nextId, last, had = tonumber(nextId), tonumber(last), tonumber(had)
-if nextId > last then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return {1, had, name}
-end
-local lower = string.lower(name)
-local to = math.min(last, nextId + tonumber(ARGV[3]) - 1)
-for id = nextId, to do
-  local h = ARGV[2] .. id
-  local t = redis.call('HGET', h, 't')
-  if t then
-    local kept, found = {}, false
-    for part in string.gmatch(t, '[^,]+') do
-      if string.lower(part) == lower then found = true else kept[#kept + 1] = part end
-    end
-    if found then
-      had = had + 1
-      if #kept > 0 then redis.call('HSET', h, 't', table.concat(kept, ','))
-      else redis.call('HDEL', h, 't') end
-    end
-  end
-end
-redis.call('HSET', KEYS[1], ARGV[1], (to + 1) .. '|' .. last .. '|' .. had .. '|' .. name)
-return {0, had, name}
-`);
+const STEP = luaCommand(new URL('./lua/topic-removal-step.lua', import.meta.url), 1);
 
 /** A removal that has not gone through every subscriber yet (it stopped: run it again). */
 export interface TopicRemoval {

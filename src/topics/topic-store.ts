@@ -1,7 +1,8 @@
 import { stripControls } from '../control-chars.js';
 import { AppError, NotFoundError, ValidationError } from '../errors.js';
 import { createFeedStore, normaliseSource, type FeedStore } from '../feeds/feed-store.js';
-import { defineScript, type Keys, type RedisClient } from '../redis.js';
+import { luaCommand } from '../lua-command.js';
+import type { Keys, RedisClient } from '../redis.js';
 import { createTopicRemoval } from './topic-removal.js';
 import { isTopicName, type Topic } from './topic.js';
 
@@ -21,10 +22,7 @@ const MAX_CATEGORY = 100;
  * subscribers (it would take the new topic out of their choices too).
  * KEYS: topics, removals. ARGV: lower-cased name, JSON. Returns 1 added, 0 taken, 2 removing.
  */
-const ADD = defineScript(`
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 2 end
-return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
-`);
+const ADD = luaCommand(new URL('./lua/topic-add.lua', import.meta.url), 2);
 
 /** A name refused with the rule it breaks. */
 export function checkTopicName(raw: string): string {

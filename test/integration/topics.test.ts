@@ -142,15 +142,16 @@ describe('the topic store', () => {
 });
 
 /**
- * The same Redis client, whose script calls fail after the first `n` (a connection lost
- * part-way through a removal).
+ * The same Redis client, whose script calls (the `lua:` commands src/lua-command.ts defines)
+ * fail after the first `n` (a connection lost part-way through a removal).
  */
 function failingAfter(redis: RedisClient, n: number): RedisClient {
   let calls = 0;
   return new Proxy(redis, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
-      if (prop !== 'evalsha' && prop !== 'eval') return value;
+      const script = typeof prop === 'string' && prop.startsWith('lua:');
+      if (!script || typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         if (++calls > n) return Promise.reject(new Error('connection lost'));
         return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);

@@ -1,0 +1,3 @@
+-- variant-unlock.lua: `unlockScript` in src/digests/variant-store.ts (KEYS and ARGV are documented there).
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
