@@ -2,7 +2,9 @@ import { hash } from 'node:crypto';
 import { stripControls } from '../control-chars.js';
 import { addressKey, type AddressErrorCode } from './address.js';
 import { isFrequency, type Frequency } from '../digests/frequency.js';
-import type { Subscriber, SubscriberStatus } from './subscriber.js';
+import { ValidationError } from '../errors.js';
+import type { Keys } from '../redis.js';
+import { SUBSCRIBER_STATUSES, type Subscriber, type SubscriberStatus } from './subscriber.js';
 
 /*
  * The subscriber store's input and output types, and how a subscriber's Redis hash reads back.
@@ -94,4 +96,16 @@ export function parse(
         }
       : undefined,
   };
+}
+
+/** Throws SUBSCRIBER_STATUS_INVALID unless `status` is one of SUBSCRIBER_STATUSES. */
+export function checkStatus(status: string): asserts status is SubscriberStatus {
+  if (!(SUBSCRIBER_STATUSES as readonly string[]).includes(status)) {
+    throw new ValidationError('SUBSCRIBER_STATUS_INVALID', `unknown status: ${status}`);
+  }
+}
+
+/** The per-status zsets in SUBSCRIBER_STATUSES order (KEYS z1..z5 of the store's scripts). */
+export function statusKeysOf(keys: Keys): string[] {
+  return SUBSCRIBER_STATUSES.map((s) => keys.subscribersByStatus(s));
 }

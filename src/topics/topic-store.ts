@@ -71,49 +71,9 @@ export function createTopicStore(deps: {
   const feeds = deps.feeds ?? createFeedStore({ redis, keys });
   const removal = createTopicRemoval({ redis, keys });
 
-  /** Each feed resolved as `digest feeds add` stores it, and known to the feed store. */
-  async function resolveFeeds(given: readonly string[]): Promise<string[]> {
-    const urls = unique(given.map((f) => normaliseSource(f)));
-    for (const url of urls) {
-      if (!(await feeds.get(url))) {
-        throw new ValidationError(
-          'TOPIC_FEED_UNKNOWN',
-          `${url} is not one of the feeds: add it first (digest feeds add, or the Feeds page)`,
-        );
-      }
-    }
-    return urls;
-  }
-
-  async function validate(input: TopicInput): Promise<Topic> {
-    const name = checkTopicName(input.name);
-    const categories = unique((input.categories ?? []).map(cleanCategory), (c) => c.toLowerCase());
-    const given = input.feeds ?? [];
-    if (given.length === 0 && categories.length === 0) {
-      throw new ValidationError(
-        'TOPIC_EMPTY',
-        `the topic "${name}" needs at least one feed or one category`,
-      );
-    }
-    if (given.length > MAX_PARTS || categories.length > MAX_PARTS) {
-      throw new ValidationError(
-        'TOPIC_TOO_LARGE',
-        `a topic has at most ${MAX_PARTS} feeds and ${MAX_PARTS} categories`,
-      );
-    }
-    return { name, feeds: await resolveFeeds(given), categories };
-  }
-
   async function get(name: string): Promise<Topic | undefined> {
     const raw = await redis.hget(keys.topics, name.trim().toLowerCase());
     return raw ? (JSON.parse(raw) as Topic) : undefined;
-  }
-
-  async function list(): Promise<Topic[]> {
-    const all = await redis.hvals(keys.topics);
-    return all
-      .map((raw) => JSON.parse(raw) as Topic)
-      .sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }));
   }
 
   return {
@@ -123,7 +83,7 @@ export function createTopicStore(deps: {
      * AppError TOPIC_EXISTS (409) when the name is taken (HSETNX: two adds at once, one wins).
      */
     async add(input: TopicInput): Promise<Topic> {
-      const topic = await validate(input);
+      const topic = await validate(feeds, input);
       const key = topic.name.toLowerCase();
       const added = await ADD(
         redis,
@@ -149,7 +109,7 @@ export function createTopicStore(deps: {
     },
 
     /** Every topic, by name. */
-    list,
+    list: () => listTopics(redis, keys),
 
     /** The topic of that name (any case), or undefined. */
     get,
@@ -187,3 +147,48 @@ export function createTopicStore(deps: {
 }
 
 export type TopicStore = ReturnType<typeof createTopicStore>;
+
+/** Each feed resolved as `digest feeds add` stores it, and known to the feed store. */
+async function resolveFeeds(
+  feeds: Pick<FeedStore, 'get'>,
+  given: readonly string[],
+): Promise<string[]> {
+  const urls = unique(given.map((f) => normaliseSource(f)));
+  for (const url of urls) {
+    if (!(await feeds.get(url))) {
+      throw new ValidationError(
+        'TOPIC_FEED_UNKNOWN',
+        `${url} is not one of the feeds: add it first (digest feeds add, or the Feeds page)`,
+      );
+    }
+  }
+  return urls;
+}
+
+/** The topic `input` describes, checked; its feeds must be in `feeds`. */
+async function validate(feeds: Pick<FeedStore, 'get'>, input: TopicInput): Promise<Topic> {
+  const name = checkTopicName(input.name);
+  const categories = unique((input.categories ?? []).map(cleanCategory), (c) => c.toLowerCase());
+  const given = input.feeds ?? [];
+  if (given.length === 0 && categories.length === 0) {
+    throw new ValidationError(
+      'TOPIC_EMPTY',
+      `the topic "${name}" needs at least one feed or one category`,
+    );
+  }
+  if (given.length > MAX_PARTS || categories.length > MAX_PARTS) {
+    throw new ValidationError(
+      'TOPIC_TOO_LARGE',
+      `a topic has at most ${MAX_PARTS} feeds and ${MAX_PARTS} categories`,
+    );
+  }
+  return { name, feeds: await resolveFeeds(feeds, given), categories };
+}
+
+/** Every topic, by name (the hash is small: an admin's list). */
+async function listTopics(redis: RedisClient, keys: Keys): Promise<Topic[]> {
+  const all = await redis.hvals(keys.topics);
+  return all
+    .map((raw) => JSON.parse(raw) as Topic)
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }));
+}
