@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, isTimeZone, loadConfig } from '../../src/config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -124,5 +124,14 @@ describe('config', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('DIGEST_TZ');
+  });
+
+  it('tells IANA zones from other names, the same on every call (valid ones are remembered)', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(isTimeZone('Asia/Tokyo')).toBe(true);
+      expect(isTimeZone('UTC')).toBe(true);
+      expect(isTimeZone('Mars/Olympus_Mons')).toBe(false);
+      expect(isTimeZone('')).toBe(false);
+    }
   });
 });
