@@ -16,6 +16,47 @@ const ID = /^[A-Za-z0-9_-]{43}$/;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
+type SessionRedis = { redis: RedisClient; keys: Keys };
+
+/** Stores a new session's hash with its creation time; drops sessions past their lifetime. */
+async function storeSession({ redis, keys }: SessionRedis, idHash: string, t: number) {
+  const res = await redis
+    .multi()
+    .hset(keys.adminSession(idHash), 'c', t, 's', t)
+    .pexpire(keys.adminSession(idHash), SESSION_ABSOLUTE_MS)
+    .zadd(keys.adminSessions, t, idHash)
+    .zremrangebyscore(keys.adminSessions, '-inf', t - SESSION_ABSOLUTE_MS)
+    .exec();
+  const failed = res?.find(([err]) => err)?.[0];
+  if (failed) throw failed;
+}
+
+/** Ends every session; returns how many there were. */
+async function revokeAllSessions({ redis, keys }: SessionRedis): Promise<number> {
+  const hashes = await redis.zrange(keys.adminSessions, '0', '-1');
+  const tx = redis.multi();
+  for (const h of hashes) tx.del(keys.adminSession(h));
+  await tx.del(keys.adminSessions).exec();
+  return hashes.length;
+}
+
+/** The one-time login codes: Redis keeps only their hash, for LOGIN_CODE_TTL_MS. */
+function loginCodes({ redis, keys }: SessionRedis) {
+  return {
+    /** A one-time login code, valid LOGIN_CODE_TTL_MS; Redis keeps only its hash. */
+    async createLoginCode(): Promise<string> {
+      const code = randomBytes(32).toString('base64url');
+      await redis.set(keys.adminLoginCode(sha256(code)), '1', 'PX', LOGIN_CODE_TTL_MS);
+      return code;
+    },
+    /** Uses a login code up: true once for a code that was made and has not expired. */
+    async useLoginCode(code: string | undefined): Promise<boolean> {
+      if (!code || !ID.test(code)) return false;
+      return (await redis.getdel(keys.adminLoginCode(sha256(code)))) === '1';
+    },
+  };
+}
+
 /**
  * Admin sessions kept in Redis: the cookie holds a random id and an HMAC of it under a key
  * derived from SECRET (never from the admin token, so a cookie tells nothing about the token).
@@ -50,17 +91,7 @@ export function createAdminSessions(deps: {
     /** Starts a session; returns the cookie value. */
     async create(): Promise<string> {
       const id = randomBytes(32).toString('base64url');
-      const idHash = sha256(id);
-      const t = now();
-      const res = await redis
-        .multi()
-        .hset(keys.adminSession(idHash), 'c', t, 's', t)
-        .pexpire(keys.adminSession(idHash), SESSION_ABSOLUTE_MS)
-        .zadd(keys.adminSessions, t, idHash)
-        .zremrangebyscore(keys.adminSessions, '-inf', t - SESSION_ABSOLUTE_MS)
-        .exec();
-      const failed = res?.find(([err]) => err)?.[0];
-      if (failed) throw failed;
+      await storeSession(deps, sha256(id), now());
       return `${id}.${mac(`session:${id}`)}`;
     },
 
@@ -91,13 +122,7 @@ export function createAdminSessions(deps: {
     },
 
     /** Ends every session; returns how many there were. */
-    async revokeAll(): Promise<number> {
-      const hashes = await redis.zrange(keys.adminSessions, '0', '-1');
-      const tx = redis.multi();
-      for (const h of hashes) tx.del(keys.adminSession(h));
-      await tx.del(keys.adminSessions).exec();
-      return hashes.length;
-    },
+    revokeAll: async (): Promise<number> => revokeAllSessions(deps),
 
     /** The CSRF token of a session: bound to it, useless without the cookie. */
     csrfFor(id: string): string {
@@ -107,17 +132,7 @@ export function createAdminSessions(deps: {
       return typeof candidate === 'string' && safeEqual(candidate, mac(`csrf:${id}`));
     },
 
-    /** A one-time login code, valid LOGIN_CODE_TTL_MS; Redis keeps only its hash. */
-    async createLoginCode(): Promise<string> {
-      const code = randomBytes(32).toString('base64url');
-      await redis.set(keys.adminLoginCode(sha256(code)), '1', 'PX', LOGIN_CODE_TTL_MS);
-      return code;
-    },
-    /** Uses a login code up: true once for a code that was made and has not expired. */
-    async useLoginCode(code: string | undefined): Promise<boolean> {
-      if (!code || !ID.test(code)) return false;
-      return (await redis.getdel(keys.adminLoginCode(sha256(code)))) === '1';
-    },
+    ...loginCodes(deps),
   };
 }
 

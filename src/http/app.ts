@@ -3,11 +3,17 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import { AppError } from '../errors.js';
 import type { createBackground } from './background.js';
 import { clientId } from './client-address.js';
-import { createHttpContext } from './http-context.js';
+import { createHttpContext, type HttpContext } from './http-context.js';
 import type { HttpDeps } from './deps.js';
 import { createErrorHandler, createNotFoundHandler } from './http-errors.js';
 import { registerAdminApi } from './routes/admin-api/index.js';
@@ -44,14 +50,17 @@ function trustProxyOption(
   return [...v];
 }
 
-/**
- * Builds the HTTP app (public pages, admin pages and API, health and metrics) without
- * listening: `src/server.ts` listens, tests call `app.inject`. `app.background.drain()` waits
- * for work started after a response (confirmation emails).
- */
-export async function buildApp(deps: HttpDeps) {
-  const ctx = createHttpContext(deps);
-  const app = Fastify({
+/** The root instance: its logger is the service's pino logger (route scopes see the base type). */
+type RootApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  HttpDeps['log']
+>;
+
+/** Fastify's own options: timeouts and limits from the context, no request logging. */
+function fastifyOptions(deps: HttpDeps, ctx: HttpContext) {
+  return {
     loggerInstance: deps.log,
     // Request URLs carry tokens: log our own line with the route pattern instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -69,9 +78,11 @@ export async function buildApp(deps: HttpDeps) {
     // A hop count or the proxies' addresses (never "any"): see TRUST_PROXY in src/config.ts.
     trustProxy: trustProxyOption(deps.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
-  });
-  app.decorate('background', ctx.background);
+  };
+}
 
+/** Security headers, cookies, form and multipart bodies, the public pages' rate limit. */
+async function registerPlugins(app: RootApp, deps: HttpDeps, ctx: HttpContext) {
   await app.register(helmet, {
     contentSecurityPolicy: { useDefaults: false, directives: cspDirectives(ctx.secureCookies) },
     // The admin API is same-origin only; nothing here is meant to be embedded elsewhere.
@@ -102,7 +113,10 @@ export async function buildApp(deps: HttpDeps) {
     errorResponseBuilder: () =>
       new AppError('RATE_LIMITED', 'Too many requests. Try again later.', 429),
   });
+}
 
+/** Error pages, a log line and a metric per request, and the metrics' collectors. */
+function addObservers(app: RootApp, deps: HttpDeps, ctx: HttpContext) {
   app.setErrorHandler(createErrorHandler(ctx.site, deps.log));
   app.setNotFoundHandler(createNotFoundHandler(ctx.site));
   app.addHook('onResponse', async (req, reply) => {
@@ -122,6 +136,19 @@ export async function buildApp(deps: HttpDeps) {
         ctx.metrics.setQueueDepth(queue, counts);
     });
   }
+}
+
+/**
+ * Builds the HTTP app (public pages, admin pages and API, health and metrics) without
+ * listening: `src/server.ts` listens, tests call `app.inject`. `app.background.drain()` waits
+ * for work started after a response (confirmation emails).
+ */
+export async function buildApp(deps: HttpDeps) {
+  const ctx = createHttpContext(deps);
+  const app = Fastify(fastifyOptions(deps, ctx));
+  app.decorate('background', ctx.background);
+  await registerPlugins(app, deps, ctx);
+  addObservers(app, deps, ctx);
 
   await app.register(async (scope) => {
     // Public pages answer within handlerTimeoutMs whatever happens (503 after it); admin
