@@ -69,19 +69,84 @@ function digestRows(digests: DigestListItem[], csrf: string): SafeHtml {
   )}`;
 }
 
+/** What the dashboard says of the next digest. */
+export interface NextDigest {
+  date: string;
+  sendAt: string;
+  sendAtInWords: string;
+  posts: Post[];
+  status?: string;
+}
+
+/** The next digest: when it goes out (or that it was built ahead of its time), its posts. */
+function nextSection(next: NextDigest, tz: string): SafeHtml {
+  return html`<section aria-labelledby="next-h">
+    <h2 id="next-h">Next digest: ${next.date}</h2>
+    <p class="note">
+      ${
+        next.status
+          ? html`Already built (${next.status}), ahead of its time
+              <time datetime="${next.sendAt}">${next.sendAtInWords}</time>: it carried
+              ${plural(next.posts.length, 'post')}, and the schedule will send nothing more for it.`
+          : html`Scheduled for
+              <time data-field="next-send" datetime="${next.sendAt}">${next.sendAtInWords}</time>
+              · ${plural(next.posts.length, 'post')} would go out if it were built now.`
+      }
+    </p>
+    ${postList(next.posts, tz)}
+    <p>
+      <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
+      ${sendButton(next)}
+    </p>
+  </section>`;
+}
+
+/** Every digest built, its counters kept current by /assets/admin.js. */
+function digestsSection(digests: DigestListItem[], csrf: string): SafeHtml {
+  return html`<section aria-labelledby="last-h">
+    <h2 id="last-h">Digests</h2>
+    ${digests.length === 0 ? html`<p class="note">No digest has been built yet.</p>` : ''}
+    <div class="table-wrap">
+      <!-- Always present (even empty): /assets/admin.js polls it and reloads for a new digest. -->
+      <table data-live-digests class="stack">
+        <caption class="note">
+          Counts update every 2 seconds while a digest goes out.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Date</th>
+            <th scope="col">Status</th>
+            <th scope="col">Recipients</th>
+            <th scope="col">Sent</th>
+            <th scope="col">Failed</th>
+            <th scope="col">Skipped</th>
+            <th scope="col">Pending</th>
+            <th scope="col">Subject</th>
+            <th scope="col">Notes</th>
+            <th scope="col"><span class="hp">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${digestRows(digests, csrf)}
+        </tbody>
+      </table>
+    </div>
+  </section>`;
+}
+
 export function dashboardPage(
   site: Site,
   input: {
     csrf: string;
     tz: string;
-    next: { date: string; sendAt: string; sendAtInWords: string; posts: Post[]; status?: string };
+    next: NextDigest;
     digests: DigestListItem[];
     counts: Record<SubscriberStatus, number>;
     message?: string;
     error?: string;
   },
 ): string {
-  const { next, digests, counts } = input;
+  const { counts } = input;
   return layout({
     site,
     title: 'Dashboard',
@@ -93,57 +158,7 @@ export function dashboardPage(
         ${plural(counts.confirmed, 'confirmed subscriber')} · ${counts.pending} pending ·
         <a href="/admin/subscribers">all subscribers</a>
       </p>
-      <section aria-labelledby="next-h">
-        <h2 id="next-h">Next digest: ${next.date}</h2>
-        <p class="note">
-          ${
-            next.status
-              ? html`Already built (${next.status}), ahead of its time
-                  <time datetime="${next.sendAt}">${next.sendAtInWords}</time>: it carried
-                  ${plural(next.posts.length, 'post')}, and the schedule will send nothing more for
-                  it.`
-              : html`Scheduled for
-                  <time data-field="next-send" datetime="${next.sendAt}"
-                    >${next.sendAtInWords}</time
-                  >
-                  · ${plural(next.posts.length, 'post')} would go out if it were built now.`
-          }
-        </p>
-        ${postList(next.posts, input.tz)}
-        <p>
-          <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
-          ${sendButton(next)}
-        </p>
-      </section>
-      <section aria-labelledby="last-h">
-        <h2 id="last-h">Digests</h2>
-        ${digests.length === 0 ? html`<p class="note">No digest has been built yet.</p>` : ''}
-        <div class="table-wrap">
-          <!-- Always present (even empty): /assets/admin.js polls it and reloads for a new digest. -->
-          <table data-live-digests class="stack">
-            <caption class="note">
-              Counts update every 2 seconds while a digest goes out.
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Date</th>
-                <th scope="col">Status</th>
-                <th scope="col">Recipients</th>
-                <th scope="col">Sent</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Skipped</th>
-                <th scope="col">Pending</th>
-                <th scope="col">Subject</th>
-                <th scope="col">Notes</th>
-                <th scope="col"><span class="hp">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              ${digestRows(digests, input.csrf)}
-            </tbody>
-          </table>
-        </div>
-      </section>`,
+      ${nextSection(input.next, input.tz)} ${digestsSection(input.digests, input.csrf)}`,
   });
 }
 

@@ -98,25 +98,109 @@ function importReport(r: ImportSummary): SafeHtml {
   </section>`;
 }
 
-export function subscribersPage(
-  site: Site,
-  input: {
-    csrf: string;
-    tz: string;
-    /** The frequencies the site offers and the topics that exist. */
-    frequencies: readonly Frequency[];
-    topics: readonly string[];
-    subscribers: Subscriber[];
-    /** The last import's outcome, with its bad rows by line. */
-    importReport?: ImportSummary;
-    error?: string;
-    counts: Record<SubscriberStatus, number>;
-    status?: SubscriberStatus;
-    search?: string;
-    nextHref?: string;
-    message?: string;
-  },
-): string {
+/** What the subscribers page shows. */
+export interface SubscribersInput {
+  csrf: string;
+  tz: string;
+  /** The frequencies the site offers and the topics that exist. */
+  frequencies: readonly Frequency[];
+  topics: readonly string[];
+  subscribers: Subscriber[];
+  /** The last import's outcome, with its bad rows by line. */
+  importReport?: ImportSummary;
+  error?: string;
+  counts: Record<SubscriberStatus, number>;
+  status?: SubscriberStatus;
+  search?: string;
+  nextHref?: string;
+  message?: string;
+}
+
+/** The search by address and the status filter, a GET form. */
+function filterForm(input: SubscribersInput): SafeHtml {
+  return html`<form method="get" action="/admin/subscribers" role="search">
+    <label for="search">Search addresses</label>
+    <input id="search" name="search" type="search" value="${input.search ?? ''}" maxlength="254" />
+    <label for="status">Status</label>
+    <select id="status" name="status">
+      <option value="">all</option>
+      ${SUBSCRIBER_STATUSES.map((s) => html`<option value="${s}" ${s === input.status ? 'selected' : ''}>${s}</option>`)}
+    </select>
+    <button type="submit">Filter</button>
+  </form>`;
+}
+
+function subscriberTable(input: SubscribersInput): SafeHtml {
+  return html`<div class="table-wrap">
+      <table class="stack">
+        <thead>
+          <tr>
+            <th scope="col">Id</th>
+            <th scope="col">Address</th>
+            <th scope="col">Status</th>
+            <th scope="col">Time zone</th>
+            <th scope="col">Frequency</th>
+            <th scope="col">Topics</th>
+            <th scope="col">Since</th>
+            <th scope="col"><span class="hp">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${input.subscribers.map((s) => subscriberRow(s, input.csrf, input.tz, input.frequencies))}
+        </tbody>
+      </table>
+    </div>
+    ${input.subscribers.length === 0 ? html`<p class="note">No subscribers match.</p>` : ''}
+    ${input.nextHref ? html`<p><a href="${input.nextHref}">Next page</a></p>` : ''}`;
+}
+
+/** Adding one: a frequency where the site offers several, topics where any exist. */
+function addForm(input: SubscribersInput): SafeHtml {
+  return html`<h2>Add a subscriber</h2>
+    <form method="post" action="/admin/subscribers">
+      ${csrfField(input.csrf)}
+      <label for="add-email">Address</label>
+      <input id="add-email" name="email" type="email" required maxlength="254" />
+      ${
+        input.frequencies.length > 1
+          ? html`<label for="add-frequency">Frequency</label>
+              <select id="add-frequency" name="frequency">
+                <option value="">(the site's default)</option>
+                ${input.frequencies.map((f) => html`<option value="${f}">${f}</option>`)}
+              </select>`
+          : ''
+      }
+      ${
+        input.topics.length
+          ? html`<label for="add-topics"
+                >Topics (${input.topics.join(', ')}; empty: every post)</label
+              >
+              <input id="add-topics" name="topics" type="text" maxlength="2000" />`
+          : ''
+      }
+      <label
+        ><input type="checkbox" name="confirmed" value="yes" /> Already confirmed (they asked you in
+        another way)</label
+      >
+      <button type="submit">Add</button>
+    </form>`;
+}
+
+function importExport(csrf: string): SafeHtml {
+  return html`<h2>Import and export</h2>
+    <form method="post" action="/admin/subscribers/import" enctype="multipart/form-data">
+      ${csrfField(csrf)}
+      <label for="csv"
+        >CSV file (a column "email"; optional "name", "tz", "status", "frequency", "topics" with
+        names separated by ";")</label
+      >
+      <input id="csv" name="file" type="file" accept=".csv,text/csv" required />
+      <button type="submit" class="secondary">Import</button>
+    </form>
+    <p><a href="/admin/api/subscribers/export">Export all as CSV</a></p>`;
+}
+
+export function subscribersPage(site: Site, input: SubscribersInput): string {
   const total = Object.values(input.counts).reduce((a, b) => a + b, 0);
   return layout({
     site,
@@ -130,81 +214,6 @@ export function subscribersPage(
         ${total} in all:
         ${SUBSCRIBER_STATUSES.map((s, i) => html`${i ? ' · ' : ''}${input.counts[s]} ${s}`)}
       </p>
-      <form method="get" action="/admin/subscribers" role="search">
-        <label for="search">Search addresses</label>
-        <input
-          id="search"
-          name="search"
-          type="search"
-          value="${input.search ?? ''}"
-          maxlength="254"
-        />
-        <label for="status">Status</label>
-        <select id="status" name="status">
-          <option value="">all</option>
-          ${SUBSCRIBER_STATUSES.map((s) => html`<option value="${s}" ${s === input.status ? 'selected' : ''}>${s}</option>`)}
-        </select>
-        <button type="submit">Filter</button>
-      </form>
-      <div class="table-wrap">
-        <table class="stack">
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Address</th>
-              <th scope="col">Status</th>
-              <th scope="col">Time zone</th>
-              <th scope="col">Frequency</th>
-              <th scope="col">Topics</th>
-              <th scope="col">Since</th>
-              <th scope="col"><span class="hp">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${input.subscribers.map((s) => subscriberRow(s, input.csrf, input.tz, input.frequencies))}
-          </tbody>
-        </table>
-      </div>
-      ${input.subscribers.length === 0 ? html`<p class="note">No subscribers match.</p>` : ''}
-      ${input.nextHref ? html`<p><a href="${input.nextHref}">Next page</a></p>` : ''}
-      <h2>Add a subscriber</h2>
-      <form method="post" action="/admin/subscribers">
-        ${csrfField(input.csrf)}
-        <label for="add-email">Address</label>
-        <input id="add-email" name="email" type="email" required maxlength="254" />
-        ${
-          input.frequencies.length > 1
-            ? html`<label for="add-frequency">Frequency</label>
-                <select id="add-frequency" name="frequency">
-                  <option value="">(the site's default)</option>
-                  ${input.frequencies.map((f) => html`<option value="${f}">${f}</option>`)}
-                </select>`
-            : ''
-        }
-        ${
-          input.topics.length
-            ? html`<label for="add-topics"
-                  >Topics (${input.topics.join(', ')}; empty: every post)</label
-                >
-                <input id="add-topics" name="topics" type="text" maxlength="2000" />`
-            : ''
-        }
-        <label
-          ><input type="checkbox" name="confirmed" value="yes" /> Already confirmed (they asked you
-          in another way)</label
-        >
-        <button type="submit">Add</button>
-      </form>
-      <h2>Import and export</h2>
-      <form method="post" action="/admin/subscribers/import" enctype="multipart/form-data">
-        ${csrfField(input.csrf)}
-        <label for="csv"
-          >CSV file (a column "email"; optional "name", "tz", "status", "frequency", "topics" with
-          names separated by ";")</label
-        >
-        <input id="csv" name="file" type="file" accept=".csv,text/csv" required />
-        <button type="submit" class="secondary">Import</button>
-      </form>
-      <p><a href="/admin/api/subscribers/export">Export all as CSV</a></p>`,
+      ${filterForm(input)} ${subscriberTable(input)} ${addForm(input)} ${importExport(input.csrf)}`,
   });
 }

@@ -87,12 +87,15 @@ export function textOn(hex: string): string {
   return white >= 4.5 || white >= (l + 0.05) / 0.05 ? '#ffffff' : '#000000';
 }
 
-/** The site stylesheet, served from /assets/site.css (CSP: style-src 'self'). */
-export function siteCss(site: Site): string {
-  const accent = /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8';
+/** The colours: light by default, dark where the reader's system asks for it. */
+function themeCss(accent: string): string {
   return `:root{--accent:${accent};--on-accent:${textOn(accent)};--fg:#1b1b1f;--muted:#55555f;--bg:#fff;--soft:#f6f6f8;--card:#fff;--line:#dcdce2;--field:#767680;--bad:#a4161a;--ok:#1b5e20;--link:var(--accent);color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--fg:#ececf1;--muted:#a9a9b5;--bg:#131316;--soft:#1c1c21;--card:#1a1a1f;--line:#34343c;--field:#8a8a96;--bad:#ff8a80;--ok:#81c784;--link:color-mix(in srgb,var(--accent) 45%,#fff)}}
-*{box-sizing:border-box}
+`;
+}
+
+/** The page frame: box model, body, header and footer bars, navigation, links, skip link. */
+const PAGE_CSS = `*{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;font:1rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:42rem;margin:0 auto;padding:1.5rem 1.25rem 3rem}
@@ -110,7 +113,10 @@ a{color:var(--link)}
 a:hover{text-decoration-thickness:2px}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem;z-index:10}
-h1{font-size:1.75rem;line-height:1.2;letter-spacing:-.015em;margin:.5rem 0 1rem}
+`;
+
+/** Headings and forms: labels, fields, buttons (accent, secondary, danger, link-like). */
+const FORM_CSS = `h1{font-size:1.75rem;line-height:1.2;letter-spacing:-.015em;margin:.5rem 0 1rem}
 h2{font-size:1.2rem;line-height:1.3;margin:2rem 0 .75rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 label.check{font-weight:400}
@@ -123,7 +129,10 @@ button.danger{background:var(--bad);border-color:var(--bad);color:#fff}
 button.link{background:none;border:none;color:var(--link);padding:0;margin:0;text-decoration:underline;font-weight:400}
 form.inline{display:inline}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
-.note{color:var(--muted);font-size:.92rem}
+`;
+
+/** Notes, notices and errors, cards, the subscribe box, the home page hero. */
+const BLOCK_CSS = `.note{color:var(--muted);font-size:.92rem}
 .notice{border-left:4px solid var(--accent);background:var(--soft);padding:.6rem .9rem;margin:1rem 0;border-radius:0 8px 8px 0}
 .notice h2{margin-top:.25rem}
 .error{border-left:4px solid var(--bad);background:var(--soft);padding:.6rem .9rem;margin:1rem 0;border-radius:0 8px 8px 0}
@@ -136,7 +145,10 @@ form.inline{display:inline}
 .subscribe-box button{margin:0}
 .hero{padding:1.5rem 0 .5rem}
 .hero p.lede{font-size:1.15rem;color:var(--muted);margin:.25rem 0 0}
-ul.posts{list-style:none;padding:0;margin:0}
+`;
+
+/** The lists of posts, of digests and of rows (the feeds page). */
+const LIST_CSS = `ul.posts{list-style:none;padding:0;margin:0}
 ul.posts li{padding:.85rem 0;border-bottom:1px solid var(--line)}
 ul.posts li:last-child{border-bottom:0}
 ul.posts a.title{font-weight:650;font-size:1.05rem;text-decoration:none;color:var(--fg)}
@@ -147,7 +159,10 @@ ul.digests li{padding:.7rem 0;border-bottom:1px solid var(--line);display:flex;f
 ul.digests .when{color:var(--muted);font-size:.92rem;white-space:nowrap}
 ul.rows{list-style:none;padding:0}
 ul.rows li{border:1px solid var(--line);border-radius:10px;padding:.75rem 1rem;margin:.5rem 0}
-table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.95rem}
+`;
+
+/** Admin pieces: tables, in-place confirmations, progress, preview frames, stats. */
+const ADMIN_CSS = `table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.95rem}
 th,td{text-align:left;padding:.5rem .55rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.85rem;color:var(--muted);font-weight:600}
 .table-wrap{overflow-x:auto;max-width:100%}
@@ -166,7 +181,10 @@ pre.text{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--soft);bord
 .stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem;margin:1rem 0}
 .stats div{background:var(--soft);border:1px solid var(--line);border-radius:12px;padding:.75rem 1rem}
 .stats strong{display:block;font-size:1.5rem;line-height:1.2}
-@media (max-width:40rem){
+`;
+
+/** Narrow screens: tables of class "stack" become one card per row, each cell labelled. */
+const PHONE_CSS = `@media (max-width:40rem){
 h1{font-size:1.4rem}
 main{padding:1rem 1rem 2.5rem}
 table.stack thead{position:absolute;left:-10000px}
@@ -180,4 +198,9 @@ table.stack td.actions::before{content:none}
 table.stack caption{display:block;text-align:left}
 }
 `;
+
+/** The site stylesheet, served from /assets/site.css (CSP: style-src 'self'). */
+export function siteCss(site: Site): string {
+  const accent = /^#[0-9a-fA-F]{6}$/.test(site.accentColor) ? site.accentColor : '#1a73e8';
+  return [themeCss(accent), PAGE_CSS, FORM_CSS, BLOCK_CSS, LIST_CSS, ADMIN_CSS, PHONE_CSS].join('');
 }
