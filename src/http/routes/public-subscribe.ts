@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isTimeZone } from '../../config.js';
+import type { Frequency } from '../../digests/frequency.js';
 import { stripControls } from '../../control-chars.js';
 import { ValidationError } from '../../errors.js';
 import { normaliseAddress } from '../../subscribers/address.js';
@@ -55,42 +56,75 @@ function sourcePage(
   return undefined;
 }
 
+type FormStamp = ReturnType<typeof createFormStamp>;
+type SubscribeFields = z.infer<typeof SubscribeBody>;
+
+/** `GET /`: the subscribe form (with a fresh stamp), the latest digest and the archive. */
+function registerHome(app: FastifyInstance, ctx: HttpContext, stamp: FormStamp): void {
+  app.get('/', async (_req, reply) => {
+    const [list, options] = await Promise.all([ctx.digests.list(50), deliveryOptions(ctx)]);
+    const latest = await latestDigest(ctx, list);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(homePage(ctx.site, { digests: list, latest, stamp: stamp.issue(), options }));
+  });
+}
+
+/** The form again, with the reason and everything the reader typed or picked. */
+async function formAgain(
+  ctx: HttpContext,
+  stamp: FormStamp,
+  reply: FastifyReply,
+  form: { body: SubscribeFields; error: string; picked: DeliveryPicked },
+) {
+  const { body, error, picked } = form;
+  const [list, options] = await Promise.all([ctx.digests.list(50), deliveryOptions(ctx)]);
+  const email =
+    typeof body.email === 'string'
+      ? stripControls(body.email, { replaceWith: '' }).slice(0, 254)
+      : '';
+  return reply
+    .code(400)
+    .type('text/html; charset=utf-8')
+    .send(
+      homePage(ctx.site, { digests: list, stamp: stamp.issue(), error, email, options, picked }),
+    );
+}
+
+/** Stores the request with its consent record; the confirmation email goes out after the answer. */
+async function requestSubscription(
+  ctx: HttpContext,
+  req: FastifyRequest,
+  body: SubscribeFields,
+  choice: { email: string; frequency?: Frequency; topics?: string[] },
+): Promise<void> {
+  const tz = body.tz && isTimeZone(body.tz) ? body.tz : undefined;
+  const consent = {
+    at: ctx.now(),
+    // Only a valid address is kept (TRUST_PROXY decides whose address req.ip is).
+    ip: validIp(req.ip),
+    userAgent: clean(req.headers['user-agent'], 300),
+    source: sourcePage(req, body.source, ctx.site.publicUrl),
+  };
+  const { send } = await ctx.subscription.request({
+    ...choice,
+    tz,
+    consent,
+    requester: clientId(req.ip),
+  });
+  ctx.background.run('subscribe', send);
+  ctx.background.run('expire pending', ctx.subscription.expirePending);
+}
+
+/** `POST /subscribe` (form or JSON) and `POST /api/subscribe` (JSON), rate limited per IP. */
 export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void {
-  const { site, digests } = ctx;
   const stamp = createFormStamp({
     secret: ctx.secret,
     minSeconds: ctx.limits.minFormSeconds,
     now: ctx.now,
   });
-
-  app.get('/', async (_req, reply) => {
-    const [list, options] = await Promise.all([digests.list(50), deliveryOptions(ctx)]);
-    const latest = await latestDigest(ctx, list);
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .send(homePage(site, { digests: list, latest, stamp: stamp.issue(), options }));
-  });
-
-  /** The form again, with the reason and everything the reader typed or picked. */
-  async function formAgain(
-    reply: FastifyReply,
-    body: z.infer<typeof SubscribeBody>,
-    error: string,
-    picked: DeliveryPicked,
-  ) {
-    const [list, options] = await Promise.all([digests.list(50), deliveryOptions(ctx)]);
-    const email =
-      typeof body.email === 'string'
-        ? stripControls(body.email, { replaceWith: '' }).slice(0, 254)
-        : '';
-    return reply
-      .code(400)
-      .type('text/html; charset=utf-8')
-      .send(homePage(site, { digests: list, stamp: stamp.issue(), error, email, options, picked }));
-  }
-
-  const rateLimit = { max: ctx.limits.subscribePerIpPerMinute, timeWindow: 60_000 };
+  registerHome(app, ctx, stamp);
 
   /**
    * The same answer whatever state the address is in, given once the request is stored (a
@@ -103,44 +137,27 @@ export function registerSubscribe(app: FastifyInstance, ctx: HttpContext): void 
     const choice = readDeliveryChoice(body, await deliveryOptions(ctx));
     if (!choice.ok) {
       if (json) throw new ValidationError('SUBSCRIBE_CHOICE_INVALID', choice.message);
-      return formAgain(reply, body, choice.message, choice.picked);
+      return formAgain(ctx, stamp, reply, { body, error: choice.message, picked: choice.picked });
     }
+    const { frequency, topics } = choice;
     if (!addr.ok) {
       if (json) throw new ValidationError(addr.code, addr.message);
-      const picked = { frequency: choice.frequency, topics: choice.topics };
-      return formAgain(reply, body, `Please check the address: ${addr.message}.`, picked);
+      const error = `Please check the address: ${addr.message}.`;
+      return formAgain(ctx, stamp, reply, { body, error, picked: { frequency, topics } });
     }
     // A bot (honeypot filled, or a form sent without a fresh stamp) gets the same answer.
     const human = !body.website && (json || stamp.passes(body.ts));
-    if (human) {
-      const tz = body.tz && isTimeZone(body.tz) ? body.tz : undefined;
-      const consent = {
-        at: ctx.now(),
-        // Only a valid address is kept (TRUST_PROXY decides whose address req.ip is).
-        ip: validIp(req.ip),
-        userAgent: clean(req.headers['user-agent'], 300),
-        source: sourcePage(req, body.source, site.publicUrl),
-      };
-      const { send } = await ctx.subscription.request({
-        email: addr.email,
-        tz,
-        frequency: choice.frequency,
-        topics: choice.topics,
-        consent,
-        requester: clientId(req.ip),
-      });
-      ctx.background.run('subscribe', send);
-      ctx.background.run('expire pending', ctx.subscription.expirePending);
-    }
+    if (human) await requestSubscription(ctx, req, body, { email: addr.email, frequency, topics });
     if (json) {
       return reply.code(202).send({
         ok: true,
         message: 'If this address can subscribe, a confirmation email is on its way.',
       });
     }
-    return reply.type('text/html; charset=utf-8').send(subscribeDonePage(site));
+    return reply.type('text/html; charset=utf-8').send(subscribeDonePage(ctx.site));
   }
 
+  const rateLimit = { max: ctx.limits.subscribePerIpPerMinute, timeWindow: 60_000 };
   const opts = { config: { rateLimit }, bodyLimit: BODY_LIMIT };
   app.post('/subscribe', opts, (req, reply) => subscribe(req, reply, wantsJson(req)));
   app.post('/api/subscribe', opts, (req, reply) => subscribe(req, reply, true));

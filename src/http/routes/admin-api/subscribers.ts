@@ -35,17 +35,9 @@ const SuppressionBody = z
   .object({ email: z.string().max(1000), reason: z.enum(['bounced', 'complained', 'manual']) })
   .strict();
 
-/** `/admin/api/subscribers` (list, add, set frequency/topics, export, import, delete) and `/admin/api/suppressions`. */
-export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): void {
+/** `GET /subscribers` (a page, filtered by status and address) and `POST /subscribers` (add one). */
+function registerListAndAdd(app: FastifyInstance, ctx: HttpContext): void {
   const { subscribers } = ctx;
-
-  // CSV imports arrive as a raw text/csv body (or multipart with a `file` field).
-  app.addContentTypeParser(
-    ['text/csv', 'application/csv'],
-    { parseAs: 'buffer', bodyLimit: ctx.limits.importLimit },
-    (_req, body, done) => done(null, body),
-  );
-
   app.get('/subscribers', async (req) => {
     const q = SubscribersQuery.parse(req.query);
     const [page, counts] = await Promise.all([
@@ -77,7 +69,11 @@ export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): v
     });
     return reply.code(out.created ? 201 : 200).send(out);
   });
+}
 
+/** `PATCH /subscribers/:id` (frequency, topics), `DELETE /subscribers/:id`, `POST /suppressions`. */
+function registerChanges(app: FastifyInstance, ctx: HttpContext): void {
+  const { subscribers } = ctx;
   /** Sets a subscriber's frequency and/or topics; from their next digest on. */
   app.patch('/subscribers/:id', async (req) => {
     const { id } = z.object({ id: z.coerce.number().int().positive() }).parse(req.params);
@@ -86,6 +82,30 @@ export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): v
     await subscribers.update(id, choice.value); // SUBSCRIBER_NOT_FOUND (404) for a missing id
     return { subscriber: await subscribers.get(id) };
   });
+
+  app.delete('/subscribers/:id', async (req, reply) => {
+    const { id } = z.object({ id: z.coerce.number().int().positive() }).parse(req.params);
+    if (!(await subscribers.remove(id)))
+      throw new NotFoundError('SUBSCRIBER_NOT_FOUND', `No subscriber ${id}.`);
+    return reply.code(204).send();
+  });
+
+  app.post('/suppressions', async (req) => {
+    const { email, reason } = SuppressionBody.parse(req.body ?? {});
+    await subscribers.suppress(requireAddress(email), reason);
+    return { ok: true };
+  });
+}
+
+/** `GET /subscribers/export` and `POST /subscribers/import` (a text/csv body or multipart). */
+function registerCsv(app: FastifyInstance, ctx: HttpContext): void {
+  const { subscribers } = ctx;
+  // CSV imports arrive as a raw text/csv body (or multipart with a `file` field).
+  app.addContentTypeParser(
+    ['text/csv', 'application/csv'],
+    { parseAs: 'buffer', bodyLimit: ctx.limits.importLimit },
+    (_req, body, done) => done(null, body),
+  );
 
   app.get('/subscribers/export', async (_req, reply) => {
     return reply
@@ -110,19 +130,13 @@ export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): v
       defaultStatus: status,
     });
   });
+}
 
-  app.delete('/subscribers/:id', async (req, reply) => {
-    const { id } = z.object({ id: z.coerce.number().int().positive() }).parse(req.params);
-    if (!(await subscribers.remove(id)))
-      throw new NotFoundError('SUBSCRIBER_NOT_FOUND', `No subscriber ${id}.`);
-    return reply.code(204).send();
-  });
-
-  app.post('/suppressions', async (req) => {
-    const { email, reason } = SuppressionBody.parse(req.body ?? {});
-    await subscribers.suppress(requireAddress(email), reason);
-    return { ok: true };
-  });
+/** `/admin/api/subscribers` (list, add, set frequency/topics, export, import, delete) and `/admin/api/suppressions`. */
+export function registerSubscriberApi(app: FastifyInstance, ctx: HttpContext): void {
+  registerCsv(app, ctx);
+  registerListAndAdd(app, ctx);
+  registerChanges(app, ctx);
 }
 
 /** The CSV of an import: a raw text/csv body, or the multipart field `file`. */

@@ -27,10 +27,9 @@ async function refusalToFlash<T extends object>(
   }
 }
 
-/** The dashboard, the trigger page, and a digest's preview and test send. */
-export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): void {
+/** `GET /admin`: the dashboard (the next digest, every digest built, the subscriber counts). */
+function registerDashboard(app: FastifyInstance, ctx: HttpContext): void {
   const { site, digests, subscribers } = ctx;
-
   app.get('/', async (req, reply) => {
     const [next, list, counts] = await Promise.all([
       digests.next(),
@@ -51,7 +50,11 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
       }),
     );
   });
+}
 
+/** `GET /admin/trigger` (the confirmation) and `POST /admin/trigger` ("Send now"). */
+function registerTrigger(app: FastifyInstance, ctx: HttpContext): void {
+  const { site, digests } = ctx;
   app.get('/trigger', async (req, reply) => {
     const q = z.object({ date: z.string().max(20).optional() }).parse(req.query);
     const next = await digests.next();
@@ -83,10 +86,13 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
         : `The digest of ${out.date} was already started.`,
     );
   });
+}
 
+/** `POST /admin/digests/:date/retry-failed`: the deliveries that failed for now, again. */
+function registerRetry(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/digests/:date/retry-failed', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
-    const out = await refusalToFlash(reply, () => digests.retryFailed(date));
+    const out = await refusalToFlash(reply, () => ctx.digests.retryFailed(date));
     if ('refused' in out) return out.refused;
     return back(
       reply,
@@ -96,43 +102,59 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
         : `No delivery of ${date} failed with a temporary cause: nothing to retry.`,
     );
   });
+}
 
+type Preview = Awaited<ReturnType<HttpContext['digests']['preview']>>;
+
+/** What the preview page shows of a preview: subject, text, why it is empty, where it came from. */
+function previewFields(ctx: HttpContext, date: string, p: Preview) {
+  return {
+    subject: p.subject,
+    text: p.text,
+    empty: p.empty,
+    emptyReason: p.empty
+      ? describeEmpty(date, p.emptyReason, ctx.config.digest.tz, (d) => `try ${d}`)
+      : undefined,
+    tryDate: p.emptyReason?.newest?.date !== date ? p.emptyReason?.newest?.date : undefined,
+    posts: p.posts.length,
+    stored: p.stored ? { builtAt: p.builtAt ?? '', status: p.status ?? '' } : undefined,
+  };
+}
+
+/** `GET /admin/digests/:date/preview[?frequency=&topics=]`: one variant of an edition. */
+function registerPreview(app: FastifyInstance, ctx: HttpContext): void {
   app.get('/digests/:date/preview', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
     const d = ctx.config.digest;
     const variant = variantOptions(VariantQuery.parse(req.query), d.frequencies);
     const [p, topics] = await Promise.all([
-      digests.preview(date, undefined, variant),
+      ctx.digests.preview(date, undefined, variant),
       ctx.topics.list(),
     ]);
     const { message, error } = flash(req, reply);
+    const choices = {
+      frequencies: d.frequencies,
+      defaultFrequency: d.defaultFrequency,
+      topics: topics.map((t) => t.name),
+    };
     return sendPage(
       reply,
-      previewPage(site, {
+      previewPage(ctx.site, {
         csrf: req.admin!.csrf,
         tz: d.tz,
         date,
         variant,
-        choices: {
-          frequencies: d.frequencies,
-          defaultFrequency: d.defaultFrequency,
-          topics: topics.map((t) => t.name),
-        },
-        subject: p.subject,
-        text: p.text,
-        empty: p.empty,
-        emptyReason: p.empty
-          ? describeEmpty(date, p.emptyReason, ctx.config.digest.tz, (d) => `try ${d}`)
-          : undefined,
-        tryDate: p.emptyReason?.newest?.date !== date ? p.emptyReason?.newest?.date : undefined,
-        posts: p.posts.length,
-        stored: p.stored ? { builtAt: p.builtAt ?? '', status: p.status ?? '' } : undefined,
+        choices,
+        ...previewFields(ctx, date, p),
         message,
         error,
       }),
     );
   });
+}
 
+/** `POST /admin/digests/:date/test`: one copy of the variant shown, back to its preview. */
+function registerTestSend(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/digests/:date/test', async (req, reply) => {
     const { date } = DateParams.parse(req.params);
     const { email, ...q } = VariantQuery.extend({ email: z.string().max(1000) }).parse(
@@ -142,7 +164,7 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
     // Back to the same variant's preview.
     const path = `/admin/digests/${encodeURIComponent(date)}/preview${variantSearch(variant)}`;
     try {
-      await digests.testSend(date, email, variant);
+      await ctx.digests.testSend(date, email, variant);
     } catch (err) {
       const e = toPublicError(err);
       if (e.status >= 500) throw err;
@@ -150,4 +172,13 @@ export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): voi
     }
     return back(reply, path, 'Test sent.');
   });
+}
+
+/** The dashboard, the trigger page, and a digest's preview and test send. */
+export function registerDigestPages(app: FastifyInstance, ctx: HttpContext): void {
+  registerDashboard(app, ctx);
+  registerTrigger(app, ctx);
+  registerRetry(app, ctx);
+  registerPreview(app, ctx);
+  registerTestSend(app, ctx);
 }
