@@ -57,6 +57,7 @@ export async function createHttpApp(
     redis,
     keys: ctx.keys,
     subscribers: web.subscribers,
+    groups: web.groups,
     tokens: web.tokens,
     feeds: web.feeds,
     topics: web.topics,

@@ -4,10 +4,9 @@ import type { Command } from 'commander';
 import { loadConfigOrExit } from '../config.js';
 import { describeFirstError, SETTLED_STATUSES } from '../digests/digest.js';
 import type { DigestListItem } from '../digests/digest-service.js';
-import { formatUpcomingSends, upcomingSends } from '../digests/schedule-listing.js';
+import { formatUpcomingSends, readUpcomingSends } from '../digests/schedule-listing.js';
 import { nextDigestDate } from '../digests/digest-window.js';
 import { frequencySchedule } from '../digests/edition-window.js';
-import { zonePlan } from '../digests/slots.js';
 import { ValidationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { startWorkers } from '../../workers/start-workers.js';
@@ -139,14 +138,8 @@ function listSchedule(open: OpenServices, opts: ScheduleOptions): Promise<void> 
   const frequency = frequencyOption(schedule, opts.frequency);
   return withServices(open, async (services) => {
     // The zones in use and their subscribers: the group index (README "The schedule").
-    const counts = await services.groups.counts();
-    const sends = upcomingSends(
-      {
-        schedule,
-        plan: zonePlan(schedule, counts.keys()),
-        counts,
-        ...(frequency ? { frequencies: [frequency] } : {}),
-      },
+    const sends = await readUpcomingSends(
+      { schedule, groups: services.groups, ...(frequency ? { frequencies: [frequency] } : {}) },
       after,
       count,
     );

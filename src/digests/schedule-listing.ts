@@ -5,7 +5,7 @@ import { editionId } from './edition.js';
 import { editionWindow } from './edition-window.js';
 import type { Frequency } from './frequency.js';
 import { occurrencesAfter } from './occurrences.js';
-import { slotsBetween, type Slot, type ZonePlan, type ZoneSchedule } from './slots.js';
+import { slotsBetween, zonePlan, type Slot, type ZonePlan, type ZoneSchedule } from './slots.js';
 
 /** One zone of a slot: its subscribers of that frequency (the group index's counts). */
 export interface UpcomingZone {
@@ -101,6 +101,33 @@ export function upcomingSends(
     out.push(...editionsOf(f, slots, input, now).slice(0, count));
   }
   return out;
+}
+
+/**
+ * upcomingSends on the zones in use now: the group index's groups and their subscribers
+ * (README "The schedule"). `digest schedule` and the admin dashboard both read it here.
+ */
+export async function readUpcomingSends(
+  input: {
+    schedule: ZoneSchedule;
+    groups: { counts(): Promise<ReadonlyMap<string, number>> };
+    frequencies?: readonly Frequency[];
+  },
+  now: Date,
+  count: number,
+): Promise<UpcomingSend[]> {
+  const { schedule, frequencies } = input;
+  const counts = await input.groups.counts();
+  return upcomingSends(
+    {
+      schedule,
+      plan: zonePlan(schedule, counts.keys()),
+      counts,
+      ...(frequencies ? { frequencies } : {}),
+    },
+    now,
+    count,
+  );
 }
 
 function editionsOf(

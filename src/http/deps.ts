@@ -9,6 +9,7 @@ import type { MailTransport } from '../mail/transport.js';
 import type { Metrics } from '../metrics.js';
 import type { Keys, RedisClient } from '../redis.js';
 import type { Renderer } from '../render/render-digest.js';
+import type { SubscriberGroups } from '../subscribers/subscriber-groups.js';
 import type { SubscriberStore } from '../subscribers/subscriber-store.js';
 import type { Tokens } from '../subscribers/tokens.js';
 import type { TopicStore } from '../topics/topic-store.js';
@@ -35,6 +36,8 @@ export type SubscriberStoreLike = Pick<
   | 'counts'
   | 'iterate'
 >;
+/** The group index: the zones in use and their subscribers, for the dashboard's next sends. */
+export type SubscriberGroupsLike = Pick<SubscriberGroups, 'counts'>;
 export type FeedStoreLike = Pick<FeedStore, 'add' | 'remove' | 'list'>;
 export type TopicStoreLike = Pick<TopicStore, 'add' | 'list' | 'remove' | 'unfinished'>;
 export type PostStoreLike = Pick<PostStore, 'addManual' | 'list' | 'getMany'>;
@@ -90,6 +93,7 @@ export interface HttpDeps {
   redis: RedisClient;
   keys: Keys;
   subscribers: SubscriberStoreLike;
+  groups: SubscriberGroupsLike;
   tokens: Tokens;
   feeds: FeedStoreLike;
   /** The topics subscribers may choose (src/topics/topic-store.ts). */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { editionWindow } from '../../src/digests/edition-window.js';
+import type { UpcomingSend } from '../../src/digests/schedule-listing.js';
+import { describeNextSend } from '../../src/http/pages/next-sends.js';
 import { runCli } from '../helpers/cli.js';
 import { ADMIN_TOKEN, adminLogin, httpHarness, type Harness } from './http-setup.js';
 
@@ -302,5 +304,57 @@ describe('previewing and test-sending any variant', () => {
       payload: { email: 'all@example.com', frequency: 'daily' },
     });
     expect(v.sent.at(-1)!.text).toContain('https://blog.example/other-post');
+  });
+});
+
+describe('the next sends by zone on the dashboard', () => {
+  // Its own site: two frequencies, subscribers in three zones besides DIGEST_TZ (UTC).
+  let z: Harness;
+  beforeAll(async () => {
+    z = await httpHarness('admin-next-sends', {
+      now: () => NOW,
+      env: { DIGEST_FREQUENCIES: 'daily,weekly' },
+    });
+    const add = (email: string, tz: string, frequency: 'daily' | 'weekly', confirmed = true) =>
+      z.subscribers.add({ email, tz, frequency, status: confirmed ? 'confirmed' : 'pending' });
+    await add('tokyo@example.com', 'Asia/Tokyo', 'weekly');
+    await add('la@example.com', 'America/Los_Angeles', 'weekly');
+    await add('tokyo-daily@example.com', 'Asia/Tokyo', 'daily');
+    await add('auckland@example.com', 'Pacific/Auckland', 'daily');
+    // Not confirmed: its zone is not in use.
+    await add('berlin@example.com', 'Europe/Berlin', 'weekly', false);
+  });
+  afterAll(async () => z.close());
+
+  it('names each frequency’s next edition with its first and last zones, as `digest schedule` lists them', async () => {
+    const dash = await (await adminLogin(z)).page('/admin');
+    const items = [...dash.body.matchAll(/<li data-frequency="(\w+)">([^<]*)<\/li>/g)].map(
+      (m) => m[2],
+    );
+    expect(items).toEqual([
+      // Wednesday 10:00 UTC: daily/2026-12-02 has gone out everywhere; Auckland's 09:00 of the
+      // 3rd is 20:00 UTC on the 2nd.
+      'daily 2026-12-03: first at 09:00 Pacific/Auckland (2026-12-02 20:00 UTC), last at 09:00 UTC; 3 zones',
+      'weekly 2026-12-07: first at 09:00 Asia/Tokyo (00:00 UTC), last at 09:00 America/Los_Angeles; 3 zones',
+    ]);
+    expect(dash.body).not.toContain('Europe/Berlin');
+
+    // The same slots as the command line's (one function lists them for both).
+    const cli = await runCli(
+      {
+        prefix: z.config.redis.prefix,
+        dataDir: z.config.dataDir,
+        env: { DIGEST_FREQUENCIES: 'daily,weekly' },
+      },
+      'schedule',
+      '--count',
+      '1',
+      '--after',
+      NOW.toISOString(),
+      '--json',
+    );
+    expect(cli.code).toBe(0);
+    const sends = JSON.parse(cli.stdout) as UpcomingSend[];
+    expect(sends.map(describeNextSend)).toEqual(items);
   });
 });

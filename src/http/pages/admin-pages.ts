@@ -1,3 +1,4 @@
+import type { UpcomingSend } from '../../digests/schedule-listing.js';
 import type { Post } from '../../feeds/post.js';
 import { plural } from '../../format-time.js';
 import type { SubscriberStatus } from '../../subscribers/subscriber.js';
@@ -6,6 +7,7 @@ import { html, safeHref, type SafeHtml } from '../html.js';
 import { alert, csrfField, notice, when } from './admin-parts.js';
 import { digestNote, retryButton, sendButton } from './digest-status.js';
 import { layout, type Site } from './layout.js';
+import { nextSendsList } from './next-sends.js';
 
 export function loginPage(site: Site, error?: string): string {
   return layout({
@@ -79,7 +81,7 @@ export interface NextDigest {
 }
 
 /** The next digest: when it goes out (or that it was built ahead of its time), its posts. */
-function nextSection(next: NextDigest, tz: string): SafeHtml {
+function nextSection(next: NextDigest, sends: readonly UpcomingSend[], tz: string): SafeHtml {
   return html`<section aria-labelledby="next-h">
     <h2 id="next-h">Next digest: ${next.date}</h2>
     <p class="note">
@@ -93,7 +95,7 @@ function nextSection(next: NextDigest, tz: string): SafeHtml {
               · ${plural(next.posts.length, 'post')} would go out if it were built now.`
       }
     </p>
-    ${postList(next.posts, tz)}
+    ${nextSendsList(sends)} ${postList(next.posts, tz)}
     <p>
       <a class="button secondary" href="/admin/digests/${next.date}/preview">Preview</a>
       ${sendButton(next)}
@@ -140,6 +142,8 @@ export function dashboardPage(
     csrf: string;
     tz: string;
     next: NextDigest;
+    /** Each offered frequency's next edition with its slots still to come. */
+    nextSends: readonly UpcomingSend[];
     digests: DigestListItem[];
     counts: Record<SubscriberStatus, number>;
     message?: string;
@@ -158,7 +162,8 @@ export function dashboardPage(
         ${plural(counts.confirmed, 'confirmed subscriber')} · ${counts.pending} pending ·
         <a href="/admin/subscribers">all subscribers</a>
       </p>
-      ${nextSection(input.next, input.tz)} ${digestsSection(input.digests, input.csrf)}`,
+      ${nextSection(input.next, input.nextSends, input.tz)}
+      ${digestsSection(input.digests, input.csrf)}`,
   });
 }
 

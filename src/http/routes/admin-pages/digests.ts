@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { describeEmpty } from '../../../digests/preview.js';
+import { readUpcomingSends } from '../../../digests/schedule-listing.js';
 import { AppError } from '../../../errors.js';
 import type { HttpContext } from '../../http-context.js';
 import { toPublicError } from '../../http-errors.js';
@@ -31,8 +32,10 @@ async function refusalToFlash<T extends object>(
 function registerDashboard(app: FastifyInstance, ctx: HttpContext): void {
   const { site, digests, subscribers } = ctx;
   app.get('/', async (req, reply) => {
-    const [next, list, counts] = await Promise.all([
+    const [next, nextSends, list, counts] = await Promise.all([
       digests.next(),
+      // The scheduler's slots, as `digest schedule --count 1` lists them.
+      readUpcomingSends({ schedule: ctx.config.digest, groups: ctx.groups }, ctx.now(), 1),
       digests.list(10),
       subscribers.counts(),
     ]);
@@ -43,6 +46,7 @@ function registerDashboard(app: FastifyInstance, ctx: HttpContext): void {
         csrf: req.admin!.csrf,
         tz: ctx.config.digest.tz,
         next,
+        nextSends,
         digests: list,
         counts,
         message,
