@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createBatchSender } from '../../src/delivery/send-batch.js';
 import { createLedger } from '../../src/delivery/ledger.js';
-import { buildDigest, type BuildDeps } from '../../src/digests/build-digest.js';
+import { buildDigest, type BuildDeps, type BuildOptions } from '../../src/digests/build-digest.js';
 import { createDigestStore } from '../../src/digests/digest-store.js';
 import { createVariantStore } from '../../src/digests/variant-store.js';
 import { createVariants } from '../../src/digests/variants.js';
@@ -153,10 +153,11 @@ export async function editionHarness(
     },
     /**
      * Builds `id`; a new build's recipients are every confirmed subscriber (as a fan-out that
-     * pages them all: the send path skips those of another frequency), sent by `send`.
+     * pages them all: the send path skips those of another frequency), sent by `send`. `opts`:
+     * as the build job passes them (default: a manual build).
      */
-    async build(id: string) {
-      const r = await buildDigest(buildDeps, id, { trigger: 'manual' });
+    async build(id: string, opts: BuildOptions = { trigger: 'manual' }) {
+      const r = await buildDigest(buildDeps, id, opts);
       if (r.status === 'built' && !pending.has(id))
         pending.set(id, await subscribers.pageIds('confirmed', 0, 100_000));
       return r;
