@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PostStore } from '../feeds/post-store.js';
-import { choosePosts, setStart } from './choose-posts.js';
+import { choosePosts, newEditionFrame } from './choose-posts.js';
 import { isBuilt } from './digest.js';
 import type { DigestStore } from './digest-store.js';
 import { parseEdition } from './edition.js';
@@ -101,16 +101,14 @@ export async function buildDigest(
 async function build(deps: BuildDeps, window: EditionWindow, now: () => Date): Promise<boolean> {
   const log = deps.log.child({ digest: window.id });
   const prev = await deps.digests.previousBuilt(window.frequency, window.sendAt);
+  const { frame, start, windowFrom } = newEditionFrame(window, prev, await deps.posts.currentSeq());
   const range = {
-    seqTo: await deps.posts.currentSeq(),
+    seqTo: frame.seqTo,
     ...(prev?.seqTo !== undefined ? { seqFrom: prev.seqTo } : {}),
-    ...(prev ? { previousBuiltAt: prev.builtAt } : {}),
+    ...(prev?.builtAt ? { previousBuiltAt: prev.builtAt } : {}),
+    ...(windowFrom ? { windowFrom } : {}),
   };
-  const main = await choosePosts(
-    { postStore: deps.posts, maxPosts: deps.maxPosts },
-    { window, seqTo: range.seqTo, previousBuiltAt: range.previousBuiltAt },
-    setStart(undefined, range.seqFrom),
-  );
+  const main = await choosePosts({ postStore: deps.posts, maxPosts: deps.maxPosts }, frame, start);
   if (main.posts.length === 0) return false;
   await deps.preflight?.();
   if (await deps.digests.create(window, now())) log.info('digest created');

@@ -1,5 +1,7 @@
 import type { PostStore } from '../feeds/post-store.js';
 import type { Topic } from '../topics/topic.js';
+import type { DigestWindow } from './digest-window.js';
+import type { PreviousEdition } from './digest-store.js';
 import {
   candidatesStart,
   selectPostSet,
@@ -41,4 +43,29 @@ export async function choosePosts(
 export function setStart(cursor: number | undefined, seqFrom: number | undefined): SetStart {
   const seq = cursor ?? seqFrom;
   return seq === undefined ? { window: true } : { seq };
+}
+
+/**
+ * The main post set's frame and start for an edition not built yet (a reader with no cursor
+ * and no topics), after `prev` (the digest store's previousBuilt) and up to `seqTo`: after the
+ * previous built edition's seqTo; with none, window mode from the window's start, or from the
+ * oldest unbuilt edition's before it (skipped or held: their posts are this one's, README
+ * guarantee 3). The build, the preview and the trigger's "nothing to send" check share it.
+ */
+export function newEditionFrame<W extends DigestWindow>(
+  window: W,
+  prev: PreviousEdition | undefined,
+  seqTo: number,
+): { frame: SetFrame & { window: W }; start: SetStart; windowFrom?: Date } {
+  const from = prev?.builtAt ? undefined : prev?.unbuiltFrom;
+  const windowFrom = from && from < window.windowStart ? from : undefined;
+  return {
+    frame: {
+      window: windowFrom ? { ...window, windowStart: windowFrom } : window,
+      seqTo,
+      ...(prev?.builtAt ? { previousBuiltAt: prev.builtAt } : {}),
+    },
+    start: setStart(undefined, prev?.seqTo),
+    ...(windowFrom ? { windowFrom } : {}),
+  };
 }

@@ -49,6 +49,7 @@ const SUMMARY_FIELDS = [
   'seqFrom',
   'seqTo',
   'prevBuiltAt',
+  'windowFrom',
   'variant',
   'renders',
   'finishedAt',
@@ -66,8 +67,26 @@ export type DigestSummary = Omit<Digest, 'html' | 'text'> & {
   heldSince?: string;
 };
 
-/** How many earlier editions previousBuilt looks through for a built one. */
-const PREVIOUS_LOOKBACK = 10;
+/**
+ * How many earlier editions previousBuilt reads at a time, and at most in all: more than the
+ * daily editions of the 92 days the scheduler catches up after every process was down (README,
+ * "The schedule"), so a run of missed editions never hides the built one before it.
+ */
+const PREVIOUS_PAGE = 25;
+const PREVIOUS_LOOKBACK = 400;
+
+/** What comes before an edition of a frequency (previousBuilt). */
+export interface PreviousEdition {
+  /** When the latest edition built before it was built (window mode's late arrivals). */
+  builtAt?: Date;
+  /** The seqTo it froze: the next one's seqFrom (absent for an earlier version's edition). */
+  seqTo?: number;
+  /**
+   * None built (within the lookback): the window start of the oldest edition passed over,
+   * skipped or held. They took no post, so the posts of their windows are this edition's.
+   */
+  unbuiltFrom?: Date;
+}
 
 export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
   const { redis, keys } = deps;
@@ -105,6 +124,7 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
       ...(f.seqFrom ? { seqFrom: num(f.seqFrom) } : {}),
       ...(f.seqTo ? { seqTo: num(f.seqTo) } : {}),
       ...(f.prevBuiltAt ? { previousBuiltAt: f.prevBuiltAt } : {}),
+      ...(f.windowFrom ? { windowFrom: f.windowFrom } : {}),
       // Built by an earlier version: its one content is stored on the edition itself.
       ...(f.variant || f.builtAt ? { variant: f.variant || 'legacy' } : {}),
       renders: Number(f.renders ?? 0),
@@ -157,11 +177,15 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     /**
      * Freezes the edition's post range once (the first builder wins) and returns what is
      * stored: seqTo, and seqFrom / previousBuiltAt when there was a previous edition.
+     * `windowFrom` (see Digest) is kept first, once: every builder of the edition reads it from
+     * the same stored editions, and the send path reads it back with the range.
      */
     async freeze(
       id: string,
-      range: { seqTo: number; seqFrom?: number; previousBuiltAt?: Date },
+      range: { seqTo: number; seqFrom?: number; previousBuiltAt?: Date; windowFrom?: Date },
     ): Promise<{ seqTo: number; seqFrom?: number; previousBuiltAt?: Date }> {
+      if (range.windowFrom)
+        await redis.hsetnx(keys.digest(id), 'windowFrom', range.windowFrom.toISOString());
       const [seqTo, seqFrom, prev] = (await freezeScript(
         redis,
         [keys.digest(id)],
@@ -260,34 +284,11 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
     },
 
     /**
-     * The latest edition of `frequency` built before `sendAt`: when it was built (late arrivals)
-     * and the seqTo it froze (the next one's seqFrom; absent for an earlier version's edition).
-     * Skipped and held editions took no post, so they are passed over (among the last few).
+     * The latest edition of `frequency` built before `sendAt`, or where the posts of the
+     * unbuilt ones before it start (readPrevious).
      */
-    async previousBuilt(
-      frequency: Frequency,
-      sendAt: Date,
-    ): Promise<{ builtAt: Date; seqTo?: number } | undefined> {
-      const prev = await redis.zrevrangebyscore(
-        keys.digestsOf(frequency),
-        `(${sendAt.getTime()}`,
-        '-inf',
-        'LIMIT',
-        0,
-        PREVIOUS_LOOKBACK,
-      );
-      for (const id of prev) {
-        const [builtAt, status, seqTo] = await redis.hmget(
-          keys.digest(id),
-          'builtAt',
-          'status',
-          'seqTo',
-        );
-        if (builtAt && status !== 'empty')
-          return { builtAt: new Date(builtAt), ...(seqTo ? { seqTo: Number(seqTo) } : {}) };
-      }
-      return undefined;
-    },
+    previousBuilt: (frequency: Frequency, sendAt: Date) =>
+      readPrevious(redis, keys, frequency, sendAt),
 
     /** Fan-out state: the id bound fixed when fan-out starts, and the last id enqueued. */
     async fanoutState(id: string, boundIfUnset: () => Promise<number>) {
@@ -333,3 +334,41 @@ export function createDigestStore(deps: { redis: RedisClient; keys: Keys }) {
 }
 
 export type DigestStore = ReturnType<typeof createDigestStore>;
+
+/**
+ * The latest edition of `frequency` built before `sendAt`: when it was built (late arrivals)
+ * and the seqTo it froze (the next one's seqFrom). Skipped and held editions took no post, so
+ * they are passed over; with none built, `unbuiltFrom` says where the oldest of them started
+ * (README guarantee 3). Undefined: no edition before it at all. Reads pages of PREVIOUS_PAGE,
+ * at most PREVIOUS_LOOKBACK editions.
+ */
+async function readPrevious(
+  redis: RedisClient,
+  keys: Keys,
+  frequency: Frequency,
+  sendAt: Date,
+): Promise<PreviousEdition | undefined> {
+  let unbuiltFrom: Date | undefined;
+  for (let offset = 0; offset < PREVIOUS_LOOKBACK; offset += PREVIOUS_PAGE) {
+    const ids = await redis.zrevrangebyscore(
+      keys.digestsOf(frequency),
+      `(${sendAt.getTime()}`,
+      '-inf',
+      'LIMIT',
+      offset,
+      PREVIOUS_PAGE,
+    );
+    if (ids.length === 0) break;
+    const read = redis.pipeline();
+    for (const id of ids) read.hmget(keys.digest(id), 'builtAt', 'status', 'seqTo', 'windowStart');
+    for (const [err, row] of (await read.exec()) ?? []) {
+      if (err) throw err;
+      const [builtAt, status, seqTo, windowStart] = row as (string | null)[];
+      if (builtAt && status !== 'empty')
+        return { builtAt: new Date(builtAt), ...(seqTo ? { seqTo: Number(seqTo) } : {}) };
+      if (windowStart) unbuiltFrom = new Date(windowStart);
+    }
+    if (ids.length < PREVIOUS_PAGE) break;
+  }
+  return unbuiltFrom ? { unbuiltFrom } : undefined;
+}

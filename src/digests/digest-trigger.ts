@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import type { PostStore } from '../feeds/post-store.js';
 import { jobIds, type Queues } from '../queues.js';
-import { choosePosts, setStart } from './choose-posts.js';
+import { choosePosts, newEditionFrame } from './choose-posts.js';
 import { dateInWords, pastDateWords } from './date-words.js';
 import { isBuilt } from './digest.js';
 import type { DigestStore } from './digest-store.js';
@@ -50,10 +50,11 @@ export async function triggerEdition(
   const head = { id: w.id, date: w.date };
   if (existing && isBuilt(existing)) return { ...head, created: false };
   const prev = await t.digests.previousBuilt(w.frequency, w.sendAt);
+  const next = newEditionFrame(w, prev, await t.posts.currentSeq());
   const { posts } = await choosePosts(
     { postStore: t.posts, maxPosts: schedule.maxPosts },
-    { window: w, seqTo: await t.posts.currentSeq(), previousBuiltAt: prev?.builtAt },
-    setStart(undefined, prev?.seqTo),
+    next.frame,
+    next.start,
   );
   if (posts.length === 0)
     throw new ValidationError(

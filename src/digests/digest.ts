@@ -90,6 +90,12 @@ export interface Digest {
   seqTo?: number;
   /** When the previous edition of its frequency was built (late arrivals of window mode). */
   previousBuiltAt?: string;
+  /**
+   * A first edition of its frequency built after editions that were not (skipped or held: they
+   * took no post): the window start of the oldest of them, where its window mode starts instead
+   * of `windowStart`, so their posts come in it (README guarantee 3).
+   */
+  windowFrom?: string;
   /** The main variant's id ('legacy': content stored on the edition by an earlier version). */
   variant?: string;
   /** MJML renders of this edition's variants: one per distinct post set (README guarantee 5). */

@@ -6,9 +6,9 @@ import { fillPlaceholders, type RecipientValues } from '../render/placeholders.j
 import type { Renderer } from '../render/render-digest.js';
 import type { Topic } from '../topics/topic.js';
 import { nextDigestDate, type DigestWindow } from './digest-window.js';
-import { choosePosts, setStart } from './choose-posts.js';
+import { choosePosts, newEditionFrame } from './choose-posts.js';
 import { isBuilt, type DigestStatus } from './digest.js';
-import type { DigestStore } from './digest-store.js';
+import type { DigestStore, PreviousEdition } from './digest-store.js';
 import { parseEdition } from './edition.js';
 import { editionWindow, frequencySchedule, type EditionWindow } from './edition-window.js';
 import { EMPTY_VARIANT, type Variants } from './variants.js';
@@ -21,8 +21,8 @@ export interface PreviewDeps {
     digest: Pick<Config['digest'], 'crons' | 'tz' | 'maxPosts' | 'defaultFrequency'>;
     site: Pick<Config['site'], 'publicUrl'>;
   };
-  /** The edition of the same frequency built before this one, if any (its seqTo, its builtAt). */
-  previousBuilt?: (w: EditionWindow) => Promise<{ builtAt: Date; seqTo?: number } | undefined>;
+  /** What precedes the edition (the digest store's previousBuilt): its seqTo, its builtAt. */
+  previousBuilt?: (w: EditionWindow) => Promise<PreviousEdition | undefined>;
   /** The definitions of the named topics (the topic store); absent: topics filter nothing. */
   resolveTopics?: (names: readonly string[]) => Promise<Topic[]>;
 }
@@ -151,10 +151,11 @@ export async function renderPreview(
   const window = previewEdition(deps.config, date, opts);
   const prev = await deps.previousBuilt?.(window);
   const topics = opts.topics?.length ? ((await deps.resolveTopics?.(opts.topics)) ?? []) : [];
+  const { frame, start } = newEditionFrame(window, prev, await deps.postStore.currentSeq());
   const { posts, beyond } = await choosePosts(
     { postStore: deps.postStore, maxPosts: deps.config.digest.maxPosts },
-    { window, seqTo: await deps.postStore.currentSeq(), previousBuiltAt: prev?.builtAt },
-    setStart(undefined, prev?.seqTo),
+    frame,
+    start,
     topics,
   );
   const head = { id: window.id, date: window.date, window };
@@ -166,7 +167,7 @@ export async function renderPreview(
     date: window.date,
     frequency: window.frequency,
     posts,
-    window,
+    window: frame.window,
     beyond,
   });
   return { ...head, ...rendered, posts, empty: false };

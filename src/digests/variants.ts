@@ -46,7 +46,8 @@ export function frameOf(d: DigestSummary): SetFrame {
     window: {
       date: d.date,
       sendAt: new Date(d.sendAt),
-      windowStart: new Date(d.windowStart),
+      // After skipped first editions, window mode starts where the oldest of them did.
+      windowStart: new Date(d.windowFrom ?? d.windowStart),
       windowEnd: new Date(d.windowEnd),
     },
     seqTo: d.seqTo ?? 0,
@@ -196,7 +197,7 @@ async function renderOnce(
     date: edition.date,
     frequency: edition.frequency,
     posts: v.set.posts,
-    window: { windowStart: new Date(edition.windowStart) },
+    window: frameOf(edition).window,
     beyond: v.set.beyond,
   });
   // Too large for Gmail as it was: say what was cut (README guarantee 12).

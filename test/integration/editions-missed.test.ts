@@ -62,10 +62,7 @@ describe('an edition missed while every process was down', () => {
     posts.push(await h.post('week3'));
     await edition(h, 'weekly/2026-11-23', '2026-11-23T09:00:00Z');
 
-    expect(got(h, posts, 'w@example.org')).toEqual([
-      ['week1', 'week1-late', 'week2'],
-      ['week3'],
-    ]);
+    expect(got(h, posts, 'w@example.org')).toEqual([['week1', 'week1-late', 'week2'], ['week3']]);
   });
 
   it('follows a built one: the next one carries its posts and its own, each once', async () => {
