@@ -1,12 +1,10 @@
+import { WENT_OUT } from './archive-html.js';
 import type { DigestListItem, DigestService } from './digest-service.js';
 import { editionId, type Edition } from './edition.js';
 import { FREQUENCIES, type Frequency } from './frequency.js';
 
 /** Editions the archive lists, per frequency at most. */
 export const ARCHIVE_LIMIT = 100;
-
-/** Statuses of an edition that went out (or is going out): the archive shows only those. */
-const WENT_OUT = new Set(['sending', 'sent', 'sent_with_failures']);
 
 /** One edition of the public archive: what its list, its page and its Atom entry show. */
 export interface ArchiveEntry {

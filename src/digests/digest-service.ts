@@ -33,7 +33,7 @@ export interface DigestServiceDeps {
   posts: PostStore;
   renderer: Renderer;
   /** Each reader's variant of a built edition (previews and test sends of any topics). */
-  variants: Pick<Variants, 'variantFor' | 'content' | 'resolveTopics'>;
+  variants: Pick<Variants, 'variantFor' | 'content' | 'resolveTopics' | 'archive'>;
   queues: Pick<Queues, 'build'>;
   mailer: () => Pick<MailTransport, 'sendRaw'>;
   /** The SMTP preflight (src/mail/preflight.ts): throws SmtpPreflightError naming the cause. */

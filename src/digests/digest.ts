@@ -98,7 +98,10 @@ export interface Digest {
   windowFrom?: string;
   /** The main variant's id ('legacy': content stored on the edition by an earlier version). */
   variant?: string;
-  /** MJML renders of this edition's variants: one per distinct post set (README guarantee 5). */
+  /**
+   * MJML renders of this edition: one per distinct post set, and one for the archive page's
+   * copy once it was opened (README guarantee 5).
+   */
   renders: number;
   counters: DigestCounters;
   /** The first SMTP error of each kind, recorded the moment it happened. */

@@ -5,7 +5,7 @@ import type { Keys, RedisClient } from '../redis.js';
  * The variants of an edition: one hash per distinct post set (`keys.digestVariant(id, vid)`),
  * holding its content rendered once (subject, HTML and text with placeholders) and its post
  * ids. A variant is written once and never changed; the edition's `renders` counter counts the
- * variants rendered (README guarantee 5).
+ * variants rendered, the archive page's copy (`ARCHIVE_VARIANT`) among them (README guarantee 5).
  */
 
 export interface VariantContent {

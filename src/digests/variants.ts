@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from '../log.js';
+import type { Post } from '../feeds/post.js';
 import type { PostStore } from '../feeds/post-store.js';
 import type { Renderer } from '../render/render-digest.js';
 import type { Topic } from '../topics/topic.js';
@@ -15,6 +16,12 @@ export interface TopicSource {
 
 /** The variant id of an empty set: never rendered, never sent (DIGEST_MIN_POSTS is at least 1). */
 export const EMPTY_VARIANT = 'empty';
+
+/**
+ * Where the public archive's copy of an edition is stored, beside its variants (a variant id is
+ * a 16-character hash): the main variant's posts with a public footer, never sent.
+ */
+export const ARCHIVE_VARIANT = 'archive';
 
 /** A post set with its variant id (a hash of its post ids and the count beyond them). */
 export interface Variant {
@@ -119,12 +126,27 @@ export function createVariants(deps: VariantDeps) {
     v: Variant,
     log: Logger = deps.log,
   ): Promise<VariantContent> {
-    return contentOf(deps, owner, edition, v, log);
+    if (v.id === EMPTY_VARIANT)
+      throw new Error(`edition ${edition.id}: an empty set has no content`);
+    const render = () => renderOnce(deps.renderer, edition, v, log);
+    return renderStored(deps.store, owner, edition.id, v.id, render, log);
+  }
+
+  /**
+   * The public archive's copy of a built edition (README guarantee 5): `posts`, its main
+   * variant's, with a public footer and every post in full (a browser clips nothing). Rendered
+   * once per edition, when first asked for, and stored and counted in `renders` as a variant
+   * is, so every process serves that one render.
+   */
+  function archive(edition: DigestSummary, posts: Post[]): Promise<VariantContent> {
+    const render = () => renderArchive(deps.renderer, edition, posts);
+    return renderStored(deps.store, owner, edition.id, ARCHIVE_VARIANT, render, deps.log);
   }
 
   return {
     variantFor,
     content,
+    archive,
     /** A stored variant's content, without rendering (undefined if none was stored). */
     stored: (edition: string, variant: string) => deps.store.get(edition, variant),
     resolveTopics,
@@ -154,36 +176,59 @@ function topicResolver(
   };
 }
 
-/** `content` of createVariants: the stored content, or the render lock's holder renders it. */
-async function contentOf(
-  deps: VariantDeps,
+/**
+ * A variant's stored content, or `render` run and stored if no process has: the render lock's
+ * holder runs it and stores the result once (counted in the edition's `renders`); the others
+ * wait for it (README guarantee 5). `content` and `archive` of createVariants.
+ */
+async function renderStored(
+  store: VariantStore,
   owner: string,
-  edition: DigestSummary,
-  v: Variant,
+  edition: string,
+  variant: string,
+  render: () => Promise<VariantContent>,
   log: Logger,
 ): Promise<VariantContent> {
-  if (v.id === EMPTY_VARIANT) throw new Error(`edition ${edition.id}: an empty set has no content`);
   for (;;) {
-    const stored = await deps.store.get(edition.id, v.id);
+    const stored = await store.get(edition, variant);
     if (stored) return stored;
-    if (await deps.store.lock(edition.id, v.id, owner, LOCK_MS)) {
+    if (await store.lock(edition, variant, owner, LOCK_MS)) {
       try {
-        const c = await renderOnce(deps.renderer, edition, v, log);
-        if (await deps.store.store(edition.id, v.id, c))
-          log.info(
-            { digest: edition.id, variant: v.id, posts: c.postIds.length },
-            'variant rendered',
-          );
-        return (await deps.store.get(edition.id, v.id)) ?? c;
+        const c = await render();
+        if (await store.store(edition, variant, c))
+          log.info({ digest: edition, variant, posts: c.postIds.length }, 'variant rendered');
+        return (await store.get(edition, variant)) ?? c;
       } finally {
-        await deps.store.unlock(edition.id, v.id, owner);
+        await store.unlock(edition, variant, owner);
       }
     }
-    while (await deps.store.locked(edition.id, v.id)) {
-      if (await deps.store.exists(edition.id, v.id)) break;
+    while (await store.locked(edition, variant)) {
+      if (await store.exists(edition, variant)) break;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
+}
+
+/** The archive's copy of `edition` (createVariants' `archive`): MJML, the lock held. */
+async function renderArchive(
+  renderer: VariantDeps['renderer'],
+  edition: DigestSummary,
+  posts: Post[],
+): Promise<VariantContent> {
+  const r = await renderer.renderDigest({
+    date: edition.date,
+    frequency: edition.frequency,
+    posts,
+    window: frameOf(edition).window,
+    archive: true,
+  });
+  return {
+    subject: r.subject,
+    html: r.html,
+    text: r.text,
+    postIds: posts.map((p) => p.id),
+    beyond: 0,
+  };
 }
 
 /** Runs MJML for one variant (the lock is held) and says what it cut for Gmail. */

@@ -1,7 +1,12 @@
 import { parseFeed } from 'feedsmith';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createArchiveHtml } from '../../src/digests/archive-html.js';
+import { buildDigest } from '../../src/digests/build-digest.js';
 import { digestWindow } from '../../src/digests/digest-window.js';
 import { editionWindow } from '../../src/digests/edition-window.js';
+import { createVariantStore } from '../../src/digests/variant-store.js';
+import { createVariants } from '../../src/digests/variants.js';
+import { createLogger } from '../../src/log.js';
 import { httpHarness, type Harness } from './http-setup.js';
 
 const NOW = new Date('2026-01-20T10:00:00Z');
@@ -134,5 +139,76 @@ describe('the archive per frequency', () => {
       const href = e.links![0]!.href!.replace('http://localhost:3000', '');
       expect((await h.app.inject({ url: href })).statusCode).toBe(200);
     }
+  });
+});
+
+/** The distinct post links in a digest's HTML, sorted. */
+const postLinks = (html: string) =>
+  [...new Set(html.match(/https:\/\/blog\.example\.com\/[\w-]+/g) ?? [])].sort();
+
+describe('the archive page of a built edition', () => {
+  const ID = 'daily/2026-01-19';
+
+  it('shows the main variant’s posts, its copy rendered once and counted (README guarantee 5)', async () => {
+    const { services } = h;
+    for (const [n, hour] of [
+      ['one', 12],
+      ['two', 15],
+      ['three', 20],
+    ] as const)
+      await services.posts.addManual(
+        {
+          title: `Post ${n}`,
+          url: `https://blog.example.com/${n}`,
+          date: new Date(Date.UTC(2026, 0, 18, hour)),
+        },
+        new Date(Date.UTC(2026, 0, 18, hour, 30)),
+      );
+    const log = createLogger('silent');
+    const built = await buildDigest(
+      {
+        digests: services.digests,
+        posts: services.posts,
+        variants: services.variants,
+        schedules: h.config.digest,
+        maxPosts: h.config.digest.maxPosts,
+        log,
+        now: () => new Date('2026-01-19T09:00:00Z'),
+      },
+      ID,
+    );
+    expect(built.status).toBe('built');
+    const main = (await h.digestStore.get(ID))!;
+    expect(main.renders).toBe(1);
+    const links = postLinks(main.html);
+    expect(links).toHaveLength(3);
+
+    const page = await h.app.inject({ url: `/digests/${ID}` });
+    expect(page.statusCode).toBe(200);
+    expect(postLinks(page.body)).toEqual(links);
+    expect(page.body).toContain('from the archive');
+    expect(page.body).not.toContain('%%');
+    // The archive's copy is one more MJML run of the edition, counted; later views reuse it.
+    expect((await h.digestStore.getSummary(ID))!.renders).toBe(2);
+    expect((await h.app.inject({ url: `/digests/${ID}` })).body).toBe(page.body);
+    expect((await h.digestStore.getSummary(ID))!.renders).toBe(2);
+
+    // Another process serves the stored copy: it runs no MJML and counts nothing.
+    const renderDigest = () => Promise.reject(new Error('rendered again'));
+    const elsewhere = createArchiveHtml({
+      digests: h.digestStore,
+      posts: services.posts,
+      variants: createVariants({
+        store: createVariantStore({ redis: h.redis, keys: h.keys }),
+        posts: services.posts,
+        renderer: { renderDigest },
+        maxPosts: h.config.digest.maxPosts,
+        log,
+      }),
+      editionOf: (s) =>
+        editionWindow({ frequency: 'daily', date: s.split('/')[1]! }, h.config.digest),
+    });
+    expect(await elsewhere(ID)).toBe(page.body);
+    expect((await h.digestStore.getSummary(ID))!.renders).toBe(2);
   });
 });
