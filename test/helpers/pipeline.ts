@@ -108,15 +108,61 @@ export async function addReaders(p: Pipeline, n: number): Promise<number[]> {
   return ids;
 }
 
-/** Waits until the digest of `date` has settled (SETTLED_STATUSES); its summary. */
-export async function settled(p: Pipeline, date = DATE, timeoutMs = 60_000) {
+/** A digest's summary as the digest service answers it. */
+export type DigestSummary = NonNullable<
+  Awaited<ReturnType<Pipeline['services']['digestService']['summary']>>
+>;
+
+/**
+ * Waits until the summary of the digest of `date` (DATE unless said) passes `ready`, polling;
+ * that summary. `tolerant`: a read that throws (Redis restarting under the test) is a "not yet".
+ */
+export async function digestWhen(
+  p: Pipeline,
+  ready: (d: DigestSummary) => boolean | Promise<boolean>,
+  opts: { date?: string; timeoutMs?: number; what?: string; tolerant?: boolean } = {},
+): Promise<DigestSummary> {
+  const date = opts.date ?? DATE;
+  const read = () => p.services.digestService.summary(date);
   return waitFor(
     async () => {
-      const s = await p.services.digestService.summary(date);
-      return s && SETTLED_STATUSES.includes(s.status) ? s : undefined;
+      const d = opts.tolerant ? await read().catch(() => undefined) : await read();
+      return d && (await ready(d)) ? d : undefined;
     },
+    opts.timeoutMs,
+    opts.what ?? `digest ${date}`,
+  );
+}
+
+/** For digestWhen: the digest has one of `statuses`. */
+export const statusIn =
+  (...statuses: string[]) =>
+  (d: DigestSummary) =>
+    statuses.includes(d.status);
+
+/** Waits until the digest of `date` has settled (SETTLED_STATUSES); its summary. */
+export async function settled(p: Pipeline, date = DATE, timeoutMs = 60_000) {
+  return digestWhen(p, statusIn(...SETTLED_STATUSES), {
+    date,
     timeoutMs,
-    `digest ${date} to settle`,
+    what: `digest ${date} to settle`,
+  });
+}
+
+/**
+ * The post the sending suites share (published 2026-11-25 10:00 UTC, in DATE's weekly window)
+ * and `n` confirmed subscribers `<tag>0@example.org`, `<tag>1@…`; what addMany answered.
+ */
+export async function seedPostAndReaders(p: Pipeline, n: number, tag: string) {
+  await p.services.posts.addManual(
+    { title: 'A post', url: 'https://blog.example.com/a', date: new Date('2026-11-25T10:00:00Z') },
+    new Date(),
+  );
+  return p.services.subscribers.addMany(
+    Array.from({ length: n }, (_, i) => ({
+      email: `${tag}${i}@example.org`,
+      status: 'confirmed' as const,
+    })),
   );
 }
 

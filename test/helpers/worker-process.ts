@@ -73,21 +73,34 @@ export function startWorkerAt(env: Record<string, string>, at: number): WorkerPr
 }
 
 /**
- * Worker processes started with their clocks set (test/helpers/shifted-clock.ts), so that hours
- * pass between two starts without waiting for them; `killAll` ends every one still running.
+ * The worker processes a suite starts, so that it ends them all (`killAll`, in its after hook)
+ * whatever failed. `at` starts one whose clock is set (test/helpers/shifted-clock.ts), so that
+ * hours pass between two starts without waiting for them.
  */
-export function clockedWorkers() {
+export function workerGroup() {
   const started: WorkerProcess[] = [];
+  const add = (w: WorkerProcess) => (started.push(w), w);
   return {
+    /** The processes started and not yet ended by `kill` or `killAll`. */
+    started,
+    /** A worker process on `env` (startWorkerProcess); not waited for. */
+    start: (env: Record<string, string>) => add(startWorkerProcess(env)),
     /** A worker process on `env` whose clock reads `at` now, once its workers take jobs. */
     async at(env: Record<string, string>, at: number): Promise<WorkerProcess> {
-      const w = startWorkerAt(env, at);
-      started.push(w);
+      const w = add(startWorkerAt(env, at));
       await w.ready;
       return w;
     },
+    /** SIGKILLs `w` and forgets it. */
+    async kill(w: WorkerProcess) {
+      await w.kill();
+      const i = started.indexOf(w);
+      if (i >= 0) started.splice(i, 1);
+    },
     async killAll() {
-      for (const w of started) await w.kill();
+      await Promise.all(started.splice(0).map((w) => w.kill()));
     },
   };
 }
+
+export type WorkerGroup = ReturnType<typeof workerGroup>;

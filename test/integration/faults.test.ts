@@ -1,9 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobIds } from '../../src/queues.js';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
+import {
+  DATE,
+  digestWhen,
+  EDITION,
+  seedPostAndReaders,
+  startPipeline,
+  statusIn,
+  waitFor,
+  type Pipeline,
+} from '../helpers/pipeline.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startSmtpSink, type DataFault, type SmtpSink } from '../helpers/smtp-sink.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { workerGroup, type WorkerProcess } from '../helpers/worker-process.js';
 
 /**
  * The fault suite: real worker processes killed with SIGKILL, a private redis-server (AOF)
@@ -22,9 +31,6 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
  * restart or a worker killed during fan-out (beyond its in-flight sends).
  */
 
-const DATE = '2026-11-30';
-/** The edition DATE names: the default frequency's (weekly). */
-const EDITION = `weekly/${DATE}`;
 const BATCH = 5;
 const CONCURRENCY = 5;
 const IN_FLIGHT_PER_KILL = 2 * Math.min(BATCH, CONCURRENCY);
@@ -46,13 +52,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let redisServer: RedisServer | undefined;
 let p: Pipeline | undefined;
 let sink: SmtpSink | undefined;
-const procs: WorkerProcess[] = [];
+const workers = workerGroup();
+/** The worker processes still running. */
+const procs = workers.started;
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') {
     for (const w of procs) console.error(`worker ${w.child.pid} stderr:\n${w.stderr()}`);
   }
-  await Promise.all(procs.splice(0).map((w) => w.kill()));
+  await workers.killAll();
   await p?.stop().catch(() => {});
   await sink?.close();
   await redisServer?.stop();
@@ -74,34 +82,17 @@ async function setUp(name: string, n: number, env: Record<string, string>) {
     SEND_RETRY_DELAY_MS: '100',
     ...env,
   });
-  await p.services.posts.addManual(
-    { title: 'A post', url: 'https://blog.example.com/a', date: new Date('2026-11-25T10:00:00Z') },
-    new Date(),
-  );
   // The test's own clients see Redis go away too; they only poll, so errors are expected.
   p.ctx.redis.on('error', () => {});
   p.services.bullConnection.on('error', () => {});
   const { ingest, build, send } = p.services.queues;
   for (const q of [ingest, build, send]) q.on('error', () => {});
-  const added = await p.services.subscribers.addMany(
-    Array.from({ length: n }, (_, i) => ({
-      email: `f${i}@example.org`,
-      status: 'confirmed' as const,
-    })),
-  );
+  const added = await seedPostAndReaders(p, n, 'f');
   return { pipeline: p, ids: added.items.map((it) => it.id!) };
 }
 
-function spawnWorker(pipeline: Pipeline): WorkerProcess {
-  const w = startWorkerProcess(pipeline.env);
-  procs.push(w);
-  return w;
-}
-
-async function killWorker(w: WorkerProcess): Promise<void> {
-  await w.kill();
-  procs.splice(procs.indexOf(w), 1);
-}
+const spawnWorker = (pipeline: Pipeline): WorkerProcess => workers.start(pipeline.env);
+const killWorker = (w: WorkerProcess): Promise<void> => workers.kill(w);
 
 /** Reads without failing while Redis is restarting (the test's own client gives up quickly). */
 async function tolerant<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -145,14 +136,11 @@ async function fanoutWhen(
 }
 
 async function finished(pipeline: Pipeline, timeoutMs: number) {
-  return waitFor(
-    async () => {
-      const d = await tolerant(() => pipeline.services.digestService.summary(DATE));
-      return d && ['sent', 'sent_with_failures'].includes(d.status) ? d : undefined;
-    },
+  return digestWhen(pipeline, statusIn('sent', 'sent_with_failures'), {
     timeoutMs,
-    `digest ${DATE} to be sent after the faults`,
-  );
+    what: `digest ${DATE} to be sent after the faults`,
+    tolerant: true,
+  });
 }
 
 /**

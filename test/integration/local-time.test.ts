@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { clockedWorkers } from '../helpers/worker-process.js';
+import { workerGroup } from '../helpers/worker-process.js';
 
 /**
  * Local time, end to end (README "The schedule"): with no new setting, subscribers in Tokyo,
@@ -20,7 +20,7 @@ const LEAD_MS = 30_000;
 
 let p: Pipeline;
 let sink: SmtpSink;
-const workers = clockedWorkers();
+const workers = workerGroup();
 /** A worker process on the pipeline whose clock reads `at` now. */
 const workerAt = (at: number) => workers.at(p.env, at);
 

@@ -3,8 +3,10 @@ import { jobIds } from '../../src/queues.js';
 import {
   addReaders,
   DATE,
+  digestWhen,
   EDITION,
   settled,
+  statusIn,
   testPipeline,
   testSink,
   waitFor,
@@ -62,10 +64,7 @@ describe('a date is never burnt', () => {
     const post = await addPost(pipeline, 1);
     const { created } = await pipeline.services.digestService.trigger(DATE);
     expect(created).toBe(true);
-    const s = await waitFor(async () => {
-      const d = await pipeline.services.digestService.summary(DATE);
-      return d?.status === 'sent' ? d : undefined;
-    });
+    const s = await digestWhen(pipeline, statusIn('sent'));
     expect(s).toMatchObject({ posts: 1, counters: { sent: 3 } });
     expect(s.reason).toBeUndefined();
     // The post went out in this edition: its range covers it and every reader's cursor moved
@@ -169,10 +168,7 @@ describe('failures', () => {
     await pipeline.startWorkers();
     await pipeline.services.digestService.trigger(DATE);
     // The first 451 is recorded while the jobs still have attempts left.
-    const during = await waitFor(async () => {
-      const d = await pipeline.services.digestService.summary(DATE);
-      return d?.errors.transient ? d : undefined;
-    });
+    const during = await digestWhen(pipeline, (d) => Boolean(d.errors.transient));
     expect(during.status).toBe('sending');
     expect(during.errors.transient).toMatchObject({
       code: 451,

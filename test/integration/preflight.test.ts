@@ -7,10 +7,11 @@ import { jobIds } from '../../src/queues.js';
 import {
   addReaders,
   DATE,
+  digestWhen,
   EDITION,
+  statusIn,
   testPipeline,
   testSink,
-  waitFor,
   type Pipeline,
 } from '../helpers/pipeline.js';
 import { startSilentServer, startSmtpSink } from '../helpers/smtp-sink.js';
@@ -107,10 +108,7 @@ describe('a send whose SMTP server fails the preflight', () => {
     const sink = await testSink({ port });
     await pipeline.startWorkers();
     expect((await pipeline.services.digestService.trigger(DATE)).created).toBe(true);
-    const s = await waitFor(async () => {
-      const d = await pipeline.services.digestService.summary(DATE);
-      return d?.status === 'sent' ? d : undefined;
-    });
+    const s = await digestWhen(pipeline, statusIn('sent'));
     expect(s.counters.sent).toBe(3);
     expect(sink.recipients().sort()).toEqual(
       ['reader0', 'reader1', 'reader2'].map((r) => `${r}@example.org`),
@@ -130,12 +128,10 @@ describe('a send whose SMTP server fails the preflight', () => {
       { date: DATE, trigger: 'schedule', scheduledAt: new Date().toISOString() },
       { jobId: jobIds.build(DATE) },
     );
-    const held = await waitFor(async () => {
-      const d = await pipeline.services.digestService.summary(DATE);
-      return d?.status === 'held' && (await pipeline.services.digests.holds(EDITION)) >= 2
-        ? d
-        : undefined;
-    });
+    const held = await digestWhen(
+      pipeline,
+      async (d) => d.status === 'held' && (await pipeline.services.digests.holds(EDITION)) >= 2,
+    );
     expect(held.reason).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
     expect(held.posts).toBe(0);
     expect(await pipeline.services.ledger.size(EDITION)).toBe(0);
@@ -148,10 +144,7 @@ describe('a send whose SMTP server fails the preflight', () => {
     expect((await metrics.render()).body).toContain('digest_digests{status="held"} 1');
 
     const sink = await testSink({ port });
-    const s = await waitFor(async () => {
-      const d = await pipeline.services.digestService.summary(DATE);
-      return d?.status === 'sent' ? d : undefined;
-    }, 60_000);
+    const s = await digestWhen(pipeline, statusIn('sent'), { timeoutMs: 60_000 });
     expect(s.counters.sent).toBe(4);
     expect(s.reason).toBeUndefined();
     expect(new Set(sink.recipients()).size).toBe(4);

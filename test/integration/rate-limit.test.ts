@@ -1,52 +1,34 @@
 import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import {
+  DATE,
+  digestWhen,
+  EDITION,
+  seedPostAndReaders,
+  statusIn,
+  testPipeline,
+  testSink,
+  waitFor,
+  type Pipeline,
+} from '../helpers/pipeline.js';
+import { workerGroup } from '../helpers/worker-process.js';
 import { startWorkers } from '../../workers/start-workers.js';
 
-const DATE = '2026-11-30';
-/** The edition DATE names: the default frequency's (weekly). */
-const EDITION = `weekly/${DATE}`;
-
-let p: Pipeline | undefined;
-let sink: SmtpSink | undefined;
-let workers: WorkerProcess[] = [];
+const workers = workerGroup();
 let second: Awaited<ReturnType<typeof startWorkers>> | undefined;
 
+// Before the test's pipeline stops and its sink closes (testPipeline, testSink).
 afterEach(async () => {
   await second?.close();
   second = undefined;
-  await Promise.all(workers.map((w) => w.kill()));
-  workers = [];
-  await p?.stop();
-  await sink?.close();
-  p = undefined;
-  sink = undefined;
+  await workers.killAll();
 });
 
-async function seed(pipeline: Pipeline, n: number, tag: string) {
-  await pipeline.services.posts.addManual(
-    { title: 'A post', url: 'https://blog.example.com/a', date: new Date('2026-11-25T10:00:00Z') },
-    new Date(),
-  );
-  await pipeline.services.subscribers.addMany(
-    Array.from({ length: n }, (_, i) => ({
-      email: `${tag}${i}@example.org`,
-      status: 'confirmed' as const,
-    })),
-  );
-}
-
 async function sent(pipeline: Pipeline, timeoutMs: number) {
-  return waitFor(
-    async () => {
-      const d = await pipeline.services.digestService.summary(DATE);
-      return d && ['sent', 'sent_with_failures'].includes(d.status) ? d : undefined;
-    },
+  return digestWhen(pipeline, statusIn('sent', 'sent_with_failures'), {
     timeoutMs,
-    `digest ${DATE} to be sent`,
-  );
+    what: `digest ${DATE} to be sent`,
+  });
 }
 
 describe('SEND_RATE', () => {
@@ -59,16 +41,15 @@ describe('SEND_RATE', () => {
     async () => {
       const N = 200;
       const RATE = 20;
-      sink = await startSmtpSink();
-      p = await startPipeline('rate', {
+      const sink = await testSink();
+      const p = await testPipeline('rate', {
         SMTP_URL: sink.url,
         SEND_RATE: String(RATE),
         SEND_BATCH_SIZE: '10',
         SEND_CONCURRENCY: '10',
       });
-      await seed(p, N, 'rate');
-      workers = [startWorkerProcess(p.env), startWorkerProcess(p.env)];
-      await Promise.all(workers.map((w) => w.ready));
+      await seedPostAndReaders(p, N, 'rate');
+      await Promise.all([workers.start(p.env), workers.start(p.env)].map((w) => w.ready));
       await p.services.digestService.trigger(DATE);
       // At most 4x the time the rate needs, plus start-up: a bound from the work, not the machine.
       const s = await sent(p, (4 * N * 1000) / RATE + 30_000);
@@ -103,7 +84,7 @@ describe('SMTP throttling (421, 4.7.x)', () => {
       const K = 3;
       let rcpts = 0;
       const throttledAt: number[] = [];
-      sink = await startSmtpSink({
+      const sink = await testSink({
         reply: () => {
           if (++rcpts > K) return undefined;
           throttledAt.push(Date.now());
@@ -111,13 +92,13 @@ describe('SMTP throttling (421, 4.7.x)', () => {
         },
       });
       // One attempt only: a throttled recipient that used it up would be recorded failed.
-      p = await startPipeline('throttle', {
+      const p = await testPipeline('throttle', {
         SMTP_URL: sink.url,
         SEND_ATTEMPTS: '1',
         SEND_BATCH_SIZE: '10',
         SEND_CONCURRENCY: '5',
       });
-      await seed(p, N, 'thr');
+      await seedPostAndReaders(p, N, 'thr');
       // Two sets of workers, as two processes would have: the pause must hold the other one too.
       const a = await p.startWorkers();
       second = await startWorkers(p.services, { schedules: false });

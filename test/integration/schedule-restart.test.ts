@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds } from '../../src/queues.js';
 import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { clockedWorkers } from '../helpers/worker-process.js';
+import { workerGroup } from '../helpers/worker-process.js';
 
 /**
  * The scheduler killed across an occurrence and started again (README "The schedule"): worker
@@ -19,7 +19,7 @@ const HOUR = 3_600_000;
 
 let p: Pipeline;
 let sink: SmtpSink;
-const workers = clockedWorkers();
+const workers = workerGroup();
 /** A worker process on the pipeline whose clock reads `at` now. */
 const workerAt = (at: number) => workers.at(p.env, at);
 

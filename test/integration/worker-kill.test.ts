@@ -1,50 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { describe, expect, it } from 'vitest';
+import { midRunSuite } from '../helpers/mid-run.js';
+import { EDITION } from '../helpers/pipeline.js';
 
-function startWorker(env: Record<string, string>): WorkerProcess {
-  const w = startWorkerProcess(env);
-  workers.push(w);
-  return w;
-}
-
-const DATE = '2026-11-30';
-/** The edition DATE names: the default frequency's (weekly). */
-const EDITION = `weekly/${DATE}`;
 const N = 400;
 const BATCH = 20;
 const CONCURRENCY = 10;
 
-let p: Pipeline;
-let sink: SmtpSink;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  // Slow DATA replies keep messages in flight when the worker dies.
-  sink = await startSmtpSink({ dataDelayMs: 15 });
-  p = await startPipeline('kill', {
-    SMTP_URL: sink.url,
+// Slow DATA replies keep messages in flight when the worker dies.
+const run = midRunSuite('kill', {
+  n: N,
+  tag: 'k',
+  dataDelayMs: 15,
+  env: {
     SEND_BATCH_SIZE: String(BATCH),
     SEND_CONCURRENCY: String(CONCURRENCY),
     SEND_LEASE_SECONDS: '5',
-  });
-  await p.services.posts.addManual(
-    { title: 'A post', url: 'https://blog.example.com/a', date: new Date('2026-11-25T10:00:00Z') },
-    new Date(),
-  );
-  await p.services.subscribers.addMany(
-    Array.from({ length: N }, (_, i) => ({
-      email: `k${i}@example.org`,
-      status: 'confirmed' as const,
-    })),
-  );
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.kill();
-  await p.stop();
-  await sink.close();
+  },
 });
 
 describe('a worker killed with SIGKILL mid-run', () => {
@@ -53,22 +24,13 @@ describe('a worker killed with SIGKILL mid-run', () => {
     'leaves one ledger entry per subscriber and at most the in-flight messages twice',
     { timeout: 240_000 },
     async () => {
-      const first = startWorker(p.env);
-      await p.services.digestService.trigger(DATE);
-      await waitFor(async () => sink.messages.length >= N / 4, 60_000, 'first deliveries');
+      const { p, sink } = run;
+      const first = await run.firstWorkerMidRun();
       await first.kill();
       const atKill = sink.messages.length;
       expect(atKill).toBeLessThan(N);
 
-      startWorker(p.env);
-      const s = await waitFor(
-        async () => {
-          const d = await p.services.digestService.summary(DATE);
-          return d && d.status === 'sent' ? d : undefined;
-        },
-        90_000,
-        'the digest to finish after the restart',
-      );
+      const s = await run.secondWorkerFinishes(90_000, 'the digest to finish after the restart');
 
       expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0, skipped: 0 });
       const ledger = await p.ctx.redis.hgetall(p.ctx.keys.ledger(EDITION));

@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPipeline, waitFor, type Pipeline } from '../helpers/pipeline.js';
+import {
+  DATE,
+  digestWhen,
+  seedPostAndReaders,
+  startPipeline,
+  statusIn,
+  type Pipeline,
+} from '../helpers/pipeline.js';
 import { freePort } from '../helpers/redis-server.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 
-const DATE = '2026-11-30';
 let p: Pipeline;
 let sink: SmtpSink;
 let worker: WorkerProcess | undefined;
@@ -12,16 +18,7 @@ let worker: WorkerProcess | undefined;
 beforeAll(async () => {
   sink = await startSmtpSink();
   p = await startPipeline('worker-metrics', { SMTP_URL: sink.url });
-  await p.services.posts.addManual(
-    { title: 'A post', url: 'https://blog.example.com/a', date: new Date('2026-11-25T10:00:00Z') },
-    new Date(),
-  );
-  await p.services.subscribers.addMany(
-    Array.from({ length: 5 }, (_, i) => ({
-      email: `m${i}@example.org`,
-      status: 'confirmed' as const,
-    })),
-  );
+  await seedPostAndReaders(p, 5, 'm');
 });
 
 afterAll(async () => {
@@ -40,11 +37,7 @@ describe('a worker process with METRICS_PORT', () => {
       worker = startWorkerProcess({ ...p.env, METRICS_PORT: String(port), HOST: '127.0.0.1' });
       await worker.ready;
       await p.services.digestService.trigger(DATE);
-      await waitFor(
-        async () => (await p.services.digestService.summary(DATE))?.status === 'sent',
-        30_000,
-        'the digest',
-      );
+      await digestWhen(p, statusIn('sent'), { timeoutMs: 30_000, what: 'the digest' });
 
       const res = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(res.status).toBe(200);
