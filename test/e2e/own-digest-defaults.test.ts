@@ -1,23 +1,15 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  hasChromium,
-  launchChromium,
-  startService,
-  type E2eService,
-} from '../helpers/e2e-service.js';
+import { describe, expect, it } from 'vitest';
+import { hasChromium } from '../helpers/e2e-service.js';
 import {
   adminApi,
   digestMails,
   editionSummary,
   localHour,
+  ownDigestSuite,
   preferencesUrl,
   subscribeAndConfirm,
-  zoneWorker,
   type Reader,
 } from '../helpers/own-digest.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import type { WorkerProcess } from '../helpers/worker-process.js';
 
 /**
  * Issue 12's "Done when", second half: with no new setting at all (DIGEST_CRON Mondays 09:00,
@@ -50,50 +42,31 @@ const READERS: (Reader & { tz: keyof typeof AT })[] = [
 ];
 
 function suite(localTime: boolean) {
-  let svc: E2eService;
-  let sink: SmtpSink;
-  let browser: Browser;
-  const workers: WorkerProcess[] = [];
-
-  beforeAll(async () => {
-    sink = await startSmtpSink();
-    svc = await startService(
-      localTime ? 'own-defaults' : 'own-single',
-      {
-        SMTP_URL: sink.url,
-        SECRET: 'own-defaults-secret-own-defaults-secret-01',
-        TEST_CLOCK_OFFSET_MS: String(EVENING - Date.now()),
-        LOG_LEVEL: 'info',
-        ...(localTime ? {} : { DIGEST_LOCAL_TIME: 'false' }),
-      },
-      { entry: 'src/server.ts', nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
-    );
-    browser = await launchChromium();
-  }, START_MS * 2);
-
-  afterAll(async () => {
-    for (const w of workers) await w.kill();
-    await browser?.close();
-    await svc?.stop();
-    await sink?.close();
-  }, 60_000);
+  const own = ownDigestSuite(
+    localTime ? 'own-defaults' : 'own-single',
+    {
+      SECRET: 'own-defaults-secret-own-defaults-secret-01',
+      ...(localTime ? {} : { DIGEST_LOCAL_TIME: 'false' }),
+    },
+    { clockAt: EVENING, startMs: START_MS, leadMs: LEAD_MS, deliveryMs: DELIVERY_MS },
+  );
 
   /** The three readers subscribe and confirm in the browser; one clears their zone. */
   async function subscribeAll() {
     for (const [i, url] of POSTS.entries()) {
       const date = `2027-01-31T1${i}:00:00Z`;
-      await adminApi(svc, 'POST', '/posts', { title: `Post ${i + 1}`, url, date }, 201);
+      await adminApi(own.svc, 'POST', '/posts', { title: `Post ${i + 1}`, url, date }, 201);
     }
     for (const r of READERS) {
-      const { page } = await subscribeAndConfirm(browser, svc, sink, r);
+      const { page } = await subscribeAndConfirm(own.browser, own.svc, own.sink, r);
       if (r.email === READERS[0]!.email) {
         // One frequency, no topics: the form asks for neither (as before).
-        await page.goto(`${svc.base}/`);
+        await page.goto(`${own.svc.base}/`);
         expect(await page.getByRole('group', { name: 'How often' }).count()).toBe(0);
         expect(await page.getByRole('group', { name: /Topics/ }).count()).toBe(0);
       }
       if (r.tz !== 'UTC') continue;
-      await page.goto(await preferencesUrl(svc, r.email));
+      await page.goto(await preferencesUrl(own.svc, r.email));
       await page.getByLabel('Time zone').selectOption('');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Saved.').waitFor();
@@ -103,7 +76,7 @@ function suite(localTime: boolean) {
 
   /** Each reader got the edition once, with both posts, written at `at(reader)`. */
   async function expectOnceEach(at: (tz: keyof typeof AT) => number) {
-    const mails = await digestMails(sink);
+    const mails = await digestMails(own.sink);
     for (const r of READERS) {
       const got = mails.filter((m) => m.to === r.email);
       expect(
@@ -114,16 +87,16 @@ function suite(localTime: boolean) {
       expect(got[0]!.at + 999, r.email).toBeGreaterThanOrEqual(at(r.tz));
       expect(got[0]!.at, r.email).toBeLessThan(at(r.tz) + H);
     }
-    const s = await editionSummary(svc, EDITION);
+    const s = await editionSummary(own.svc, EDITION);
     expect(s.status).toBe('sent');
     expect(s.counters).toMatchObject({ recipients: 3, sent: 3 });
     // One edition in all, as before.
-    const { digests } = (await adminApi(svc, 'GET', '/digests')) as { digests: { id: string }[] };
+    const { digests } = (await adminApi(own.svc, 'GET', '/digests')) as {
+      digests: { id: string }[];
+    };
     expect(digests.map((d) => d.id)).toEqual([EDITION]);
     return mails;
   }
-
-  const opts = (at: number) => ({ at, leadMs: LEAD_MS, timeoutMs: DELIVERY_MS, started: workers });
 
   if (localTime) {
     it(
@@ -131,7 +104,7 @@ function suite(localTime: boolean) {
       async () => {
         await subscribeAll();
         for (const zone of ['Asia/Tokyo', 'UTC', 'America/Los_Angeles'] as const)
-          await zoneWorker(svc, opts(AT[zone]), [[EDITION, zone, 1]]);
+          await own.zoneAt(AT[zone], [[EDITION, zone, 1]]);
         const mails = await expectOnceEach((tz) => AT[tz]);
         for (const r of READERS) {
           const m = mails.find((x) => x.to === r.email)!;
@@ -145,9 +118,9 @@ function suite(localTime: boolean) {
       'DIGEST_LOCAL_TIME=false: everyone at the single instant',
       async () => {
         await subscribeAll();
-        await zoneWorker(svc, opts(AT.UTC), [[EDITION, 'UTC', 3]]);
+        await own.zoneAt(AT.UTC, [[EDITION, 'UTC', 3]]);
         await expectOnceEach(() => AT.UTC);
-        const s = await editionSummary(svc, EDITION);
+        const s = await editionSummary(own.svc, EDITION);
         expect(s.zones.map((z) => [z.zone, z.at, z.subscribers])).toEqual([
           ['UTC', new Date(AT.UTC).toISOString(), 3],
         ]);

@@ -1,12 +1,6 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import {
-  hasChromium,
-  launchChromium,
-  startService,
-  type E2eService,
-} from '../helpers/e2e-service.js';
+import { hasChromium } from '../helpers/e2e-service.js';
 import { startFeedSite, type FeedSite } from '../helpers/feed-site.js';
 import {
   adminApi,
@@ -14,17 +8,14 @@ import {
   digestMails,
   editionSummary,
   localHour,
+  ownDigestSuite,
   postLinks,
   preferencesUrl,
   subscribeAndConfirm,
-  zoneWorker,
   type DigestMail,
   type FeedItem,
-  type ZoneSends,
 } from '../helpers/own-digest.js';
 import { connectTestRedis } from '../helpers/redis.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import type { WorkerProcess } from '../helpers/worker-process.js';
 import { createKeys } from '../../src/redis.js';
 
 /**
@@ -69,51 +60,32 @@ const BOTH = post('beta', 'go-redis', 14, ['GoLang']);
 const LATE = post('beta', 'late', 17, ['golang']);
 const urls = (...ps: FeedItem[]) => ps.map((p) => p.url);
 
-let svc: E2eService;
-let sink: SmtpSink;
 let site: FeedSite;
-let browser: Browser;
-const workers: WorkerProcess[] = [];
-
-/** A worker just before `at`, until `sends` are counted; then it is killed. */
-const zoneAt = (at: number, sends: ZoneSends) =>
-  zoneWorker(svc, { at, leadMs: LEAD_MS, timeoutMs: DELIVERY_MS, started: workers }, sends);
 
 async function mailsTo(email: string): Promise<DigestMail[]> {
-  return (await digestMails(sink)).filter((m) => m.to === email);
+  return (await digestMails(own.sink)).filter((m) => m.to === email);
 }
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
   site = await startFeedSite();
   site.routes.set('/alpha.xml', [
     'application/rss+xml',
     categorizedFeed('Alpha', [GO1, GO2, RUST]),
   ]);
   site.routes.set('/beta.xml', ['application/rss+xml', categorizedFeed('Beta', [REDIS, BOTH])]);
-  svc = await startService(
-    'own-digest',
-    {
-      SMTP_URL: sink.url,
-      SECRET: 'own-digest-secret-own-digest-secret-0123',
-      FEED_ALLOW_PRIVATE: 'true',
-      DIGEST_FREQUENCIES: 'daily,weekly,monthly',
-      DIGEST_TZ: 'Europe/Berlin',
-      TEST_CLOCK_OFFSET_MS: String(EVENING - Date.now()),
-      LOG_LEVEL: 'info',
-    },
-    { entry: 'src/server.ts', nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
-  );
-  browser = await launchChromium();
-}, START_MS * 2);
+});
+afterAll(() => site?.close());
 
-afterAll(async () => {
-  for (const w of workers) await w.kill();
-  await browser?.close();
-  await svc?.stop();
-  await site?.close();
-  await sink?.close();
-}, 60_000);
+const own = ownDigestSuite(
+  'own-digest',
+  {
+    SECRET: 'own-digest-secret-own-digest-secret-0123',
+    FEED_ALLOW_PRIVATE: 'true',
+    DIGEST_FREQUENCIES: 'daily,weekly,monthly',
+    DIGEST_TZ: 'Europe/Berlin',
+  },
+  { clockAt: EVENING, startMs: START_MS, leadMs: LEAD_MS, deliveryMs: DELIVERY_MS },
+);
 
 describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
   it(
@@ -121,32 +93,32 @@ describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
     async () => {
       const beta = `${site.base}/beta.xml`;
       for (const f of ['alpha', 'beta'])
-        await adminApi(svc, 'POST', '/feeds', { url: `${site.base}/${f}.xml` }, 201);
+        await adminApi(own.svc, 'POST', '/feeds', { url: `${site.base}/${f}.xml` }, 201);
       const cli = await runCli(
-        { prefix: svc.env.REDIS_PREFIX!, dataDir: svc.dir, env: svc.env },
+        { prefix: own.svc.env.REDIS_PREFIX!, dataDir: own.svc.dir, env: own.svc.env },
         ...['topics', 'add', 'Go', '--category', 'golang'],
       );
       expect(cli.code, cli.stderr).toBe(0);
-      await adminApi(svc, 'POST', '/topics', { name: 'Redis', feeds: [beta] }, 201);
-      await adminApi(svc, 'POST', '/feeds/ingest');
+      await adminApi(own.svc, 'POST', '/topics', { name: 'Redis', feeds: [beta] }, 201);
+      await adminApi(own.svc, 'POST', '/feeds/ingest');
 
-      await subscribeAndConfirm(browser, svc, sink, {
+      await subscribeAndConfirm(own.browser, own.svc, own.sink, {
         email: 'tokyo@example.org',
         browserTz: 'Asia/Tokyo',
         frequency: 'Daily',
         topics: ['Go'],
       });
-      await subscribeAndConfirm(browser, svc, sink, {
+      await subscribeAndConfirm(own.browser, own.svc, own.sink, {
         email: 'berlin@example.org',
         browserTz: 'Europe/Berlin',
         topics: ['Go', 'Redis'],
       });
       // Weekly and everything on the form; daily and Redis on the preferences page.
-      const la = await subscribeAndConfirm(browser, svc, sink, {
+      const la = await subscribeAndConfirm(own.browser, own.svc, own.sink, {
         email: 'la@example.org',
         browserTz: 'America/Los_Angeles',
       });
-      await la.page.goto(await preferencesUrl(svc, 'la@example.org'));
+      await la.page.goto(await preferencesUrl(own.svc, 'la@example.org'));
       await la.page.getByRole('group', { name: 'How often' }).getByLabel('Daily').check();
       await la.page
         .getByRole('group', { name: /Topics/ })
@@ -158,12 +130,12 @@ describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
         'daily at 09:00 America/Los_Angeles; topics: Redis',
       );
       // Monthly on the form in a Berlin browser; Tokyo's time on the preferences page.
-      const month = await subscribeAndConfirm(browser, svc, sink, {
+      const month = await subscribeAndConfirm(own.browser, own.svc, own.sink, {
         email: 'month@example.org',
         browserTz: 'Europe/Berlin',
         frequency: 'Monthly',
       });
-      await month.page.goto(await preferencesUrl(svc, 'month@example.org'));
+      await month.page.goto(await preferencesUrl(own.svc, 'month@example.org'));
       await month.page.getByLabel('Time zone').selectOption('Asia/Tokyo');
       await month.page.getByRole('button', { name: 'Save' }).click();
       await month.page.getByText('Saved.').waitFor();
@@ -172,7 +144,7 @@ describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
       );
 
       // Monday 09:00 in Tokyo: daily and monthly are built (their first zone) and go to Tokyo.
-      await zoneAt(MON.tokyo, [
+      await own.zoneAt(MON.tokyo, [
         ['daily/2027-02-01', 'Asia/Tokyo', 1],
         ['monthly/2027-02-01', 'Asia/Tokyo', 1],
       ]);
@@ -180,13 +152,13 @@ describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
         'application/rss+xml',
         categorizedFeed('Beta', [REDIS, BOTH, LATE]),
       ]);
-      await adminApi(svc, 'POST', '/feeds/ingest');
+      await adminApi(own.svc, 'POST', '/feeds/ingest');
       // Berlin: weekly's first zone, built now (with the late post); daily's and monthly's
       // DIGEST_TZ slots have nobody.
-      await zoneAt(MON.berlin, [['weekly/2027-02-01', 'Europe/Berlin', 1]]);
-      await zoneAt(MON.la, [['daily/2027-02-01', 'America/Los_Angeles', 1]]);
-      await zoneAt(TUE.tokyo, [['daily/2027-02-02', 'Asia/Tokyo', 1]]);
-      await zoneAt(TUE.la, [['daily/2027-02-02', 'America/Los_Angeles', 1]]);
+      await own.zoneAt(MON.berlin, [['weekly/2027-02-01', 'Europe/Berlin', 1]]);
+      await own.zoneAt(MON.la, [['daily/2027-02-01', 'America/Los_Angeles', 1]]);
+      await own.zoneAt(TUE.tokyo, [['daily/2027-02-02', 'Asia/Tokyo', 1]]);
+      await own.zoneAt(TUE.la, [['daily/2027-02-02', 'America/Los_Angeles', 1]]);
 
       const expected: Record<string, [edition: string, at: number, tz: string, posts: string[]][]> =
         {
@@ -225,7 +197,7 @@ describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
       }
 
       // Tuesday's daily: two recipients, one post set, one render (and the archive's copy).
-      expect(await rendersPerPostSet(await digestMails(sink))).toEqual({
+      expect(await rendersPerPostSet(await digestMails(own.sink))).toEqual({
         'daily/2027-02-01': 4,
         'daily/2027-02-02': 2,
         'monthly/2027-02-01': 2,
@@ -244,12 +216,12 @@ describe.skipIf(!hasChromium)('every subscriber their own digest', () => {
  */
 async function rendersPerPostSet(mails: DigestMail[]): Promise<Record<string, number>> {
   const redis = connectTestRedis();
-  const keys = createKeys(svc.env.REDIS_PREFIX!);
+  const keys = createKeys(own.svc.env.REDIS_PREFIX!);
   const out: Record<string, number> = {};
   try {
     for (const edition of new Set(mails.map((m) => m.edition))) {
-      expect((await editionSummary(svc, edition)).status, edition).toBe('sent');
-      const archive = await (await fetch(`${svc.base}/digests/${edition}`)).text();
+      expect((await editionSummary(own.svc, edition)).status, edition).toBe('sent');
+      const archive = await (await fetch(`${own.svc.base}/digests/${edition}`)).text();
       const sets = new Set(
         mails.filter((m) => m.edition === edition).map((m) => m.posts.join(' ')),
       );

@@ -1,15 +1,78 @@
 import { simpleParser } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createTokens } from '../../src/subscribers/tokens.js';
-import type { E2eService } from './e2e-service.js';
-import type { SmtpSink } from './smtp-sink.js';
-import { startWorkerAt, type WorkerProcess } from './worker-process.js';
+import { launchChromium, startService, type E2eService } from './e2e-service.js';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { workerGroup, type WorkerGroup } from './worker-process.js';
 
 /**
  * What the "own digest" browser suites share: a feed whose items carry categories, the digests
  * an SMTP sink received (parsed), a reader subscribing and confirming in Chromium, and worker
  * processes started at a set clock (test/helpers/shifted-clock.ts).
  */
+
+/**
+ * The parts every own-digest suite runs, started in beforeAll (within `startMs` x 2) and stopped
+ * in afterAll: an SMTP sink; the HTTP server alone (src/server.ts) on `env` with LOG_LEVEL info,
+ * its clock reading `clockAt` (test/helpers/shifted-clock.ts), mailing the sink; Chromium; and
+ * the worker processes the suite starts (`workers`, `zoneAt`), each killed at the end.
+ * `leadMs`: how long before its zone's instant a worker starts; `deliveryMs`: how long one
+ * zone's deliveries may take.
+ */
+export function ownDigestSuite(
+  name: string,
+  env: Record<string, string>,
+  opts: { clockAt: number; startMs: number; leadMs: number; deliveryMs: number },
+) {
+  let svc: E2eService | undefined;
+  let sink: SmtpSink | undefined;
+  let browser: Browser | undefined;
+  const workers = workerGroup();
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('ownDigestSuite: used before its beforeAll ran');
+    return v;
+  };
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    svc = await startService(
+      name,
+      {
+        SMTP_URL: sink.url,
+        TEST_CLOCK_OFFSET_MS: String(opts.clockAt - Date.now()),
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      { entry: 'src/server.ts', nodeArgs: ['--import', './test/helpers/shifted-clock.ts'] },
+    );
+    browser = await launchChromium();
+  }, opts.startMs * 2);
+  afterAll(async () => {
+    await workers.killAll();
+    await browser?.close();
+    await svc?.stop();
+    await sink?.close();
+  }, 60_000);
+  return {
+    get svc() {
+      return started(svc);
+    },
+    get sink() {
+      return started(sink);
+    },
+    get browser() {
+      return started(browser);
+    },
+    workers,
+    /** A worker just before `at`, until `sends` are counted; then it is killed (zoneWorker). */
+    zoneAt: (at: number, sends: ZoneSends) =>
+      zoneWorker(
+        started(svc),
+        { at, leadMs: opts.leadMs, timeoutMs: opts.deliveryMs, workers },
+        sends,
+      ),
+  };
+}
 
 export interface FeedItem {
   /** Its link, which is also how a digest shows it: `https://<blog>.example/<id>`. */
@@ -168,21 +231,6 @@ export async function adminApi(
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-/**
- * A worker process (`workers/main.ts`) with the service's settings whose clock reads `at` now;
- * resolves once it takes jobs. Pushed onto `started`, which the suite kills at the end.
- */
-export async function workerAt(
-  svc: E2eService,
-  at: number,
-  started: WorkerProcess[],
-): Promise<WorkerProcess> {
-  const w = startWorkerAt(svc.env, at);
-  started.push(w);
-  await w.ready;
-  return w;
-}
-
 /** An edition's summary from the admin API (status, counters, zones). */
 export async function editionSummary(svc: E2eService, edition: string) {
   return (await adminApi(svc, 'GET', `/digests/${encodeURIComponent(edition)}`)) as {
@@ -196,15 +244,16 @@ export async function editionSummary(svc: E2eService, edition: string) {
 export type ZoneSends = [edition: string, zone: string, sent: number][];
 
 /**
- * A worker at `at` - `leadMs` (test/helpers/shifted-clock.ts); once each zone of `sends` has
+ * A worker process (`workers/main.ts`) with the service's settings, started in `workers` with
+ * its clock at `at` - `leadMs` (test/helpers/shifted-clock.ts); once each zone of `sends` has
  * its deliveries counted (after their ledger writes: README "The schedule"), it is SIGKILLed.
  */
 export async function zoneWorker(
   svc: E2eService,
-  opts: { at: number; leadMs: number; timeoutMs: number; started: WorkerProcess[] },
+  opts: { at: number; leadMs: number; timeoutMs: number; workers: WorkerGroup },
   sends: ZoneSends,
 ): Promise<void> {
-  const w = await workerAt(svc, opts.at - opts.leadMs, opts.started);
+  const w = await opts.workers.at(svc.env, opts.at - opts.leadMs);
   for (const [edition, zone, sent] of sends) {
     await svc.waitFor(
       `${edition} ${zone}: ${sent} sent`,
@@ -213,7 +262,7 @@ export async function zoneWorker(
       opts.timeoutMs,
     );
   }
-  await w.kill();
+  await opts.workers.kill(w);
 }
 
 /** Whether the Date header `at` reads 09:00 (the hour) in `tz`. */
