@@ -6,9 +6,7 @@ import {
   HOLD_MAX_DELAY_MS,
   holdDelay,
   runBuildJob,
-  type BuildJobDeps,
 } from '../../src/digests/build-job.js';
-import { SmtpPreflightError } from '../../src/mail/preflight.js';
 import {
   agoInWords,
   dateInWords,
@@ -16,6 +14,7 @@ import {
   pastDateWords,
 } from '../../src/digests/date-words.js';
 import { describeFirstError } from '../../src/digests/digest.js';
+import { preflightFailingBuildDeps } from '../helpers/build-job-deps.js';
 
 describe('past dates in words', () => {
   it('counts calendar days and picks the largest unit that fits', () => {
@@ -101,7 +100,7 @@ describe('a build job whose preflight fails', () => {
     const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     const held: string[] = [];
     const calls: string[] = [];
-    const deps = {
+    const deps = preflightFailingBuildDeps({
       digests: {
         getSummary: async () =>
           held.length
@@ -113,48 +112,13 @@ describe('a build job whose preflight fails', () => {
         create: async () => void calls.push('create'),
         storeContent: async () => void calls.push('storeContent'),
       },
-      posts: {
-        listPublishedBetween: async () => [
-          {
-            id: 'p1',
-            feed: 'manual',
-            guid: undefined,
-            url: 'https://blog.example/p1',
-            title: 'P1',
-            author: undefined,
-            publishedAt: '2026-11-25T10:00:00Z',
-            summary: '',
-            imageUrl: undefined,
-            firstSeenAt: '2026-11-25T10:00:00Z',
-          },
-        ],
-        listArrivedBetween: async () => [],
-        currentSeq: async () => 1,
-      },
-      sendQueue: { addBulk: async () => void calls.push('addBulk') },
-      groups: { counts: async () => new Map(), page: async () => [] },
-      zones: {
-        plan: async () => void calls.push('plan'),
-        mark: async () => {},
-        allSettled: async () => true,
-      },
-      schedule: {
-        frequencies: ['weekly'],
-        defaultFrequency: 'weekly',
-        crons: { daily: '0 9 * * *', weekly: '0 9 * * 1', monthly: '0 9 1 * *' },
-        tz: 'UTC',
-        localTime: true,
-      },
-      maxPosts: 20,
-      batchSize: 100,
+      postAt: '2026-11-25T10:00:00Z',
+      now: '2026-11-30T09:01:00Z',
+      frequencies: ['weekly'],
+      defaultFrequency: 'weekly',
       log,
-      now: () => new Date('2026-11-30T09:01:00Z'),
-      preflight: async () => {
-        throw new SmtpPreflightError('Greeting never received');
-      },
-      holdDelayMs: 30_000,
-      retry: { failures: {} },
-    } as unknown as BuildJobDeps;
+      calls,
+    });
     const out = await runBuildJob(
       deps,
       { date: '2026-11-30', trigger: 'schedule', scheduledAt: '2026-11-30T09:00:00Z' },

@@ -1,9 +1,8 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { runBuildJob, type BuildJobDeps } from '../../src/digests/build-job.js';
+import { runBuildJob } from '../../src/digests/build-job.js';
 import type { EditionWindow } from '../../src/digests/edition-window.js';
-import { SmtpPreflightError } from '../../src/mail/preflight.js';
 import { BuildJob, buildJobFrequency, SendJob } from '../../src/queues.js';
+import { preflightFailingBuildDeps } from '../helpers/build-job-deps.js';
 
 describe('jobs queued by an earlier version', () => {
   it('reads a bare-date send job as the weekly edition of that date', () => {
@@ -36,51 +35,22 @@ describe('jobs queued by an earlier version', () => {
     // The build job itself, on a site whose default is daily: it holds (SMTP down) the weekly
     // edition, the one the earlier version queued it for.
     const held: string[] = [];
-    const deps = {
+    const calls: string[] = [];
+    const deps = preflightFailingBuildDeps({
       digests: {
         getSummary: async () => undefined,
         previousBuilt: async () => undefined,
         markHeld: async (w: EditionWindow) => void held.push(w.id),
         holds: async () => held.length,
       },
-      posts: {
-        listPublishedBetween: async () => [
-          {
-            id: 'p1',
-            feed: 'manual',
-            guid: undefined,
-            url: 'https://blog.example/p1',
-            title: 'P1',
-            author: undefined,
-            publishedAt: '2026-12-06T10:00:00Z',
-            summary: '',
-            imageUrl: undefined,
-            firstSeenAt: '2026-12-06T10:00:00Z',
-          },
-        ],
-        listArrivedBetween: async () => [],
-        currentSeq: async () => 1,
-      },
-      groups: { counts: async () => new Map(), page: async () => [] },
-      zones: { plan: async () => {}, mark: async () => {}, allSettled: async () => true },
-      schedule: {
-        frequencies: ['daily', 'weekly'],
-        defaultFrequency: 'daily',
-        crons: { daily: '0 9 * * *', weekly: '0 9 * * 1', monthly: '0 9 1 * *' },
-        tz: 'UTC',
-        localTime: true,
-      },
-      maxPosts: 20,
-      batchSize: 100,
-      log: pino({ level: 'silent' }),
-      now: () => new Date('2026-12-07T09:01:00Z'),
-      preflight: async () => {
-        throw new SmtpPreflightError('Greeting never received');
-      },
-      holdDelayMs: 30_000,
-      retry: { failures: {} },
-    } as unknown as BuildJobDeps;
+      postAt: '2026-12-06T10:00:00Z',
+      now: '2026-12-07T09:01:00Z',
+      frequencies: ['daily', 'weekly'],
+      defaultFrequency: 'daily',
+      calls,
+    });
     expect(await runBuildJob(deps, legacy, () => '2026-12-08')).toEqual({ retryInMs: 30_000 });
     expect(held).toEqual(['weekly/2026-12-07']);
+    expect(calls).toEqual([]);
   });
 });
