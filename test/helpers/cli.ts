@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { registerFeedCommands } from '../../src/cli/feeds.js';
 import type { OpenServices } from '../../src/cli/open-services.js';
 import { loadConfig } from '../../src/config.js';
 import { createContext } from '../../src/context.js';
@@ -35,6 +37,21 @@ export function openTestServices(prefix: string, env: Record<string, string> = {
         await ctx.close();
       },
     };
+  };
+}
+
+/**
+ * `digest <args>` for the feed commands (`feeds`, `ingest`, `posts`), run in this process on
+ * `open` (openTestServices); resolves with what they printed, a line each. A command that
+ * fails sets process.exitCode or rejects (commander's exitOverride): a suite resets it after.
+ */
+export function feedCommands(open: OpenServices) {
+  return async (...args: string[]): Promise<string> => {
+    const lines: string[] = [];
+    const program = new Command('digest').exitOverride();
+    registerFeedCommands(program, open, (line) => lines.push(line));
+    await program.parseAsync(['node', 'digest', ...args]);
+    return lines.join('\n');
   };
 }
 

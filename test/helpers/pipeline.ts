@@ -140,6 +140,14 @@ export const statusIn =
   (d: DigestSummary) =>
     statuses.includes(d.status);
 
+/** Waits until the digest of DATE went out (`sent` or `sent_with_failures`); its summary. */
+export async function delivered(
+  p: Pipeline,
+  opts: { timeoutMs: number; what: string; tolerant?: boolean },
+) {
+  return digestWhen(p, statusIn('sent', 'sent_with_failures'), opts);
+}
+
 /** Waits until the digest of `date` has settled (SETTLED_STATUSES); its summary. */
 export async function settled(p: Pipeline, date = DATE, timeoutMs = 60_000) {
   return digestWhen(p, statusIn(...SETTLED_STATUSES), {

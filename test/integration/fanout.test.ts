@@ -15,6 +15,14 @@ const log = createLogger('silent');
 let p: Pipeline;
 
 /** Builds the digest of `date` (the build alone: fan-out is per slot). */
+/** "Post 3", published at `publishedAt`, stored now: after the editions built before it. */
+async function addPost3(publishedAt: string) {
+  await p.services.posts.addManual(
+    { title: 'Post 3', url: 'https://blog.example.com/3', date: new Date(publishedAt) },
+    new Date(),
+  );
+}
+
 async function build(date: string) {
   await buildDigest(
     {
@@ -131,14 +139,7 @@ describe('fan-out of a slot', () => {
     // A stall taken for a death: the old run goes on while the retry starts.
     const date = '2026-12-07';
     // A post that arrives after the edition of 11-30 was built: the next one's to carry.
-    await p.services.posts.addManual(
-      {
-        title: 'Post 3',
-        url: 'https://blog.example.com/3',
-        date: new Date('2026-12-02T11:00:00Z'),
-      },
-      new Date(),
-    );
+    await addPost3('2026-12-02T11:00:00Z');
     await build(date);
     const jobIds = new Set<string>();
     const slow: FanOutDeps['sendQueue']['addBulk'] = async (jobs) => {
@@ -158,14 +159,7 @@ describe('fan-out of a slot', () => {
 
   it('reads one page at a time: memory holds a page, never the list', async () => {
     const date = '2026-12-14';
-    await p.services.posts.addManual(
-      {
-        title: 'Post 3',
-        url: 'https://blog.example.com/3',
-        date: new Date('2026-12-09T10:00:00Z'),
-      },
-      new Date(),
-    );
+    await addPost3('2026-12-09T10:00:00Z');
     await build(date);
     const reads: number[] = [];
     const groups = {

@@ -1,10 +1,8 @@
 import { Worker } from 'bullmq';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerFeedCommands } from '../../src/cli/feeds.js';
 import { jobFeed, reportIngestProgress } from '../../src/feeds/ingest-jobs.js';
 import { QUEUE } from '../../src/queues.js';
-import { openTestServices } from '../helpers/cli.js';
+import { feedCommands, openTestServices } from '../helpers/cli.js';
 import { htmlPage, rssFeed, startFeedSite, type FeedSite } from '../helpers/feed-site.js';
 import { testRedis } from '../helpers/redis.js';
 import { adminLogin, httpHarness, type Harness } from './http-setup.js';
@@ -36,13 +34,7 @@ afterAll(() => site.close());
 describe('feeds add (CLI)', () => {
   const t = testRedis('feeds-add-cli');
   const openCli = openTestServices(t.prefix, { FEED_ALLOW_PRIVATE: 'true' });
-  const run = async (...args: string[]) => {
-    const lines: string[] = [];
-    const program = new Command('digest').exitOverride();
-    registerFeedCommands(program, openCli, (line) => lines.push(line));
-    await program.parseAsync(['node', 'digest', ...args]);
-    return lines.join('\n');
-  };
+  const run = feedCommands(openCli);
   afterAll(async () => {
     process.exitCode = undefined;
     await t.cleanup();

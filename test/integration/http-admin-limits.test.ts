@@ -6,11 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_CLUSTER, TEST_REDIS_URL } from '../helpers/redis.js';
 import {
   ADMIN_TOKEN,
-  FORM,
-  form,
   httpHarness,
-  withHarness,
+  postForm,
   SECRET,
+  withHarness,
   type Harness,
 } from './http-setup.js';
 
@@ -48,13 +47,7 @@ async function waitUntilLetIn(ip: string): Promise<number> {
 }
 
 async function login(ip: string, token: string) {
-  return h.app.inject({
-    method: 'POST',
-    url: '/admin/login',
-    remoteAddress: ip,
-    headers: FORM,
-    payload: form({ token }),
-  });
+  return postForm(h.app, '/admin/login', { token }, { remoteAddress: ip });
 }
 
 describe('failed admin authentication', () => {

@@ -6,6 +6,7 @@ import {
   form,
   httpHarness,
   multipart,
+  postForm,
   withHarness,
   type Harness,
 } from './http-setup.js';
@@ -62,23 +63,13 @@ describe('admin authentication', () => {
     const res = await h.app.inject({ url: '/admin' });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin/login');
-    const post = await h.app.inject({
-      method: 'POST',
-      url: '/admin/trigger',
-      headers: FORM,
-      payload: form({}),
-    });
+    const post = await postForm(h.app, '/admin/trigger', {});
     expect(post.statusCode).toBe(401);
     expect(await h.triggered()).toHaveLength(0);
   });
 
   it('logs in with the form: HttpOnly, SameSite=Strict cookie that is not the token', async () => {
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/admin/login',
-      headers: FORM,
-      payload: form({ token: ADMIN_TOKEN }),
-    });
+    const res = await postForm(h.app, '/admin/login', { token: ADMIN_TOKEN });
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin');
     const set = String(res.headers['set-cookie']);
@@ -129,12 +120,7 @@ describe('admin authentication', () => {
   });
 
   it('refuses a wrong token at the login form', async () => {
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/admin/login',
-      headers: FORM,
-      payload: form({ token: 'wrong' }),
-    });
+    const res = await postForm(h.app, '/admin/login', { token: 'wrong' });
     expect(res.statusCode).toBe(401);
     expect(res.headers['set-cookie']).toBeUndefined();
   });
@@ -169,20 +155,20 @@ describe('admin authentication', () => {
 
   it('refuses a cookie-authenticated form without its CSRF token, or with a wrong one', async () => {
     const before = (await h.triggered()).length;
-    const none = await h.app.inject({
-      method: 'POST',
-      url: '/admin/trigger',
-      headers: { ...FORM, cookie },
-      payload: form({ date: '2026-03-02' }),
-    });
+    const none = await postForm(
+      h.app,
+      '/admin/trigger',
+      { date: '2026-03-02' },
+      { headers: { cookie } },
+    );
     expect(none.statusCode).toBe(403);
     expect(none.body).toContain('did not come from this site');
-    const wrong = await h.app.inject({
-      method: 'POST',
-      url: '/admin/trigger',
-      headers: { ...FORM, cookie },
-      payload: form({ date: '2026-03-02', _csrf: 'x'.repeat(43) }),
-    });
+    const wrong = await postForm(
+      h.app,
+      '/admin/trigger',
+      { date: '2026-03-02', _csrf: 'x'.repeat(43) },
+      { headers: { cookie } },
+    );
     expect(wrong.statusCode).toBe(403);
     expect((await h.triggered()).length).toBe(before);
   });
@@ -233,12 +219,12 @@ describe('admin pages', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Yes, send it');
     expect(await h.triggered()).toHaveLength(0);
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/admin/trigger',
-      headers: { ...FORM, cookie },
-      payload: form({ date, _csrf: csrf }),
-    });
+    const res = await postForm(
+      h.app,
+      '/admin/trigger',
+      { date, _csrf: csrf },
+      { headers: { cookie } },
+    );
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe('/admin');
     expect(await h.triggered()).toEqual([
@@ -266,12 +252,12 @@ describe('admin pages', () => {
     expect(res.body).toContain(`action="/admin/digests/${date}/test"`);
     // One frequency, no topic defined: nothing to choose, so no variant picker.
     expect(res.body).not.toContain('data-variant');
-    const test = await h.app.inject({
-      method: 'POST',
-      url: `/admin/digests/${date}/test`,
-      headers: { ...FORM, cookie },
-      payload: form({ email: 'editor@example.com', _csrf: csrf }),
-    });
+    const test = await postForm(
+      h.app,
+      `/admin/digests/${date}/test`,
+      { email: 'editor@example.com', _csrf: csrf },
+      { headers: { cookie } },
+    );
     expect(test.statusCode).toBe(303);
     expect(h.sent.at(-1)).toMatchObject({
       to: 'editor@example.com',
@@ -303,21 +289,21 @@ describe('admin pages', () => {
     });
     expect(search.body).toContain('alice@example.com');
     expect(search.body).not.toContain('<td>bob@example.com');
-    const add = await h.app.inject({
-      method: 'POST',
-      url: '/admin/subscribers',
-      headers: { ...FORM, cookie },
-      payload: form({ email: 'carol@example.com', confirmed: 'yes', _csrf: csrf }),
-    });
+    const add = await postForm(
+      h.app,
+      '/admin/subscribers',
+      { email: 'carol@example.com', confirmed: 'yes', _csrf: csrf },
+      { headers: { cookie } },
+    );
     expect(add.statusCode).toBe(303);
     const carol = (await h.subscribers.getByEmail('carol@example.com'))!;
     expect(carol.status).toBe('confirmed');
-    const del = await h.app.inject({
-      method: 'POST',
-      url: `/admin/subscribers/${carol.id}/delete`,
-      headers: { ...FORM, cookie },
-      payload: form({ _csrf: csrf }),
-    });
+    const del = await postForm(
+      h.app,
+      `/admin/subscribers/${carol.id}/delete`,
+      { _csrf: csrf },
+      { headers: { cookie } },
+    );
     expect(del.statusCode).toBe(303);
     expect(await h.subscribers.get(carol.id)).toBeUndefined();
   });
@@ -364,19 +350,19 @@ describe('admin pages', () => {
     const page = await h.app.inject({ url: '/admin/feeds', headers: { cookie } });
     expect(page.body).toContain('https://blog.example/feed.xml');
     expect(page.body).toContain('not fetched yet');
-    const file = await h.app.inject({
-      method: 'POST',
-      url: '/admin/feeds',
-      headers: { ...FORM, cookie },
-      payload: form({ url: '/etc/passwd', _csrf: csrf }),
-    });
+    const file = await postForm(
+      h.app,
+      '/admin/feeds',
+      { url: '/etc/passwd', _csrf: csrf },
+      { headers: { cookie } },
+    );
     expect(file.statusCode).toBe(400);
-    const remove = await h.app.inject({
-      method: 'POST',
-      url: '/admin/feeds/remove',
-      headers: { ...FORM, cookie },
-      payload: form({ url: 'https://blog.example/feed.xml', _csrf: csrf }),
-    });
+    const remove = await postForm(
+      h.app,
+      '/admin/feeds/remove',
+      { url: 'https://blog.example/feed.xml', _csrf: csrf },
+      { headers: { cookie } },
+    );
     expect(remove.statusCode).toBe(303);
     expect(await h.feeds.list()).toHaveLength(0);
   });

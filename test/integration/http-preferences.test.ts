@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, FORM, formStamp, httpHarness, type Harness } from './http-setup.js';
+import { ADMIN_TOKEN, formStamp, httpHarness, postForm, type Harness } from './http-setup.js';
 
 /*
  * Frequency and topics on the public pages: the subscribe form offers them only where there is
@@ -36,14 +36,8 @@ beforeEach(() => {
   choices.sent.length = 0;
 });
 
-/** A form POST of `fields` to `url` (a name may repeat, as ticked checkboxes do). */
-function postForm(h: Harness, url: string, fields: [string, string][]) {
-  const payload = new URLSearchParams(fields).toString();
-  return h.app.inject({ method: 'POST', url, headers: FORM, payload });
-}
-
 async function subscribe(h: Harness, fields: [string, string][]) {
-  const res = await postForm(h, '/subscribe', [['ts', await formStamp(h.app)], ...fields]);
+  const res = await postForm(h.app, '/subscribe', [['ts', await formStamp(h.app)], ...fields]);
   await h.app.background.drain();
   return res;
 }
@@ -162,7 +156,7 @@ describe('the preferences page', () => {
     const { sub, url } = await confirmed(choices, 'carol@example.org');
     const before = await choices.app.inject({ url });
     expect(before.body).toContain('weekly, Mondays at 09:00 Europe/Berlin; all topics');
-    const saved = await postForm(choices, url, [
+    const saved = await postForm(choices.app, url, [
       ['action', 'save'],
       ['frequency', 'monthly'],
       ['topics', ''],
@@ -180,7 +174,7 @@ describe('the preferences page', () => {
       tz: 'Asia/Tokyo',
     });
     // Unticking every topic is a choice: everything again.
-    await postForm(choices, url, [
+    await postForm(choices.app, url, [
       ['action', 'save'],
       ['frequency', 'monthly'],
       ['topics', ''],
@@ -191,7 +185,7 @@ describe('the preferences page', () => {
 
   it('refuses a bad choice with the reason, storing nothing and keeping what they picked', async () => {
     const { sub, url } = await confirmed(choices, 'dave@example.org', { frequency: 'daily' });
-    const res = await postForm(choices, url, [
+    const res = await postForm(choices.app, url, [
       ['action', 'save'],
       ['frequency', 'weekly'],
       ['topics', 'Go'],
@@ -226,12 +220,12 @@ describe('one-click less often / more often', () => {
     await choices.app.inject({ method: 'HEAD', url: `/frequency?token=${token}&change=less` });
     expect((await choices.subscribers.get(sub.id))?.frequency).toBeUndefined();
 
-    const done = await postForm(choices, `/frequency?token=${token}`, [['to', 'monthly']]);
+    const done = await postForm(choices.app, `/frequency?token=${token}`, [['to', 'monthly']]);
     expect(done.statusCode).toBe(200);
     expect(done.body).toContain('monthly, on the 1st of the month at 08:00 America/Los_Angeles');
     expect((await choices.subscribers.get(sub.id))?.frequency).toBe('monthly');
     // Pressing again moves nowhere further: the POST names the frequency, not a direction.
-    await postForm(choices, `/frequency?token=${token}`, [['to', 'monthly']]);
+    await postForm(choices.app, `/frequency?token=${token}`, [['to', 'monthly']]);
     expect((await choices.subscribers.get(sub.id))?.frequency).toBe('monthly');
     const least = await choices.app.inject({ url: `/frequency?token=${token}&change=less` });
     expect(least.body).toContain('Nothing to change');
@@ -252,12 +246,12 @@ describe('one-click less often / more often', () => {
     for (const token of [tampered, otherPurpose, forged, '']) {
       const page = await choices.app.inject({ url: `/frequency?token=${token}&change=less` });
       expect(page.statusCode).toBe(400);
-      const post = await postForm(choices, `/frequency?token=${token}`, [['to', 'daily']]);
+      const post = await postForm(choices.app, `/frequency?token=${token}`, [['to', 'daily']]);
       expect(post.statusCode).toBe(400);
       expect(post.body).toMatch(/not valid|Use the link from your email/);
     }
     const notOffered = await postForm(
-      plain,
+      plain.app,
       `/frequency?token=${plain.tokens.sign('frequency', (await plain.subscribers.add({ email: 'g@example.org', status: 'confirmed' })).subscriber.id)}`,
       [['to', 'daily']],
     );

@@ -2,12 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
   confirmVia,
-  FORM,
-  form,
   formStamp,
   httpHarness,
-  withHarness,
   linkIn,
+  postForm,
+  withHarness,
   type Harness,
 } from './http-setup.js';
 
@@ -24,13 +23,15 @@ beforeEach(() => {
 });
 
 async function subscribe(email: string, opts: { ip?: string; xff?: string } = {}) {
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/subscribe',
-    remoteAddress: opts.ip ?? '10.0.0.1',
-    headers: { ...FORM, ...(opts.xff ? { 'x-forwarded-for': opts.xff } : {}) },
-    payload: form({ email, ts: await formStamp(h.app) }),
-  });
+  const res = await postForm(
+    h.app,
+    '/subscribe',
+    { email, ts: await formStamp(h.app) },
+    {
+      remoteAddress: opts.ip ?? '10.0.0.1',
+      headers: { ...(opts.xff ? { 'x-forwarded-for': opts.xff } : {}) },
+    },
+  );
   await h.app.background.drain();
   return res;
 }
@@ -88,12 +89,7 @@ describe('confirmation by a person', () => {
     const res = await confirmVia(h.app, oldLink);
     expect(res.statusCode).toBe(400);
     expect(res.body).toContain('out of date');
-    const post = await h.app.inject({
-      method: 'POST',
-      url: '/confirm',
-      headers: FORM,
-      payload: form({ token: oldLink.split('token=')[1]! }),
-    });
+    const post = await postForm(h.app, '/confirm', { token: oldLink.split('token=')[1]! });
     expect(post.statusCode).toBe(400);
     expect((await h.subscribers.get(sub.id))!.status).toBe('unsubscribed');
     // Asking again gives a fresh link that works.
@@ -141,12 +137,7 @@ describe('pending subscribers and confirmation limits', () => {
       },
       async (slow) => {
         const post = (email: string, ts?: string) =>
-          slow.app.inject({
-            method: 'POST',
-            url: '/subscribe',
-            headers: FORM,
-            payload: form({ email, ...(ts ? { ts } : {}) }),
-          });
+          postForm(slow.app, '/subscribe', { email, ...(ts ? { ts } : {}) });
         const ts = await formStamp(slow.app);
         const early = await post('early@example.com', ts);
         const none = await post('nostamp@example.com');
@@ -202,48 +193,23 @@ describe('preferences links from digests', () => {
     expect(page.body).not.toContain('value="download"');
     expect(page.body).toContain('value="data-link"');
     for (const action of ['download', 'delete']) {
-      const res = await h.app.inject({
-        method: 'POST',
-        url: digestLink,
-        headers: FORM,
-        payload: form({ action, confirm: 'yes' }),
-      });
+      const res = await postForm(h.app, digestLink, { action, confirm: 'yes' });
       expect(res.statusCode).toBe(403);
     }
     expect(await h.subscribers.get(sub.id)).toBeDefined();
-    const save = await h.app.inject({
-      method: 'POST',
-      url: digestLink,
-      headers: FORM,
-      payload: form({ action: 'save', tz: 'Europe/Oslo' }),
-    });
+    const save = await postForm(h.app, digestLink, { action: 'save', tz: 'Europe/Oslo' });
     expect(save.statusCode).toBe(200);
 
     h.sent.length = 0;
-    await h.app.inject({
-      method: 'POST',
-      url: digestLink,
-      headers: FORM,
-      payload: form({ action: 'data-link' }),
-    });
+    await postForm(h.app, digestLink, { action: 'data-link' });
     await h.app.background.drain();
     expect(h.sent).toHaveLength(1);
     const dataLink = linkIn(h.sent[0], '/preferences');
-    const download = await h.app.inject({
-      method: 'POST',
-      url: dataLink,
-      headers: FORM,
-      payload: form({ action: 'download' }),
-    });
+    const download = await postForm(h.app, dataLink, { action: 'download' });
     expect(download.statusCode).toBe(200);
     expect(download.json()).toMatchObject({ email: 'data@example.com', timeZone: 'Europe/Oslo' });
     clock.now = new Date(Date.now() + 25 * 3600_000);
-    const late = await h.app.inject({
-      method: 'POST',
-      url: dataLink,
-      headers: FORM,
-      payload: form({ action: 'delete', confirm: 'yes' }),
-    });
+    const late = await postForm(h.app, dataLink, { action: 'delete', confirm: 'yes' });
     expect(late.statusCode).toBe(410);
     expect(await h.subscribers.get(sub.id)).toBeDefined();
   });

@@ -6,9 +6,10 @@ import {
   form,
   formStamp,
   httpHarness,
-  withHarness,
   linkIn,
   multipart,
+  postForm,
+  withHarness,
   type Harness,
 } from './http-setup.js';
 
@@ -110,12 +111,7 @@ describe('POST /subscribe', () => {
       'confirmed@example.com',
       'gone@example.com',
     ]) {
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/subscribe',
-        headers: FORM,
-        payload: form({ email, ts }),
-      });
+      const res = await postForm(h.app, '/subscribe', { email, ts });
       answers.push({ status: res.statusCode, body: res.body, cookie: res.headers['set-cookie'] });
     }
     await h.app.background.drain();
@@ -186,12 +182,7 @@ describe('POST /subscribe', () => {
     ['no address', '', 'ADDRESS_EMPTY'],
   ])('refuses %s (form: page with the error; JSON: code)', async (_what, email, code) => {
     if (code === 'ADDRESS_TOO_LONG') expect(email.length).toBe(255);
-    const page = await h.app.inject({
-      method: 'POST',
-      url: '/subscribe',
-      headers: FORM,
-      payload: form({ email }),
-    });
+    const page = await postForm(h.app, '/subscribe', { email });
     expect(page.statusCode).toBe(400);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('role="alert"');
@@ -204,28 +195,23 @@ describe('POST /subscribe', () => {
   });
 
   it('escapes what it echoes back', async () => {
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/subscribe',
-      headers: FORM,
-      payload: form({ email: '<script>x</script>' }),
-    });
+    const res = await postForm(h.app, '/subscribe', { email: '<script>x</script>' });
     expect(res.body).toContain('&lt;script&gt;x&lt;/script&gt;');
     expect(res.body).not.toContain('<script>x</script>');
   });
 
   it('drops CR/LF in the time zone and user agent instead of storing them', async () => {
-    await h.app.inject({
-      method: 'POST',
-      url: '/subscribe',
-      headers: { ...FORM, 'user-agent': 'Agent' },
-      payload: form({
+    await postForm(
+      h.app,
+      '/subscribe',
+      {
         email: 'crlf@example.com',
         tz: 'Europe/Paris\r\nX: y',
         source: '/\r\nevil',
         ts: await formStamp(h.app),
-      }),
-    });
+      },
+      { headers: { 'user-agent': 'Agent' } },
+    );
     await h.app.background.drain();
     const sub = (await h.subscribers.getByEmail('crlf@example.com'))!;
     expect(sub.tz).toBeUndefined();
@@ -315,11 +301,9 @@ describe('GET /confirm', () => {
   it('sends the latest digest as a welcome email when WELCOME_EMAIL is on', async () => {
     await withHarness('pub-welcome', { env: { WELCOME_EMAIL: 'true' } }, async (w) => {
       await w.storeDigest('2026-02-02', 'sent');
-      await w.app.inject({
-        method: 'POST',
-        url: '/subscribe',
-        headers: FORM,
-        payload: form({ email: 'welcome@example.com', ts: await formStamp(w.app) }),
+      await postForm(w.app, '/subscribe', {
+        email: 'welcome@example.com',
+        ts: await formStamp(w.app),
       });
       await w.app.background.drain();
       await confirmVia(w.app, linkIn(w.sent[0], '/confirm'));
@@ -370,12 +354,7 @@ describe('unsubscribe', () => {
     expect((await h.subscribers.get(sub.id))!.status).toBe('unsubscribed');
     // The page's "subscribe again" form carries a preferences token.
     const action = /action="(\/preferences\?token=[A-Za-z0-9_-]+)"/.exec(res.body)![1]!;
-    const again = await h.app.inject({
-      method: 'POST',
-      url: action,
-      headers: FORM,
-      payload: form({ action: 'resubscribe' }),
-    });
+    const again = await postForm(h.app, action, { action: 'resubscribe' });
     expect(again.statusCode).toBe(200);
     expect((await h.subscribers.get(sub.id))!.status).toBe('confirmed');
   });
@@ -436,12 +415,7 @@ describe('preferences', () => {
     const page = await h.app.inject({ url });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('prefs@example.com');
-    const res = await h.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: form({ action: 'save', tz: 'Asia/Tokyo', paused: 'yes' }),
-    });
+    const res = await postForm(h.app, url, { action: 'save', tz: 'Asia/Tokyo', paused: 'yes' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('Saved.');
     const fresh = (await h.subscribers.get(sub.id))!;
@@ -450,12 +424,11 @@ describe('preferences', () => {
 
   it('downloads my data as JSON (with an emailed data link)', async () => {
     const sub = await confirmedSubscriber('download@example.com');
-    const res = await h.app.inject({
-      method: 'POST',
-      url: `/preferences?token=${h.tokens.sign('preferences', sub.id, 24 * 3600)}`,
-      headers: FORM,
-      payload: form({ action: 'download' }),
-    });
+    const res = await postForm(
+      h.app,
+      `/preferences?token=${h.tokens.sign('preferences', sub.id, 24 * 3600)}`,
+      { action: 'download' },
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-disposition']).toContain('attachment');
     expect(res.json()).toMatchObject({
@@ -468,20 +441,10 @@ describe('preferences', () => {
   it('deletes me: only a hashed suppression remains, and a new subscribe sends nothing', async () => {
     const sub = await confirmedSubscriber('delete@example.com');
     const url = `/preferences?token=${h.tokens.sign('preferences', sub.id, 24 * 3600)}`;
-    const unconfirmed = await h.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: form({ action: 'delete' }),
-    });
+    const unconfirmed = await postForm(h.app, url, { action: 'delete' });
     expect(unconfirmed.statusCode).toBe(400);
     expect(await h.subscribers.get(sub.id)).toBeDefined();
-    const res = await h.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: form({ action: 'delete', confirm: 'yes' }),
-    });
+    const res = await postForm(h.app, url, { action: 'delete', confirm: 'yes' });
     expect(res.statusCode).toBe(200);
     expect(await h.subscribers.get(sub.id)).toBeUndefined();
     expect(await h.subscribers.isSuppressed('delete@example.com')).toBe(true);
@@ -497,12 +460,7 @@ describe('preferences', () => {
   it('refuses a bad action and a bad token', async () => {
     const sub = await confirmedSubscriber('prefs-bad@example.com');
     const url = `/preferences?token=${h.tokens.sign('preferences', sub.id)}`;
-    const res = await h.app.inject({
-      method: 'POST',
-      url,
-      headers: FORM,
-      payload: form({ action: 'explode' }),
-    });
+    const res = await postForm(h.app, url, { action: 'explode' });
     expect(res.statusCode).toBe(400);
     expect((await h.app.inject({ url: '/preferences?token=nope' })).statusCode).toBe(400);
   });

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { ADMIN_TOKEN, FORM, form, formStamp, httpHarness, type Harness } from './http-setup.js';
+import { ADMIN_TOKEN, formStamp, httpHarness, postForm, type Harness } from './http-setup.js';
 
 /*
  * Redis down or full, on PRIVATE redis-servers (never the machine's): every request that needs
@@ -27,12 +27,7 @@ async function harnessOn(name: string): Promise<{ h: Harness; server: RedisServe
 }
 
 const signup = async (h: Harness, email: string) =>
-  h.app.inject({
-    method: 'POST',
-    url: '/subscribe',
-    headers: FORM,
-    payload: form({ email, ts: await formStamp(h.app) }),
-  });
+  postForm(h.app, '/subscribe', { email, ts: await formStamp(h.app) });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 150; i++) {
@@ -52,12 +47,7 @@ describe('Redis stopped', () => {
     const page = await h.app.inject({ url: '/' });
     expect(page.statusCode).toBe(503);
     expect(page.body).toContain('try again in a minute');
-    const post = await h.app.inject({
-      method: 'POST',
-      url: '/subscribe',
-      headers: FORM,
-      payload: form({ email: 'down@example.com', ts }),
-    });
+    const post = await postForm(h.app, '/subscribe', { email: 'down@example.com', ts });
     expect(post.statusCode).toBe(503);
     expect(post.body).not.toContain('Check your inbox');
     const api = await h.app.inject({ url: '/admin/api/digests', headers: bearer });
@@ -109,12 +99,7 @@ describe('Redis at maxmemory (noeviction)', () => {
     const ts = await formStamp(h.app);
     const answers = [];
     for (const email of ['new@example.com', 'in@example.com']) {
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/subscribe',
-        headers: FORM,
-        payload: form({ email, ts }),
-      });
+      const res = await postForm(h.app, '/subscribe', { email, ts });
       answers.push({ status: res.statusCode, body: res.body });
     }
     expect(answers[0]!.status).toBe(503);
@@ -185,12 +170,7 @@ describe('slow requests', () => {
       payload: { email: 'a@example.com', source: 'x'.repeat(9000) },
     });
     expect(big.statusCode).toBe(413);
-    const login = await h.app.inject({
-      method: 'POST',
-      url: '/admin/login',
-      headers: FORM,
-      payload: form({ token: 'x'.repeat(5000) }),
-    });
+    const login = await postForm(h.app, '/admin/login', { token: 'x'.repeat(5000) });
     expect(login.statusCode).toBe(413);
   });
 });

@@ -157,12 +157,7 @@ export async function withHarness<T>(
  * of `pageUrl`, and requests that carry them.
  */
 export async function adminLogin(h: Harness, pageUrl = '/admin') {
-  const login = await h.app.inject({
-    method: 'POST',
-    url: '/admin/login',
-    headers: FORM,
-    payload: form({ token: ADMIN_TOKEN }),
-  });
+  const login = await postForm(h.app, '/admin/login', { token: ADMIN_TOKEN });
   const cookie = String(login.headers['set-cookie']).split(';')[0]!;
   const page = await h.app.inject({ url: pageUrl, headers: { cookie } });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
@@ -173,12 +168,7 @@ export async function adminLogin(h: Harness, pageUrl = '/admin') {
     page: (url: string) => h.app.inject({ url, headers: { cookie } }),
     /** A form POST with the session and its CSRF token. */
     post: (url: string, fields: Record<string, string>) =>
-      h.app.inject({
-        method: 'POST',
-        url,
-        headers: { ...FORM, cookie },
-        payload: form({ ...fields, _csrf: csrf }),
-      }),
+      postForm(h.app, url, { ...fields, _csrf: csrf }, { headers: { cookie } }),
   };
 }
 
@@ -235,7 +225,26 @@ export async function confirmVia(app: Harness['app'], url: string) {
   const page = await app.inject({ url });
   const token = /name="token" value="([^"]+)"/.exec(page.body)?.[1];
   if (!token) return page;
-  return app.inject({ method: 'POST', url: '/confirm', headers: FORM, payload: form({ token }) });
+  return postForm(app, '/confirm', { token });
+}
+
+/**
+ * POSTs `fields` to `url` as a browser submits a form (form-urlencoded; a name may repeat, as
+ * ticked checkboxes do, when `fields` is a list of pairs).
+ */
+export function postForm(
+  app: Harness['app'],
+  url: string,
+  fields: Record<string, string> | [string, string][],
+  opts: { remoteAddress?: string; headers?: Record<string, string> } = {},
+) {
+  return app.inject({
+    method: 'POST',
+    url,
+    ...(opts.remoteAddress === undefined ? {} : { remoteAddress: opts.remoteAddress }),
+    headers: { ...FORM, ...opts.headers },
+    payload: new URLSearchParams(fields).toString(),
+  });
 }
 
 /** A form-urlencoded body. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, FORM, form, httpHarness, type Harness } from './http-setup.js';
+import { ADMIN_TOKEN, FORM, httpHarness, postForm, type Harness } from './http-setup.js';
 
 const FEED = 'https://go.example/feed.xml';
 const EVIL = '<script>alert(1)</script>';
@@ -10,12 +10,7 @@ let csrf = '';
 beforeAll(async () => {
   h = await httpHarness('topics');
   await h.feeds.add(FEED);
-  const login = await h.app.inject({
-    method: 'POST',
-    url: '/admin/login',
-    headers: FORM,
-    payload: form({ token: ADMIN_TOKEN }),
-  });
+  const login = await postForm(h.app, '/admin/login', { token: ADMIN_TOKEN });
   cookie = String(login.headers['set-cookie']).split(';')[0]!;
   const page = await h.app.inject({ url: '/admin/topics', headers: { cookie } });
   csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;

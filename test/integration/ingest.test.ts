@@ -1,9 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { registerFeedCommands } from '../../src/cli/feeds.js';
 import { guardedLookup, isPublicAddress } from '../../src/feeds/address-guard.js';
 import { FeedError } from '../../src/feeds/feed-error.js';
 import { createFeedStore } from '../../src/feeds/feed-store.js';
@@ -11,7 +9,7 @@ import { createIngest, type IngestResult } from '../../src/feeds/ingest.js';
 import { createPostStore } from '../../src/feeds/post-store.js';
 import { fetchFeed } from '../../src/feeds/safe-fetch.js';
 import { createLogger } from '../../src/log.js';
-import { openTestServices } from '../helpers/cli.js';
+import { feedCommands, openTestServices } from '../helpers/cli.js';
 import { deletePrefix, testRedis } from '../helpers/redis.js';
 
 const t = testRedis('ingest');
@@ -364,13 +362,7 @@ describe('ingest over HTTP', () => {
 
 describe('feed commands (in-process)', () => {
   const openCli = openTestServices(t.prefix, { FEED_ALLOW_PRIVATE: 'true' });
-  const run = async (...args: string[]) => {
-    const lines: string[] = [];
-    const program = new Command('digest').exitOverride();
-    registerFeedCommands(program, openCli, (line) => lines.push(line));
-    await program.parseAsync(['node', 'digest', ...args]);
-    return lines.join('\n');
-  };
+  const run = feedCommands(openCli);
   afterAll(() => {
     process.exitCode = undefined;
   });

@@ -2,14 +2,12 @@ import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DATE,
-  digestWhen,
+  delivered,
   EDITION,
   seedPostAndReaders,
-  statusIn,
   testPipeline,
   testSink,
   waitFor,
-  type Pipeline,
 } from '../helpers/pipeline.js';
 import { workerGroup } from '../helpers/worker-process.js';
 import { startWorkers } from '../../workers/start-workers.js';
@@ -24,12 +22,7 @@ afterEach(async () => {
   await workers.killAll();
 });
 
-async function sent(pipeline: Pipeline, timeoutMs: number) {
-  return digestWhen(pipeline, statusIn('sent', 'sent_with_failures'), {
-    timeoutMs,
-    what: `digest ${DATE} to be sent`,
-  });
-}
+const what = `digest ${DATE} to be sent`;
 
 describe('SEND_RATE', () => {
   // The property is "never faster than SEND_RATE": the upper bound is tight. The lower bound is
@@ -52,7 +45,7 @@ describe('SEND_RATE', () => {
       await Promise.all([workers.start(p.env), workers.start(p.env)].map((w) => w.ready));
       await p.services.digestService.trigger(DATE);
       // At most 4x the time the rate needs, plus start-up: a bound from the work, not the machine.
-      const s = await sent(p, (4 * N * 1000) / RATE + 30_000);
+      const s = await delivered(p, { timeoutMs: (4 * N * 1000) / RATE + 30_000, what });
 
       expect(s.counters).toMatchObject({ recipients: N, sent: N, failed: 0 });
       expect(new Set(sink.recipients()).size).toBe(N);
@@ -112,7 +105,7 @@ describe('SMTP throttling (421, 4.7.x)', () => {
       }
 
       await p.services.digestService.trigger(DATE);
-      const s = await sent(p, 45_000);
+      const s = await delivered(p, { timeoutMs: 45_000, what });
       // The digest turns sent inside the last job, just before BullMQ records it completed.
       await waitFor(async () => completed.length >= N / 10, 10_000, 'every send job to complete');
 

@@ -1,21 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeFeedBytes } from '../../src/feeds/decode-feed.js';
 import { FeedError } from '../../src/feeds/feed-error.js';
 import { htmlToText, truncateText } from '../../src/feeds/html-text.js';
-import { parseFeed, type ParsedFeed } from '../../src/feeds/parse-feed.js';
+import { parseFeed } from '../../src/feeds/parse-feed.js';
+import { byUrl, fixture } from '../helpers/feed-fixtures.js';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/feeds');
-const fixture = (name: string) => readFileSync(path.join(fixtures, name));
 const NOW = new Date('2025-03-10T00:00:00Z');
-
-function byUrl(feed: ParsedFeed, url: string) {
-  const item = feed.items.find((i) => i.url === url);
-  if (!item) throw new Error(`no item ${url} in ${feed.items.map((i) => i.url).join(', ')}`);
-  return item;
-}
 
 function feedError(fn: () => unknown): FeedError {
   try {

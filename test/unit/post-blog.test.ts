@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { digestWindow } from '../../src/digests/digest-window.js';
 import type { Post } from '../../src/feeds/post.js';
 import { digestView, postView } from '../../src/render/digest-view.js';
 import { createRenderer } from '../../src/render/render-digest.js';
+import { SITE, WINDOW } from '../helpers/render-fixtures.js';
 
 /** Posts are credited to their blog's name (the feed's title), not their domain. */
 const post = (extra: Partial<Post> = {}): Post => ({
@@ -19,6 +19,10 @@ const post = (extra: Partial<Post> = {}): Post => ({
   ...extra,
 });
 
+/** The view of the renderer tests' digest of 2026-03-09 (its site and window) with `posts`. */
+const weekOf = (posts: Post[]) =>
+  digestView({ date: '2026-03-09', posts, window: WINDOW, site: SITE, tz: 'UTC' });
+
 describe('the blog a post is credited to', () => {
   it('is the blog name when the post has one, else the domain', () => {
     expect(postView(post({ blog: 'Ann’s <Notes>' }), 'UTC')).toMatchObject({
@@ -32,21 +36,11 @@ describe('the blog a post is credited to', () => {
   });
 
   it('appears in the rendered digest, escaped', async () => {
-    const renderer = createRenderer({
-      site: {
-        name: 'Site',
-        publicUrl: 'https://site.example',
-        lang: 'en',
-        postalAddress: '1 Street',
-        accentColor: '#0f766e',
-        logoUrl: undefined,
-      },
-      validationLevel: 'strict',
-    });
+    const renderer = createRenderer({ site: SITE, validationLevel: 'strict' });
     const { html, text } = await renderer.renderDigest({
       date: '2026-03-09',
       posts: [post({ blog: 'Ann <Notes>' })],
-      window: digestWindow('2026-03-09', { cron: '0 9 * * 1', tz: 'UTC' }),
+      window: WINDOW,
     });
     expect(html).toContain('Ann &lt;Notes&gt; &#xb7; 8 Mar 2026');
     expect(html).not.toContain('ann.example &#xb7;');
@@ -62,20 +56,7 @@ describe('the blog a post is credited to', () => {
       post({ id: 'c1', title: 'C only', url: 'https://c.example/1' }),
       post({ id: 'b2', title: 'B older', blog: 'B' }),
     ];
-    const view = digestView({
-      date: '2026-03-09',
-      posts,
-      window: digestWindow('2026-03-09', { cron: '0 9 * * 1', tz: 'UTC' }),
-      site: {
-        name: 'S',
-        publicUrl: 'https://s.example',
-        lang: 'en',
-        postalAddress: 'x',
-        accentColor: '#000000',
-        logoUrl: undefined,
-      },
-      tz: 'UTC',
-    });
+    const view = weekOf(posts);
     expect(view.posts.map((p) => p.title)).toEqual([
       'A newest',
       'A older',
@@ -85,20 +66,7 @@ describe('the blog a post is credited to', () => {
     ]);
     expect(view.subjectTitle).toBe('A newest');
     // One blog: the order is left alone.
-    const one = digestView({
-      date: '2026-03-09',
-      posts: [post({ title: 'x', blog: 'A' }), post({ title: 'y', blog: 'A' })],
-      window: digestWindow('2026-03-09', { cron: '0 9 * * 1', tz: 'UTC' }),
-      site: {
-        name: 'S',
-        publicUrl: 'https://s.example',
-        lang: 'en',
-        postalAddress: 'x',
-        accentColor: '#000000',
-        logoUrl: undefined,
-      },
-      tz: 'UTC',
-    });
+    const one = weekOf([post({ title: 'x', blog: 'A' }), post({ title: 'y', blog: 'A' })]);
     expect(one.posts.map((p) => p.title)).toEqual(['x', 'y']);
   });
 });
