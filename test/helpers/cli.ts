@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { expect } from 'vitest';
 import { registerFeedCommands } from '../../src/cli/feeds.js';
 import type { OpenServices } from '../../src/cli/open-services.js';
 import { loadConfig } from '../../src/config.js';
@@ -62,6 +63,13 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** The stdout of a `digest` process, once it is seen to have exited 0 with nothing on stderr. */
+export function quietStdout(r: CliResult): string {
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
 }
 
 /**

@@ -21,6 +21,12 @@ async function reader(h: EditionHarness, email: string, extra: object = {}) {
   return (await h.subscribers.add({ email, status: 'confirmed', ...extra })).subscriber.id;
 }
 
+/** Post `slug` arrives at `iso` (published then too): stored, and added to `posts`. */
+async function arrives(h: EditionHarness, posts: Post[], iso: string, slug: string) {
+  h.at(iso);
+  posts.push(await h.post(slug));
+}
+
 /** Builds `id` at `iso` (its send instant) and sends every recipient. */
 async function edition(h: EditionHarness, id: string, iso: string) {
   h.at(iso);
@@ -36,28 +42,23 @@ describe('editions', () => {
     await reader(h, 'b@example.org', { frequency: 'daily' });
     await reader(h, 'c@example.org', { frequency: 'weekly' });
     const posts: Post[] = [];
-    h.at('2026-11-03T10:00:00Z');
-    posts.push(await h.post('p1'));
-    h.at('2026-11-04T08:00:00Z');
-    posts.push(await h.post('p2'));
+    await arrives(h, posts, '2026-11-03T10:00:00Z', 'p1');
+    await arrives(h, posts, '2026-11-04T08:00:00Z', 'p2');
     expect((await edition(h, 'daily/2026-11-04', '2026-11-04T09:00:00Z')).status).toBe('built');
     expect((await edition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z')).status).toBe('nothing');
     await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
     // The common case: one set of posts, one render, however many readers.
     expect((await h.digests.getSummary('weekly/2026-11-09'))!.renders).toBe(1);
 
-    h.at('2026-11-10T10:00:00Z');
-    posts.push(await h.post('p3'));
+    await arrives(h, posts, '2026-11-10T10:00:00Z', 'p3');
     await edition(h, 'daily/2026-11-11', '2026-11-11T09:00:00Z');
     h.at('2026-11-11T12:00:00Z');
     await h.subscribers.update(a, { frequency: 'daily' });
-    h.at('2026-11-11T13:00:00Z');
-    posts.push(await h.post('p4'));
+    await arrives(h, posts, '2026-11-11T13:00:00Z', 'p4');
     await edition(h, 'daily/2026-11-12', '2026-11-12T09:00:00Z');
     // a's set (from their weekly cursor) and b's (from yesterday's): two sets, two renders.
     expect((await h.digests.getSummary('daily/2026-11-12'))!.renders).toBe(2);
-    h.at('2026-11-12T10:00:00Z');
-    posts.push(await h.post('p5'));
+    await arrives(h, posts, '2026-11-12T10:00:00Z', 'p5');
     await edition(h, 'daily/2026-11-13', '2026-11-13T09:00:00Z');
     await edition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
 
@@ -112,8 +113,7 @@ describe('editions', () => {
       sent: 0,
       rolled: 1,
     });
-    h.at('2026-11-10T10:00:00Z');
-    posts.push(await h.post('p2'));
+    await arrives(h, posts, '2026-11-10T10:00:00Z', 'p2');
     await edition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
     expect(got(h, posts, 's@example.org')).toEqual([['p1', 'p2']]);
   });
@@ -193,16 +193,13 @@ describe('editions', () => {
     await reader(h, 'd@example.org', { frequency: 'daily' });
     await reader(h, 'w@example.org', { frequency: 'weekly' });
     const posts: Post[] = [];
-    h.at('2026-11-03T10:00:00Z');
-    posts.push(await h.post('in-window'));
+    await arrives(h, posts, '2026-11-03T10:00:00Z', 'in-window');
     // The worker is down at 09:00 on 4 November: a post is published and arrives at 10:00,
     // after daily/2026-11-04's window ends and before the catch-up builds it at 11:00.
-    h.at('2026-11-04T10:00:00Z');
-    posts.push(await h.post('between'));
+    await arrives(h, posts, '2026-11-04T10:00:00Z', 'between');
     await edition(h, 'daily/2026-11-04', '2026-11-04T11:00:00Z');
     // After the build: the next edition's.
-    h.at('2026-11-04T11:30:00Z');
-    posts.push(await h.post('after-build'));
+    await arrives(h, posts, '2026-11-04T11:30:00Z', 'after-build');
     await edition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z');
     // The weekly edition is a first edition too, built on time: its window holds all three.
     await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
