@@ -84,16 +84,7 @@ describe('feeds add (CLI)', () => {
 describe('feeds add with FEED_ALLOW_HOSTS', () => {
   const t = testRedis('feeds-add-allow-hosts');
   // Private addresses refused, but for the one named: the check uses the same guard as ingest.
-  const cli = (env: Record<string, string>) => {
-    const openCli = openTestServices(t.prefix, env);
-    return async (...args: string[]) => {
-      const lines: string[] = [];
-      const program = new Command('digest').exitOverride();
-      registerFeedCommands(program, openCli, (line) => lines.push(line));
-      await program.parseAsync(['node', 'digest', ...args]);
-      return lines.join('\n');
-    };
-  };
+  const cli = (env: Record<string, string>) => feedCommands(openTestServices(t.prefix, env));
   afterAll(async () => {
     process.exitCode = undefined;
     await t.cleanup();

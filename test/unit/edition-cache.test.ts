@@ -11,17 +11,21 @@ const mailConfig = {
   site: { name: 'Digest', publicUrl: 'https://digest.example.com' },
 };
 
+/** A digest store with no digest: the cache reads only stored variants here. */
+const noDigests = {
+  get: () => Promise.resolve(undefined),
+  getSummary: () => Promise.resolve(undefined),
+};
+const notUsed = () => Promise.reject(new Error('not used'));
+
 /** A cache over a fake variant store that counts how often each variant's content is read. */
 function cacheWithReads(limits?: { variants?: number }) {
   const reads: string[] = [];
   const cache = createEditionCache({
     ...mailConfig,
-    digests: {
-      get: () => Promise.resolve(undefined),
-      getSummary: () => Promise.resolve(undefined),
-    },
+    digests: noDigests,
     variants: {
-      content: () => Promise.reject(new Error('not used')),
+      content: notUsed,
       stored: (edition: string, variant: string) => {
         reads.push(`${edition}|${variant}`);
         return Promise.resolve({
@@ -65,12 +69,9 @@ describe('createEditionCache', () => {
     let fail = true;
     const flaky = createEditionCache({
       ...mailConfig,
-      digests: {
-        get: () => Promise.resolve(undefined),
-        getSummary: () => Promise.resolve(undefined),
-      },
+      digests: noDigests,
       variants: {
-        content: () => Promise.reject(new Error('not used')),
+        content: notUsed,
         stored: () =>
           fail
             ? Promise.reject(new Error('redis down'))
