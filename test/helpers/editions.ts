@@ -196,3 +196,38 @@ export async function editionHarness(
 }
 
 export type EditionHarness = Awaited<ReturnType<typeof editionHarness>>;
+
+/** The posts (by slug) each message to `email` carried, in order. */
+export function slugsTo(h: EditionHarness, posts: Post[], email: string): string[][] {
+  const byUrl = new Map(posts.map((p) => [p.url, p]));
+  const slug = new Map(posts.map((p) => [p.id, p.url.split('/').pop()!]));
+  return (h.received(byUrl).get(email) ?? []).map((m) => m.map((id) => slug.get(id)!).sort());
+}
+
+/** A confirmed subscriber `email` (`extra`: frequency, tz, topics); their id. */
+export async function addReader(h: EditionHarness, email: string, extra: object = {}) {
+  return (await h.subscribers.add({ email, status: 'confirmed', ...extra })).subscriber.id;
+}
+
+/**
+ * Post `slug` arrives at `iso` (published then too, unless `extra.ageMs` says how long before):
+ * stored, and added to `posts`.
+ */
+export async function arrives(
+  h: EditionHarness,
+  posts: Post[],
+  iso: string,
+  slug: string,
+  extra?: Parameters<EditionHarness['post']>[1],
+) {
+  h.at(iso);
+  posts.push(await h.post(slug, extra));
+}
+
+/** Builds `id` at `iso` (its send instant) and sends every recipient. */
+export async function sendEdition(h: EditionHarness, id: string, iso: string) {
+  h.at(iso);
+  const r = await h.build(id);
+  await h.send(id);
+  return r;
+}

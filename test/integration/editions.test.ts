@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrateLegacyDigests } from '../../src/digests/legacy-editions.js';
 import { createLogger } from '../../src/log.js';
 import type { Post } from '../../src/feeds/post.js';
-import { editionHarness, type EditionHarness } from '../helpers/editions.js';
+import {
+  addReader,
+  arrives,
+  sendEdition,
+  slugsTo,
+  editionHarness,
+  type EditionHarness,
+} from '../helpers/editions.js';
 
 let h: EditionHarness | undefined;
 afterEach(async () => {
@@ -10,61 +17,38 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** The posts (by slug) each message to `email` carried, in order. */
-function got(h: EditionHarness, posts: Post[], email: string): string[][] {
-  const byUrl = new Map(posts.map((p) => [p.url, p]));
-  const slug = new Map(posts.map((p) => [p.id, p.url.split('/').pop()!]));
-  return (h.received(byUrl).get(email) ?? []).map((m) => m.map((id) => slug.get(id)!).sort());
-}
-
-async function reader(h: EditionHarness, email: string, extra: object = {}) {
-  return (await h.subscribers.add({ email, status: 'confirmed', ...extra })).subscriber.id;
-}
-
-/** Post `slug` arrives at `iso` (published then too): stored, and added to `posts`. */
-async function arrives(h: EditionHarness, posts: Post[], iso: string, slug: string) {
-  h.at(iso);
-  posts.push(await h.post(slug));
-}
-
-/** Builds `id` at `iso` (its send instant) and sends every recipient. */
-async function edition(h: EditionHarness, id: string, iso: string) {
-  h.at(iso);
-  const r = await h.build(id);
-  await h.send(id);
-  return r;
-}
-
 describe('editions', () => {
   it('a subscriber switching weekly → daily mid-week gets every post once, none skipped', async () => {
     h = await editionHarness('ed-switch');
-    const a = await reader(h, 'a@example.org'); // weekly: the site default
-    await reader(h, 'b@example.org', { frequency: 'daily' });
-    await reader(h, 'c@example.org', { frequency: 'weekly' });
+    const a = await addReader(h, 'a@example.org'); // weekly: the site default
+    await addReader(h, 'b@example.org', { frequency: 'daily' });
+    await addReader(h, 'c@example.org', { frequency: 'weekly' });
     const posts: Post[] = [];
     await arrives(h, posts, '2026-11-03T10:00:00Z', 'p1');
     await arrives(h, posts, '2026-11-04T08:00:00Z', 'p2');
-    expect((await edition(h, 'daily/2026-11-04', '2026-11-04T09:00:00Z')).status).toBe('built');
-    expect((await edition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z')).status).toBe('nothing');
-    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    expect((await sendEdition(h, 'daily/2026-11-04', '2026-11-04T09:00:00Z')).status).toBe('built');
+    expect((await sendEdition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z')).status).toBe(
+      'nothing',
+    );
+    await sendEdition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
     // The common case: one set of posts, one render, however many readers.
     expect((await h.digests.getSummary('weekly/2026-11-09'))!.renders).toBe(1);
 
     await arrives(h, posts, '2026-11-10T10:00:00Z', 'p3');
-    await edition(h, 'daily/2026-11-11', '2026-11-11T09:00:00Z');
+    await sendEdition(h, 'daily/2026-11-11', '2026-11-11T09:00:00Z');
     h.at('2026-11-11T12:00:00Z');
     await h.subscribers.update(a, { frequency: 'daily' });
     await arrives(h, posts, '2026-11-11T13:00:00Z', 'p4');
-    await edition(h, 'daily/2026-11-12', '2026-11-12T09:00:00Z');
+    await sendEdition(h, 'daily/2026-11-12', '2026-11-12T09:00:00Z');
     // a's set (from their weekly cursor) and b's (from yesterday's): two sets, two renders.
     expect((await h.digests.getSummary('daily/2026-11-12'))!.renders).toBe(2);
     await arrives(h, posts, '2026-11-12T10:00:00Z', 'p5');
-    await edition(h, 'daily/2026-11-13', '2026-11-13T09:00:00Z');
-    await edition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
+    await sendEdition(h, 'daily/2026-11-13', '2026-11-13T09:00:00Z');
+    await sendEdition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
 
-    expect(got(h, posts, 'a@example.org')).toEqual([['p1', 'p2'], ['p3', 'p4'], ['p5']]);
-    expect(got(h, posts, 'b@example.org')).toEqual([['p1', 'p2'], ['p3'], ['p4'], ['p5']]);
-    expect(got(h, posts, 'c@example.org')).toEqual([
+    expect(slugsTo(h, posts, 'a@example.org')).toEqual([['p1', 'p2'], ['p3', 'p4'], ['p5']]);
+    expect(slugsTo(h, posts, 'b@example.org')).toEqual([['p1', 'p2'], ['p3'], ['p4'], ['p5']]);
+    expect(slugsTo(h, posts, 'c@example.org')).toEqual([
       ['p1', 'p2'],
       ['p3', 'p4', 'p5'],
     ]);
@@ -79,22 +63,22 @@ describe('editions', () => {
       { name: 'Go', feeds: [], categories: ['golang'] },
       { name: 'Redis', feeds: ['https://redis.example/feed'], categories: [] },
     );
-    await reader(h, 'all@example.org');
-    await reader(h, 'go@example.org', { topics: ['Go'] });
-    await reader(h, 'both@example.org', { topics: ['Go', 'Redis'] });
+    await addReader(h, 'all@example.org');
+    await addReader(h, 'go@example.org', { topics: ['Go'] });
+    await addReader(h, 'both@example.org', { topics: ['Go', 'Redis'] });
     // A topic the admin removed since: nothing left to filter by, so everything.
-    await reader(h, 'gone@example.org', { topics: ['Removed'] });
+    await addReader(h, 'gone@example.org', { topics: ['Removed'] });
     h.at('2026-11-04T10:00:00Z');
     const posts = [
       await h.post('g1', { categories: ['GoLang'] }),
       await h.post('r1', { feed: 'https://redis.example/feed' }),
       await h.post('o1'),
     ];
-    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
-    expect(got(h, posts, 'all@example.org')).toEqual([['g1', 'o1', 'r1']]);
-    expect(got(h, posts, 'go@example.org')).toEqual([['g1']]);
-    expect(got(h, posts, 'both@example.org')).toEqual([['g1', 'r1']]);
-    expect(got(h, posts, 'gone@example.org')).toEqual([['g1', 'o1', 'r1']]);
+    await sendEdition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    expect(slugsTo(h, posts, 'all@example.org')).toEqual([['g1', 'o1', 'r1']]);
+    expect(slugsTo(h, posts, 'go@example.org')).toEqual([['g1']]);
+    expect(slugsTo(h, posts, 'both@example.org')).toEqual([['g1', 'r1']]);
+    expect(slugsTo(h, posts, 'gone@example.org')).toEqual([['g1', 'o1', 'r1']]);
     const s = (await h.digests.getSummary('weekly/2026-11-09'))!;
     expect(s.renders).toBe(3);
     // (The harness fans out without the slot's recipient count: sent, skipped, rolled count.)
@@ -103,10 +87,10 @@ describe('editions', () => {
 
   it('rolls a set under DIGEST_MIN_POSTS over to the next edition, cursor unchanged', async () => {
     h = await editionHarness('ed-roll', { env: { DIGEST_MIN_POSTS: '2' } });
-    const s = await reader(h, 's@example.org');
+    const s = await addReader(h, 's@example.org');
     h.at('2026-11-04T10:00:00Z');
     const posts = [await h.post('p1')];
-    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    await sendEdition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
     expect(h.sink.messages).toHaveLength(0);
     expect(await h.ledger.state('weekly/2026-11-09', s)).toBe('o:1');
     expect((await h.digests.getSummary('weekly/2026-11-09'))!.counters).toMatchObject({
@@ -114,16 +98,16 @@ describe('editions', () => {
       rolled: 1,
     });
     await arrives(h, posts, '2026-11-10T10:00:00Z', 'p2');
-    await edition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
-    expect(got(h, posts, 's@example.org')).toEqual([['p1', 'p2']]);
+    await sendEdition(h, 'weekly/2026-11-16', '2026-11-16T09:00:00Z');
+    expect(slugsTo(h, posts, 's@example.org')).toEqual([['p1', 'p2']]);
   });
 
   it('sends nothing to who unsubscribes or pauses between the build and their zone’s send', async () => {
     h = await editionHarness('ed-unsub');
-    const early = await reader(h, 'early@example.org');
-    const leaves = await reader(h, 'leaves@example.org');
-    const pauses = await reader(h, 'pauses@example.org');
-    const stays = await reader(h, 'stays@example.org');
+    const early = await addReader(h, 'early@example.org');
+    const leaves = await addReader(h, 'leaves@example.org');
+    const pauses = await addReader(h, 'pauses@example.org');
+    const stays = await addReader(h, 'stays@example.org');
     h.at('2026-11-04T10:00:00Z');
     await h.post('p1');
     h.at('2026-11-09T09:00:00Z');
@@ -150,7 +134,7 @@ describe('editions', () => {
   it('makes a bare-date digest of an earlier version the weekly edition, once, never sent again', async () => {
     h = await editionHarness('ed-legacy');
     const { redis, keys } = h.t;
-    const id = await reader(h, 'old@example.org');
+    const id = await addReader(h, 'old@example.org');
     await redis.hset(keys.digest('2026-11-30'), {
       date: '2026-11-30',
       sendAt: '2026-11-30T09:00:00.000Z',
@@ -190,21 +174,21 @@ describe('editions', () => {
 
   it('a first edition built late carries what arrived after its window, once, and no later post', async () => {
     h = await editionHarness('ed-first-late');
-    await reader(h, 'd@example.org', { frequency: 'daily' });
-    await reader(h, 'w@example.org', { frequency: 'weekly' });
+    await addReader(h, 'd@example.org', { frequency: 'daily' });
+    await addReader(h, 'w@example.org', { frequency: 'weekly' });
     const posts: Post[] = [];
     await arrives(h, posts, '2026-11-03T10:00:00Z', 'in-window');
     // The worker is down at 09:00 on 4 November: a post is published and arrives at 10:00,
     // after daily/2026-11-04's window ends and before the catch-up builds it at 11:00.
     await arrives(h, posts, '2026-11-04T10:00:00Z', 'between');
-    await edition(h, 'daily/2026-11-04', '2026-11-04T11:00:00Z');
+    await sendEdition(h, 'daily/2026-11-04', '2026-11-04T11:00:00Z');
     // After the build: the next edition's.
     await arrives(h, posts, '2026-11-04T11:30:00Z', 'after-build');
-    await edition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z');
+    await sendEdition(h, 'daily/2026-11-05', '2026-11-05T09:00:00Z');
     // The weekly edition is a first edition too, built on time: its window holds all three.
-    await edition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
+    await sendEdition(h, 'weekly/2026-11-09', '2026-11-09T09:00:00Z');
 
-    expect(got(h, posts, 'd@example.org')).toEqual([['between', 'in-window'], ['after-build']]);
-    expect(got(h, posts, 'w@example.org')).toEqual([['after-build', 'between', 'in-window']]);
+    expect(slugsTo(h, posts, 'd@example.org')).toEqual([['between', 'in-window'], ['after-build']]);
+    expect(slugsTo(h, posts, 'w@example.org')).toEqual([['after-build', 'between', 'in-window']]);
   });
 });
